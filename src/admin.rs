@@ -1,0 +1,1 @@
+//! admin: not yet built (see the issues).

@@ -1,0 +1,1 @@
+//! app: not yet built (see the issues).

@@ -1,0 +1,129 @@
+//! The command line (clap derive), exactly as the contract's table, plus `dlq`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Exit codes of the contract.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// Runtime failure.
+    pub const FAILURE: i32 = 1;
+    /// Usage error (also: a command not available yet).
+    pub const USAGE: i32 = 2;
+    /// Bad configuration (EX_CONFIG).
+    pub const CONFIG: i32 = 78;
+}
+
+/// Genesys Cloud WFM schedule and presence change reactor.
+#[derive(Debug, Parser)]
+#[command(name = "wfm-reactor", version, about)]
+pub struct Cli {
+    /// Log format; pretty on a terminal by default.
+    #[arg(long, global = true, env = "WFM_REACTOR_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// What to do; `run` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon (the default).
+    Run(ConfigArg),
+    /// Run the Genesys Cloud simulator on its own.
+    Sim(SimArgs),
+    /// Validate the configuration offline and print the effective settings.
+    Check(ConfigArg),
+    /// Online preflight against the configured org: token, REST routes, topics.
+    Doctor(ConfigArg),
+    /// Connect and print raw notifications as NDJSON.
+    Tap(TapArgs),
+    /// Inspect and replay dead-lettered events.
+    Dlq(DlqArgs),
+}
+
+/// `--config PATH`
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArg {
+    /// Configuration file.
+    #[arg(long, short = 'c', default_value = "config.toml", env = "WFM_REACTOR_CONFIG")]
+    pub config: PathBuf,
+}
+
+impl Default for ConfigArg {
+    fn default() -> Self {
+        Self {
+            config: PathBuf::from("config.toml"),
+        }
+    }
+}
+
+/// `sim` options.
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub listen: SocketAddr,
+    /// Generated business units.
+    #[arg(long, default_value_t = 2)]
+    pub business_units: usize,
+    /// Generated agents.
+    #[arg(long, default_value_t = 200)]
+    pub agents: usize,
+    /// Generator seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Produce presence changes and schedule publishes in bursts.
+    #[arg(long)]
+    pub activity: bool,
+}
+
+/// `tap` options.
+#[derive(Debug, Clone, Args)]
+pub struct TapArgs {
+    #[command(flatten)]
+    /// Configuration file.
+    pub config: ConfigArg,
+    /// Only print notifications whose topic matches this glob (`*` wildcard).
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Also print heartbeats.
+    #[arg(long)]
+    pub heartbeats: bool,
+}
+
+/// `dlq` options.
+#[derive(Debug, Clone, Args)]
+pub struct DlqArgs {
+    #[command(flatten)]
+    /// Configuration file.
+    pub config: ConfigArg,
+    /// list or replay.
+    #[command(subcommand)]
+    pub action: DlqAction,
+}
+
+/// What to do with dead letters.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DlqAction {
+    /// Print dead-lettered events as NDJSON.
+    List,
+    /// Re-queue dead letters for delivery (all, or only `--id`).
+    Replay {
+        /// Dead-letter ids to replay; all when omitted.
+        #[arg(long)]
+        id: Vec<i64>,
+    },
+}

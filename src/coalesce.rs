@@ -1,0 +1,1 @@
+//! coalesce: not yet built (see the issues).

@@ -1,0 +1,278 @@
+//! Semantic checks run after parsing: each problem names its key, all are reported at once.
+
+use super::{Config, SinkConfig};
+use base64::Engine;
+use std::fmt;
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted key, e.g. `sinks[1].url`.
+    pub key: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn check(&mut self, ok: bool, key: impl Into<String>, message: impl Into<String>) {
+        if !ok {
+            self.0.push(Problem {
+                key: key.into(),
+                message: message.into(),
+            });
+        }
+    }
+}
+
+fn is_http_url(s: &str) -> bool {
+    reqwest::Url::parse(s)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .unwrap_or(false)
+}
+
+/// Decodes a Standard Webhooks secret (`whsec_` prefix optional) into key bytes.
+pub fn webhook_key(secret: &str) -> Option<Vec<u8>> {
+    let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .ok()
+        .filter(|k| !k.is_empty())
+}
+
+pub(super) fn validate(c: &Config) -> Vec<Problem> {
+    let mut p = Problems(Vec::new());
+    let g = &c.genesys;
+    p.check(
+        !g.region.trim().is_empty(),
+        "genesys.region",
+        "must be \"simulator\" or a region domain such as \"mypurecloud.com\"",
+    );
+    p.check(
+        !g.region.contains("://") && !g.region.contains('/'),
+        "genesys.region",
+        "is a domain (\"mypurecloud.com\"), not a URL; use genesys.api_url for explicit URLs",
+    );
+    if !g.is_simulator() {
+        p.check(
+            !g.client_id.trim().is_empty(),
+            "genesys.client_id",
+            "required when not running against the simulator (set GENESYS_CLIENT_ID)",
+        );
+        p.check(
+            !g.client_secret.is_empty(),
+            "genesys.client_secret",
+            "required when not running against the simulator (set GENESYS_CLIENT_SECRET)",
+        );
+    }
+    for (key, url) in [
+        ("genesys.api_url", &g.api_url),
+        ("genesys.login_url", &g.login_url),
+    ] {
+        if let Some(u) = url {
+            p.check(is_http_url(u), key, format!("{u:?} is not an http(s) URL"));
+        }
+    }
+    p.check(
+        g.api_url.is_some() == g.login_url.is_some() || g.region != super::SIMULATOR_REGION,
+        "genesys.login_url",
+        "set api_url and login_url together when region = \"simulator\"",
+    );
+
+    let w = &c.watch;
+    p.check(
+        !w.business_units.is_empty(),
+        "watch.business_units",
+        "list at least one business unit id, or [\"*\"]",
+    );
+    p.check(
+        !(w.business_units.len() > 1 && w.business_units.iter().any(|b| b == "*")),
+        "watch.business_units",
+        "\"*\" already means every business unit; do not combine it with ids",
+    );
+    for (i, b) in w.business_units.iter().enumerate() {
+        p.check(
+            !b.trim().is_empty(),
+            format!("watch.business_units[{i}]"),
+            "empty id",
+        );
+    }
+    for (i, u) in w.users.iter().enumerate() {
+        p.check(
+            !u.trim().is_empty() && !u.contains('.'),
+            format!("watch.users[{i}]"),
+            format!("{u:?} is not a user id"),
+        );
+    }
+    p.check(
+        !w.membership_refresh.is_zero(),
+        "watch.membership_refresh",
+        "must be greater than 0",
+    );
+
+    let d = &c.debounce;
+    p.check(!d.quiet.is_zero(), "debounce.quiet", "must be greater than 0");
+    p.check(
+        d.max_wait >= d.quiet,
+        "debounce.max_wait",
+        "must be at least debounce.quiet",
+    );
+
+    let f = &c.fetch;
+    p.check(
+        (1..=64).contains(&f.concurrency),
+        "fetch.concurrency",
+        "must be between 1 and 64",
+    );
+    p.check(
+        (1..=100_000).contains(&f.requests_per_minute),
+        "fetch.requests_per_minute",
+        "must be between 1 and 100000 (the platform default is 300 per token)",
+    );
+    p.check(
+        f.weeks_back <= 26,
+        "fetch.weeks_back",
+        "must be at most 26 (the schedules list covers ±26 weeks)",
+    );
+    p.check(
+        f.weeks_ahead <= 26,
+        "fetch.weeks_ahead",
+        "must be at most 26 (the schedules list covers ±26 weeks)",
+    );
+    p.check(
+        !f.request_timeout.is_zero(),
+        "fetch.request_timeout",
+        "must be greater than 0",
+    );
+
+    p.check(
+        !c.reconcile.interval.is_zero(),
+        "reconcile.interval",
+        "must be greater than 0",
+    );
+    p.check(
+        !c.state.path.as_os_str().is_empty(),
+        "state.path",
+        "must name a file",
+    );
+    p.check(
+        !c.state.prune_interval.is_zero(),
+        "state.prune_interval",
+        "must be greater than 0",
+    );
+    p.check(
+        c.admin.listen.is_empty() || c.admin.listen.parse::<std::net::SocketAddr>().is_ok(),
+        "admin.listen",
+        format!(
+            "{:?} is not an address like \"127.0.0.1:9464\" (or \"\" to disable)",
+            c.admin.listen
+        ),
+    );
+
+    let n = &c.notifications;
+    p.check(
+        (1..=1000).contains(&n.max_topics_per_channel),
+        "notifications.max_topics_per_channel",
+        "must be between 1 and 1000 (the platform limit)",
+    );
+    p.check(
+        (1..=20).contains(&n.max_channels),
+        "notifications.max_channels",
+        "must be between 1 and 20 (the platform limit per OAuth client)",
+    );
+    p.check(
+        !n.heartbeat_timeout.is_zero(),
+        "notifications.heartbeat_timeout",
+        "must be greater than 0",
+    );
+    p.check(
+        !n.pong_timeout.is_zero(),
+        "notifications.pong_timeout",
+        "must be greater than 0",
+    );
+    p.check(
+        n.max_frame_bytes >= 1024,
+        "notifications.max_frame_bytes",
+        "must be at least 1024",
+    );
+    p.check(
+        !n.backoff_min.is_zero(),
+        "notifications.backoff_min",
+        "must be greater than 0",
+    );
+    p.check(
+        n.backoff_max >= n.backoff_min,
+        "notifications.backoff_max",
+        "must be at least notifications.backoff_min",
+    );
+    p.check(
+        n.expiry_margin < std::time::Duration::from_secs(23 * 3600),
+        "notifications.expiry_margin",
+        "must be under 23h (channels live 24h)",
+    );
+
+    p.check(
+        c.simulator.business_units >= 1,
+        "simulator.business_units",
+        "must be at least 1",
+    );
+    p.check(c.simulator.agents >= 1, "simulator.agents", "must be at least 1");
+
+    p.check(
+        !c.sinks.is_empty(),
+        "sinks",
+        "configure at least one [[sinks]] entry (stdout, file or webhook)",
+    );
+    for (i, s) in c.sinks.iter().enumerate() {
+        match s {
+            SinkConfig::Stdout { .. } => {}
+            SinkConfig::File { path, .. } => {
+                p.check(
+                    !path.as_os_str().is_empty(),
+                    format!("sinks[{i}].path"),
+                    "must name a file",
+                );
+            }
+            SinkConfig::Webhook {
+                url, secret, timeout, ..
+            } => {
+                p.check(
+                    is_http_url(url),
+                    format!("sinks[{i}].url"),
+                    format!("{url:?} is not an http(s) URL"),
+                );
+                p.check(
+                    secret.is_empty() || webhook_key(secret.expose()).is_some(),
+                    format!("sinks[{i}].secret"),
+                    "must be a Standard Webhooks secret: \"whsec_\" followed by base64",
+                );
+                p.check(
+                    !timeout.is_zero(),
+                    format!("sinks[{i}].timeout"),
+                    "must be greater than 0",
+                );
+            }
+        }
+    }
+    let names = c.sink_names();
+    for (i, name) in names.iter().enumerate() {
+        p.check(
+            !name.trim().is_empty(),
+            format!("sinks[{i}].name"),
+            "must not be empty",
+        );
+        p.check(
+            !names[..i].contains(name),
+            format!("sinks[{i}].name"),
+            format!("{name:?} is used by another sink; names key the delivery cursors"),
+        );
+    }
+    p.0
+}

@@ -1,0 +1,1 @@
+//! diff: not yet built (see the issues).

@@ -1,0 +1,1 @@
+//! events: not yet built (see the issues).

@@ -1,0 +1,1 @@
+//! genesys: not yet built (see the issues).

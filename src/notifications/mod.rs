@@ -1,0 +1,1 @@
+//! notifications: not yet built (see the issues).

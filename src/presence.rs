@@ -1,0 +1,1 @@
+//! presence: not yet built (see the issues).

@@ -1,0 +1,1 @@
+//! reactor: not yet built (see the issues).

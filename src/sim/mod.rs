@@ -1,0 +1,1 @@
+//! sim: not yet built (see the issues).

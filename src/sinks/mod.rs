@@ -1,0 +1,1 @@
+//! sinks: not yet built (see the issues).

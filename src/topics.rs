@@ -1,0 +1,1 @@
+//! topics: not yet built (see the issues).

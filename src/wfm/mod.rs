@@ -1,0 +1,1 @@
+//! wfm: not yet built (see the issues).
