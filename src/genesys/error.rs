@@ -1,0 +1,1 @@
+//! Genesys error models: built by the reactor issue.

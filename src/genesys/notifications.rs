@@ -1,0 +1,1 @@
+//! Genesys notifications models: built by the upstream issue.

@@ -1,0 +1,1 @@
+//! Genesys oauth models: built by the upstream issue.

@@ -1,0 +1,1 @@
+//! Genesys presence models: built by the reactor issue.

@@ -1,0 +1,1 @@
+//! Genesys wfm models: built by the reactor issue.
