@@ -1,1 +1,0 @@
-//! coalesce: not yet built (see the issues).
