@@ -1,1 +1,0 @@
-//! diff: not yet built (see the issues).

@@ -1,0 +1,198 @@
+//! The canonical form of one agent's schedule within (schedule, management unit), and
+//! its stable hash.
+//!
+//! What is kept is what a downstream consumer acts on: per shift its start, length and
+//! activities (start, length, activity code, description, paid), plus full-day time-off
+//! markers (date, length, activity code, description, paid). Dropped as volatile or
+//! bookkeeping: `manuallyEdited`, `schedule`, `workPlanId`, `workPlanShiftId`,
+//! `payableMinutes` (derived from the code and length), `timeOffRequestId` /
+//! `timeOffRequestSyncVersion` (change when a request is re-synced, not when the time
+//! off changes), `externalActivity*` and `metadata`.
+//!
+//! The hash also ignores shift ids and resolved activity-code names: a republish that
+//! re-creates identical shifts under new ids, or a renamed activity code, is not a
+//! schedule change. Ids are still carried in the output for consumers that want them.
+//! Instants are normalised to UTC with milliseconds, so `…:00Z` and `…:00.000Z` (inline
+//! versus downloaded renderings) hash the same.
+
+use crate::genesys::wfm::{BuAgentScheduleActivity, BuAgentScheduleQueryResponse, BuFullDayTimeOffMarker};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// An activity code as shown downstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityCodeInfo {
+    /// Display name.
+    pub name: Option<String>,
+    /// Category (`OnQueueWork`, `Break`, ...).
+    pub category: Option<String>,
+}
+
+/// One activity of a shift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanonicalActivity {
+    /// Start instant, UTC, millisecond precision.
+    pub start_date: String,
+    /// Length.
+    pub length_minutes: i64,
+    /// Raw activity code id.
+    pub activity_code_id: Option<String>,
+    /// Resolved code (null until resolved, or when unknown).
+    pub activity_code: Option<ActivityCodeInfo>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Paid time.
+    pub paid: Option<bool>,
+}
+
+/// One shift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanonicalShift {
+    /// Shift id (not part of the hash).
+    pub id: Option<String>,
+    /// Start instant.
+    pub start_date: String,
+    /// Length.
+    pub length_minutes: i64,
+    /// Activities sorted by start.
+    pub activities: Vec<CanonicalActivity>,
+}
+
+/// One full-day time-off marker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanonicalTimeOff {
+    /// Date in the business unit's time zone.
+    pub business_unit_date: String,
+    /// Length.
+    pub length_minutes: i64,
+    /// Raw activity code id.
+    pub activity_code_id: Option<String>,
+    /// Resolved code.
+    pub activity_code: Option<ActivityCodeInfo>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Paid.
+    pub paid: Option<bool>,
+}
+
+/// One agent's schedule within (schedule, management unit), in canonical order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanonicalAgentSchedule {
+    /// Shifts sorted by start, then id.
+    pub shifts: Vec<CanonicalShift>,
+    /// Markers sorted by date, then code.
+    pub full_day_time_off_markers: Vec<CanonicalTimeOff>,
+}
+
+/// `…Z` with milliseconds when the instant parses, else the text as given.
+pub fn normalise_instant(s: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string(),
+        Err(_) => s.to_string(),
+    }
+}
+
+fn activity(a: &BuAgentScheduleActivity) -> CanonicalActivity {
+    CanonicalActivity {
+        start_date: normalise_instant(a.start_date.as_deref().unwrap_or_default()),
+        length_minutes: a.length_minutes.unwrap_or_default(),
+        activity_code_id: a.activity_code_id.clone(),
+        activity_code: None,
+        description: a.description.clone().filter(|d| !d.is_empty()),
+        paid: a.paid,
+    }
+}
+
+fn time_off(m: &BuFullDayTimeOffMarker) -> CanonicalTimeOff {
+    CanonicalTimeOff {
+        business_unit_date: m.business_unit_date.clone().unwrap_or_default(),
+        length_minutes: m.length_minutes.unwrap_or_default(),
+        activity_code_id: m.activity_code_id.clone(),
+        activity_code: None,
+        description: m.description.clone().filter(|d| !d.is_empty()),
+        paid: m.paid,
+    }
+}
+
+impl CanonicalAgentSchedule {
+    /// The canonical form of an API agent schedule, with its user id (None when the
+    /// answer names no user: such an entry cannot be attributed and is skipped).
+    pub fn from_api(a: &BuAgentScheduleQueryResponse) -> Option<(String, Self)> {
+        let user_id = a.user.as_ref()?.id.clone()?;
+        let mut shifts: Vec<CanonicalShift> = a
+            .shifts
+            .iter()
+            .map(|s| {
+                let mut activities: Vec<_> = s.activities.iter().map(activity).collect();
+                activities.sort_by(|x, y| {
+                    (&x.start_date, x.length_minutes, &x.activity_code_id).cmp(&(
+                        &y.start_date,
+                        y.length_minutes,
+                        &y.activity_code_id,
+                    ))
+                });
+                CanonicalShift {
+                    id: s.id.clone(),
+                    start_date: normalise_instant(s.start_date.as_deref().unwrap_or_default()),
+                    length_minutes: s.length_minutes.unwrap_or_default(),
+                    activities,
+                }
+            })
+            .collect();
+        shifts.sort_by(|x, y| (&x.start_date, &x.id).cmp(&(&y.start_date, &y.id)));
+        let mut full_day_time_off_markers: Vec<_> =
+            a.full_day_time_off_markers.iter().map(time_off).collect();
+        full_day_time_off_markers.sort_by(|x, y| {
+            (&x.business_unit_date, &x.activity_code_id, x.length_minutes).cmp(&(
+                &y.business_unit_date,
+                &y.activity_code_id,
+                y.length_minutes,
+            ))
+        });
+        Some((
+            user_id,
+            Self {
+                shifts,
+                full_day_time_off_markers,
+            },
+        ))
+    }
+
+    /// Stable lower-case hex sha256 over the canonical JSON, without shift ids and
+    /// resolved codes (see the module doc).
+    pub fn hash(&self) -> String {
+        let mut view = serde_json::to_value(self).expect("plain data serialises");
+        strip(&mut view);
+        // serde_json maps are key-ordered (no preserve_order feature): stable bytes.
+        let bytes = serde_json::to_vec(&view).expect("value serialises");
+        let digest = Sha256::digest(&bytes);
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn strip(v: &mut serde_json::Value) {
+    if let Some(shifts) = v.get_mut("shifts").and_then(|s| s.as_array_mut()) {
+        for s in shifts {
+            if let Some(o) = s.as_object_mut() {
+                o.remove("id");
+                if let Some(acts) = o.get_mut("activities").and_then(|a| a.as_array_mut()) {
+                    for a in acts.iter_mut().filter_map(|a| a.as_object_mut()) {
+                        a.remove("activityCode");
+                    }
+                }
+            }
+        }
+    }
+    if let Some(ms) = v.get_mut("fullDayTimeOffMarkers").and_then(|s| s.as_array_mut()) {
+        for m in ms.iter_mut().filter_map(|m| m.as_object_mut()) {
+            m.remove("activityCode");
+        }
+    }
+}
