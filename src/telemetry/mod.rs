@@ -27,3 +27,5 @@ pub fn init_tracing(format: Option<LogFormat>) {
         eprintln!("tracing already initialised: {err}");
     }
 }
+
+pub mod rest;

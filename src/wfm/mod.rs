@@ -1,1 +1,120 @@
-//! wfm: not yet built (see the issues).
+//! The WFM (and presence) REST client: typed calls, one shared rate budget, retries,
+//! and the three delivery modes of agent-schedule queries.
+//!
+//! Every call goes through [`RateBudget`] (token bucket + concurrency + global 429
+//! pause) and the retry loop in `http`: 429 → pause everything for `Retry-After`, then
+//! retry; 5xx/transport → jittered backoff, bounded attempts; 401 → invalidate the token,
+//! retry once; 403 → [`WfmError::Forbidden`] naming the permission; 404 →
+//! [`WfmError::NotFound`]. Metrics use route templates (`agentschedules.query`), never ids.
+
+mod budget;
+mod download;
+mod error;
+mod http;
+mod routes;
+
+pub use budget::{Permit, RateBudget};
+pub use download::{DecodeError, decode_download, is_gzip};
+pub use error::{WfmError, documented_permission, forbidden_permission};
+pub use routes::{BULK_PRESENCE_MAX, Weeks, week_id};
+
+use crate::auth::{AccessToken, TokenProvider};
+use crate::backoff::BackoffPolicy;
+use crate::diff::ActivityCodeInfo;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// One business unit's activity codes: `{id → {name, category}}`, shared read-only.
+pub type ActivityCodes = Arc<HashMap<String, ActivityCodeInfo>>;
+
+/// Where the bearer token comes from.
+#[derive(Clone)]
+pub enum Credentials {
+    /// The shared OAuth token provider (the daemon).
+    Provider(TokenProvider),
+    /// A fixed bearer token (tests, `tap`-style tools); a 401 cannot be recovered.
+    Static(String),
+}
+
+/// Tuning of the client (defaults follow `[fetch]`).
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Backoff for 5xx and transport failures.
+    pub retry: BackoffPolicy,
+    /// Attempts per call for 5xx/transport failures (first try included).
+    pub max_attempts: u32,
+    /// Attempts per call for 429s (each preceded by the budget pause).
+    pub max_rate_limited_attempts: u32,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            retry: BackoffPolicy::try_new(Duration::from_millis(500), Duration::from_secs(30), 2.0)
+                .expect("valid constant"),
+            max_attempts: 4,
+            max_rate_limited_attempts: 8,
+        }
+    }
+}
+
+/// Cheap-to-clone typed client for the WFM and presence routes.
+#[derive(Clone)]
+pub struct WfmClient {
+    http: reqwest::Client,
+    base: String,
+    credentials: Credentials,
+    budget: RateBudget,
+    settings: ClientSettings,
+    /// Activity codes per business unit: `{id → {name, category}}`.
+    codes: Arc<Mutex<HashMap<String, ActivityCodes>>>,
+}
+
+impl WfmClient {
+    /// A client for `api_base` (e.g. `https://api.mypurecloud.com`, no trailing slash).
+    pub fn new(
+        api_base: &str,
+        credentials: Credentials,
+        budget: RateBudget,
+        settings: ClientSettings,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .user_agent(concat!("wfm-reactor/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            base: api_base.trim_end_matches('/').to_string(),
+            credentials,
+            budget,
+            settings,
+            codes: Arc::default(),
+        })
+    }
+
+    /// The shared rate budget (other REST users, e.g. notifications, share it).
+    pub fn budget(&self) -> &RateBudget {
+        &self.budget
+    }
+
+    async fn bearer(&self) -> Result<(String, Option<AccessToken>), WfmError> {
+        match &self.credentials {
+            Credentials::Static(t) => Ok((t.clone(), None)),
+            Credentials::Provider(p) => {
+                let t = p.token().await?;
+                Ok((t.bearer().to_string(), Some(t)))
+            }
+        }
+    }
+
+    async fn invalidate(&self, stale: Option<&AccessToken>) {
+        if let (Credentials::Provider(p), Some(t)) = (&self.credentials, stale) {
+            p.invalidate(t).await;
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! REST client telemetry: one function per happening, each logging and counting once.
+
+use std::time::Duration;
+
+/// A REST answer (or transport failure, `status = "error"`) on a route template.
+pub fn request_done(route: &'static str, status: &str, took: Duration) {
+    metrics::counter!("wfm_reactor_rest_requests_total", "route" => route, "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("wfm_reactor_rest_request_seconds", "route" => route).record(took.as_secs_f64());
+}
+
+/// A 429: the whole budget pauses.
+pub fn rate_limited(route: &'static str, retry_after: Duration) {
+    tracing::warn!(
+        route,
+        retry_after_s = retry_after.as_secs_f64(),
+        "rate limited: pausing every REST call"
+    );
+    metrics::counter!("wfm_reactor_rest_rate_limited_total").increment(1);
+}
+
+/// A retry after a 5xx or transport failure.
+pub fn retrying(route: &'static str, reason: &str, attempt: u32, delay: Duration) {
+    tracing::warn!(
+        route,
+        reason,
+        attempt,
+        delay_ms = delay.as_millis() as u64,
+        "REST call failed, retrying"
+    );
+    metrics::counter!("wfm_reactor_rest_retries_total", "route" => route).increment(1);
+}
+
+/// Time spent waiting for the rate budget (slot, pause and token).
+pub fn budget_waited(waited: Duration) {
+    metrics::histogram!("wfm_reactor_rest_budget_wait_seconds").record(waited.as_secs_f64());
+}

@@ -1,0 +1,117 @@
+//! The one REST rate budget shared by every call: a token bucket at
+//! `fetch.requests_per_minute`, at most `fetch.concurrency` requests in flight, and a
+//! global pause after a 429.
+//!
+//! The platform limit is per token, not per route (spec §5.1), so a 429 on any route
+//! means every caller must hold off: [`RateBudget::pause_for`] blocks every future
+//! acquisition until `Retry-After` has passed, never sooner. The bucket's burst is small
+//! (the concurrency, at most) so a reconcile cannot spend a minute's budget in one go.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, sleep_until};
+
+/// Cheap-to-clone handle to the shared budget.
+#[derive(Debug, Clone)]
+pub struct RateBudget {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    slots: Arc<Semaphore>,
+    per_sec: f64,
+    burst: f64,
+    bucket: Mutex<Bucket>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    refilled: Instant,
+    paused_until: Option<Instant>,
+}
+
+/// The right to send one request; the concurrency slot is freed on drop.
+#[derive(Debug)]
+pub struct Permit {
+    _slot: OwnedSemaphorePermit,
+}
+
+impl RateBudget {
+    /// `requests_per_minute` (at least 1) with `concurrency` (at least 1) in flight; the
+    /// burst is `min(concurrency, requests_per_minute)`.
+    pub fn new(requests_per_minute: u32, concurrency: usize) -> Self {
+        let rpm = requests_per_minute.max(1);
+        let concurrency = concurrency.max(1);
+        let burst = (concurrency as f64).min(rpm as f64);
+        Self {
+            inner: Arc::new(Inner {
+                slots: Arc::new(Semaphore::new(concurrency)),
+                per_sec: rpm as f64 / 60.0,
+                burst,
+                bucket: Mutex::new(Bucket {
+                    tokens: burst,
+                    refilled: Instant::now(),
+                    paused_until: None,
+                }),
+            }),
+        }
+    }
+
+    /// Waits for a concurrency slot, the end of any pause, and a token, in that order.
+    pub async fn acquire(&self) -> Permit {
+        let started = Instant::now();
+        let slot = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        loop {
+            let wait_until = {
+                let mut b = self.inner.bucket.lock().expect("budget lock");
+                let now = Instant::now();
+                match b.paused_until {
+                    Some(until) if until > now => Some(until),
+                    _ => {
+                        let elapsed = now.saturating_duration_since(b.refilled).as_secs_f64();
+                        b.tokens = (b.tokens + elapsed * self.inner.per_sec).min(self.inner.burst);
+                        b.refilled = now;
+                        if b.tokens >= 1.0 {
+                            b.tokens -= 1.0;
+                            None
+                        } else {
+                            let missing = (1.0 - b.tokens) / self.inner.per_sec;
+                            Some(now + Duration::from_secs_f64(missing))
+                        }
+                    }
+                }
+            };
+            match wait_until {
+                None => break,
+                Some(at) => sleep_until(at).await,
+            }
+        }
+        crate::telemetry::rest::budget_waited(started.elapsed());
+        Permit { _slot: slot }
+    }
+
+    /// Blocks every acquisition until `d` from now (extends, never shortens, a pause).
+    pub fn pause_for(&self, d: Duration) {
+        let until = Instant::now() + d;
+        let mut b = self.inner.bucket.lock().expect("budget lock");
+        b.paused_until = Some(b.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    /// When the current pause ends, if one is running.
+    pub fn paused_until(&self) -> Option<Instant> {
+        let b = self.inner.bucket.lock().expect("budget lock");
+        b.paused_until.filter(|p| *p > Instant::now())
+    }
+}
+
+#[cfg(test)]
+mod tests;

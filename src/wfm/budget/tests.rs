@@ -1,0 +1,73 @@
+//! The rate budget in paused time: window bound, concurrency bound, global 429 pause.
+
+use super::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[tokio::test(start_paused = true)]
+async fn never_more_than_the_budget_per_window() {
+    let budget = RateBudget::new(60, 4);
+    let start = Instant::now();
+    let mut stamps = Vec::new();
+    for _ in 0..130 {
+        let _p = budget.acquire().await;
+        stamps.push(start.elapsed());
+    }
+    // burst of 4 at once, then one a second
+    assert!(stamps[3] < Duration::from_millis(1));
+    assert!(stamps[4] >= Duration::from_millis(999));
+    for w in 0..120 {
+        let from = Duration::from_secs(w);
+        let to = from + Duration::from_secs(60);
+        let n = stamps.iter().filter(|t| **t >= from && **t < to).count();
+        assert!(n <= 60 + 4, "window starting {w}s had {n}");
+    }
+    let last = *stamps.last().unwrap();
+    assert!(
+        last >= Duration::from_secs(125),
+        "130 permits at 1/s after a burst of 4: {last:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrency_is_bounded() {
+    let budget = RateBudget::new(6000, 3);
+    let live = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (b, live, peak) = (budget.clone(), live.clone(), peak.clone());
+        tasks.push(tokio::spawn(async move {
+            let _p = b.acquire().await;
+            let now = live.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            live.fetch_sub(1, Ordering::SeqCst);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pause_blocks_every_caller_until_it_ends() {
+    let budget = RateBudget::new(6000, 8);
+    let start = Instant::now();
+    budget.pause_for(Duration::from_secs(3));
+    budget.pause_for(Duration::from_secs(1)); // never shortens
+    assert_eq!(budget.paused_until(), Some(start + Duration::from_secs(3)));
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let b = budget.clone();
+        tasks.push(tokio::spawn(async move {
+            let _p = b.acquire().await;
+            Instant::now()
+        }));
+    }
+    for t in tasks {
+        let got = t.await.unwrap();
+        assert!(got >= start + Duration::from_secs(3), "acquired during the pause");
+    }
+    assert_eq!(budget.paused_until(), None);
+}

@@ -1,0 +1,207 @@
+//! The retry loop every REST call goes through: budget, token, send, classify, retry.
+
+use super::{WfmClient, WfmError, forbidden_permission};
+use crate::telemetry::rest as tele;
+use reqwest::{Method, StatusCode, header};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+use tokio::time::{Instant, sleep};
+
+/// How much of an error body is kept in [`WfmError::Http`].
+const MAX_ERROR_BODY: usize = 2000;
+
+/// `Retry-After` in seconds (the form Genesys sends); HTTP-date forms are not used by
+/// the platform and fall back to the backoff delay.
+pub(crate) fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let secs: f64 = v.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+fn truncate(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.chars().take(MAX_ERROR_BODY).collect()
+}
+
+/// A request to send: `bearer = false` for pre-signed download URLs, which must not
+/// see the Genesys token.
+pub(crate) struct Call<'a> {
+    pub route: &'static str,
+    pub method: Method,
+    pub url: String,
+    pub body: Option<&'a serde_json::Value>,
+    pub bearer: bool,
+}
+
+impl WfmClient {
+    /// Sends `call` with the budget and retry rules; the 2xx body.
+    pub(crate) async fn send(&self, call: Call<'_>) -> Result<bytes::Bytes, WfmError> {
+        let route = call.route;
+        let mut backoff = self.settings.retry.start();
+        let (mut failures, mut limited, mut reauthed) = (0u32, 0u32, false);
+        loop {
+            let permit = self.budget.acquire().await;
+            let mut req = self.http.request(call.method.clone(), &call.url);
+            let mut token = None;
+            if call.bearer {
+                let (bearer, t) = self.bearer().await?;
+                req = req.bearer_auth(bearer);
+                token = t;
+            }
+            if let Some(b) = call.body {
+                req = req.json(b);
+            }
+            let started = Instant::now();
+            let answer = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    resp.bytes().await.map(|b| (status, headers, b))
+                }
+                Err(e) => Err(e),
+            };
+            drop(permit);
+            let (status, headers, body) = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    tele::request_done(route, "error", started.elapsed());
+                    failures += 1;
+                    if failures >= self.settings.max_attempts {
+                        return Err(WfmError::Transport {
+                            route,
+                            message: e.to_string(),
+                        });
+                    }
+                    let d = backoff.next_delay();
+                    tele::retrying(route, "transport", failures, d);
+                    sleep(d).await;
+                    continue;
+                }
+            };
+            tele::request_done(route, status.as_str(), started.elapsed());
+            if status.is_success() {
+                return Ok(body);
+            }
+            match status {
+                StatusCode::TOO_MANY_REQUESTS => {
+                    limited += 1;
+                    let after = retry_after(&headers);
+                    if limited >= self.settings.max_rate_limited_attempts {
+                        return Err(WfmError::RateLimited {
+                            route,
+                            retry_after: after,
+                        });
+                    }
+                    // exactly Retry-After when given (never sooner), else our own backoff
+                    let pause = after.unwrap_or_else(|| backoff.next_delay());
+                    tele::rate_limited(route, pause);
+                    // the whole budget waits; this call re-acquires after the pause
+                    self.budget.pause_for(pause);
+                }
+                StatusCode::UNAUTHORIZED if !reauthed && token.is_some() => {
+                    reauthed = true;
+                    tracing::warn!(route, "401: invalidating the token and retrying once");
+                    self.invalidate(token.as_ref()).await;
+                }
+                StatusCode::UNAUTHORIZED => return Err(WfmError::Unauthorized { route }),
+                StatusCode::FORBIDDEN => {
+                    let permission = forbidden_permission(route, &body);
+                    tracing::warn!(route, permission = %permission, "403: missing permission");
+                    return Err(WfmError::Forbidden { permission, route });
+                }
+                StatusCode::NOT_FOUND => return Err(WfmError::NotFound { route }),
+                s if s.is_server_error() && s != StatusCode::NOT_IMPLEMENTED => {
+                    failures += 1;
+                    if failures >= self.settings.max_attempts {
+                        return Err(WfmError::Http {
+                            route,
+                            status: s.as_u16(),
+                            body: truncate(&body),
+                        });
+                    }
+                    let d = backoff.next_delay_at_least(retry_after(&headers));
+                    tele::retrying(route, s.as_str(), failures, d);
+                    sleep(d).await;
+                }
+                s => {
+                    return Err(WfmError::Http {
+                        route,
+                        status: s.as_u16(),
+                        body: truncate(&body),
+                    });
+                }
+            }
+        }
+    }
+
+    /// GET an API path (with the bearer) and parse it.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        path: &str,
+    ) -> Result<T, WfmError> {
+        let body = self
+            .send(Call {
+                route,
+                method: Method::GET,
+                url: format!("{}{}", self.base, path),
+                body: None,
+                bearer: true,
+            })
+            .await?;
+        parse(route, &body)
+    }
+
+    /// POST JSON to an API path and parse the answer.
+    pub(crate) async fn post_json<T: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, WfmError> {
+        let answer = self
+            .send(Call {
+                route,
+                method: Method::POST,
+                url: format!("{}{}", self.base, path),
+                body: Some(body),
+                bearer: true,
+            })
+            .await?;
+        parse(route, &answer)
+    }
+
+    /// GET a pre-signed download URL (no bearer) and parse the possibly gzipped JSON.
+    pub(crate) async fn download_json<T: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        url: &str,
+    ) -> Result<T, WfmError> {
+        let body = self
+            .send(Call {
+                route,
+                method: Method::GET,
+                url: url.to_string(),
+                body: None,
+                bearer: false,
+            })
+            .await?;
+        let json = super::decode_download(&body).map_err(|e| WfmError::Decode {
+            route,
+            message: e.to_string(),
+        })?;
+        parse(route, &json)
+    }
+}
+
+/// Parses a JSON body, counting and logging failures.
+pub(crate) fn parse<T: DeserializeOwned>(route: &'static str, body: &[u8]) -> Result<T, WfmError> {
+    serde_json::from_slice(body).map_err(|e| {
+        tracing::warn!(route, error = %e, "cannot decode REST answer");
+        metrics::counter!("wfm_reactor_rest_decode_errors_total", "route" => route).increment(1);
+        WfmError::Decode {
+            route,
+            message: e.to_string(),
+        }
+    })
+}
