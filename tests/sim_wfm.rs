@@ -493,3 +493,32 @@ async fn twenty_thousand_agents_start_fast_and_same_seed_same_org() {
     assert_eq!(again.agent_ids(), org.agent_ids());
     assert_eq!(again.schedules[0].id, org.schedules[0].id);
 }
+
+#[tokio::test]
+async fn activity_mode_emits_presence_changes() {
+    let sim = start(SimConfig {
+        activity: true,
+        agents: 4,
+        ..small()
+    })
+    .await;
+    let api = Api::login(&sim).await;
+    let (ch, uri) = api.channel().await;
+    let topics: Vec<String> = sim
+        .org()
+        .agent_ids()
+        .iter()
+        .map(|id| format!("v2.users.{id}?presence&routingStatus"))
+        .collect();
+    let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+    assert_eq!(api.subscribe(&ch, &refs).await.0, 200);
+    let mut ws = connect(&uri).await;
+    assert!(sim.wait_for_channels(T, |c| c[0].connected).await);
+    let ev = next_event(&mut ws, T).await.unwrap();
+    let topic = ev["topicName"].as_str().unwrap();
+    assert!(
+        topic.ends_with(".presence") || topic.ends_with(".routingStatus"),
+        "{topic}"
+    );
+    sim.shutdown();
+}

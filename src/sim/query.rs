@@ -70,3 +70,21 @@ impl Query {
         self.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_and_comma_separated_keys_and_escapes() {
+        let q = Query::parse(Some(
+            "id=a&id=b%2Cc&expand=managementUnits.agents&x=%E2%82%AC+1&bad=%zz",
+        ));
+        assert_eq!(q.all("id"), vec!["a", "b", "c"]);
+        assert_eq!(q.get("EXPAND"), Some("managementUnits.agents"));
+        assert_eq!(q.get("x"), Some("€ 1"));
+        assert_eq!(q.get("bad"), Some("%zz"));
+        assert!(!q.flag("missing"));
+        assert!(Query::parse(Some("forceAsync=TRUE")).flag("forceAsync"));
+    }
+}

@@ -49,3 +49,41 @@ pub(crate) fn is_query_result_topic(topic: &str) -> bool {
         ["v2", "workforcemanagement", "users", _, "schedules", "query"]
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combined_topic_expands_to_each_suffix() {
+        assert_eq!(
+            expand("v2.users.u1?presence&routingStatus").unwrap(),
+            vec![
+                "v2.users.u1.presence".to_string(),
+                "v2.users.u1.routingStatus".to_string()
+            ]
+        );
+        assert_eq!(
+            expand("v2.users.u1.presence").unwrap(),
+            vec!["v2.users.u1.presence".to_string()]
+        );
+        assert!(expand("?presence").is_err());
+        assert!(expand("v2.users.u1?").is_err());
+    }
+
+    #[test]
+    fn permission_map_and_query_topic() {
+        assert_eq!(required("v2.users.x.presence"), &["presence:userPresence:view"]);
+        assert_eq!(
+            required("v2.workforcemanagement.businessunits.b.schedules").len(),
+            2
+        );
+        assert!(required("v2.workforcemanagement.businessunits.b.schedules.extra").is_empty());
+        assert!(is_query_result_topic(
+            "v2.workforcemanagement.users.me.schedules.query"
+        ));
+        assert!(!is_query_result_topic(
+            "v2.workforcemanagement.users.me.schedules.search"
+        ));
+    }
+}
