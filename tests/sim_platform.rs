@@ -116,6 +116,8 @@ async fn rate_limit_headers_and_429_with_retry_after() {
     assert!((1..=60).contains(&retry));
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["status"], 429);
+    assert_eq!(body["limit"]["namespace"], "platform.api");
+    assert_eq!(body["limit"]["value"], 3);
     // Another token has its own budget.
     let other = token(&sim).await;
     assert_eq!(

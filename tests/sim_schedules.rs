@@ -294,6 +294,25 @@ async fn schedule_change_emits_processing_then_complete_and_changes_shifts() {
         ))
         .await;
     assert_eq!(meta["metadata"]["version"], 3);
+    let late = sim
+        .change_schedule(ScheduleChange {
+            business_unit_id: bu.clone(),
+            schedule_id: sched.clone(),
+            management_unit_id: None,
+            agents: AgentPick::Count(1),
+            emit: Emit::CompleteThenLateProcessing,
+        })
+        .unwrap();
+    let c = next_event(&mut ws, T).await.unwrap();
+    let p = next_event(&mut ws, T).await.unwrap();
+    assert_eq!(
+        (
+            c["eventBody"]["status"].as_str(),
+            p["eventBody"]["status"].as_str()
+        ),
+        (Some("Complete"), Some("Processing"))
+    );
+    assert_eq!(p["eventBody"]["operationId"], late.operation_id.as_str());
     sim.delete_schedule(&bu, &sched, Emit::Complete).unwrap();
     let d = next_event(&mut ws, T).await.unwrap();
     assert_eq!(d["eventBody"]["eventType"], "Delete");

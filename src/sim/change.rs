@@ -29,6 +29,8 @@ pub enum Emit {
         /// Extra copies of the Complete event.
         duplicate_complete: usize,
     },
+    /// `Complete` first, then a late `Processing` of the same operation (reordered delivery).
+    CompleteThenLateProcessing,
 }
 
 /// A scripted schedule edit.
@@ -171,6 +173,12 @@ pub(crate) fn apply(shared: &Shared, change: &ScheduleChange) -> Result<ChangeOu
                 publish_locked(&inner, &topic, &complete);
             }
         }
+        Emit::CompleteThenLateProcessing => {
+            publish_locked(&inner, &topic, &complete);
+            let processing =
+                json!({"status": "Processing", "operationId": operation_id, "eventType": "Update"});
+            publish_locked(&inner, &topic, &processing);
+        }
     }
     Ok(ChangeOutcome {
         operation_id,
@@ -206,7 +214,7 @@ pub(crate) fn delete(
     let operation_id = uuid::Uuid::new_v4().to_string();
     let topic = bu_topic(bu_id);
     if emit != Emit::Silent {
-        if let Emit::ProcessingThenComplete { .. } = emit {
+        if matches!(emit, Emit::ProcessingThenComplete { .. }) {
             publish_locked(
                 &inner,
                 &topic,

@@ -12,6 +12,8 @@ pub(crate) struct ApiError {
     pub message: String,
     pub params: Map<String, Value>,
     pub retry_after: Option<u64>,
+    /// The `limit` object of a 429 (`{key, namespace, value}`).
+    pub limit: Option<Box<Value>>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             message: message.into(),
             params: Map::new(),
             retry_after: None,
+            limit: None,
         }
     }
     /// 404 for an unknown entity.
@@ -60,11 +63,14 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let context = uuid::Uuid::new_v4().to_string();
-        let body = json!({
+        let mut body = json!({
             "message": self.message, "code": self.code, "status": self.status.as_u16(),
             "messageWithParams": self.message, "messageParams": self.params,
             "contextId": context, "details": [], "errors": [],
         });
+        if let Some(limit) = self.limit {
+            body["limit"] = *limit;
+        }
         let mut resp = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())

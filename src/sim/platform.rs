@@ -49,6 +49,9 @@ pub(crate) async fn layer(State(shared): State<AppState>, mut req: Request, next
                         ),
                     );
                     e.retry_after = Some(reset);
+                    e.limit = Some(Box::new(
+                        serde_json::json!({"key": "client.credentials.token.rate.per.minute", "namespace": "platform.api", "value": shared.config.rate_limit_per_minute}),
+                    ));
                     metrics::counter!("wfm_reactor_sim_rate_limited_total").increment(1);
                     e.into_response()
                 } else {
@@ -69,6 +72,11 @@ pub(crate) async fn layer(State(shared): State<AppState>, mut req: Request, next
     };
     if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         resp.headers_mut().insert("inin-correlation-id", v);
+    }
+    let status = resp.status().as_u16();
+    if status >= 400 {
+        tracing::warn!(method = %method, path = %path, status, "sim: request answered with an error");
+        metrics::counter!("wfm_reactor_sim_http_errors_total", "status" => status.to_string()).increment(1);
     }
     shared.log(LoggedRequest {
         at,

@@ -191,6 +191,17 @@ pub(crate) async fn query(
                 format!("management unit {mu_id} is not in business unit {bu}"),
             )
         })?;
+    // The simulated org has no teams, so any requested team is empty (the 2025-12 rule).
+    if req
+        .get("teamIds")
+        .and_then(Value::as_array)
+        .is_some_and(|t| !t.is_empty())
+    {
+        return Err(ApiError::bad_request(
+            "wfm.team.empty.or.no.members.in.management.unit",
+            "The requested teams are empty or have no members in the management unit",
+        ));
+    }
     let wanted: Option<Vec<&str>> = req
         .get("userIds")
         .and_then(Value::as_array)
