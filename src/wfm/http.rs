@@ -86,17 +86,26 @@ impl WfmClient {
                 StatusCode::TOO_MANY_REQUESTS => {
                     limited += 1;
                     let after = retry_after(&headers);
+                    // exactly Retry-After when given (never sooner), else our own backoff;
+                    // the whole budget waits, even when this call gives up below
+                    let pause = after.unwrap_or_else(|| backoff.next_delay());
+                    tele::rate_limited(route, pause);
+                    self.budget.pause_for(pause);
                     if limited >= self.settings.max_rate_limited_attempts {
                         return Err(WfmError::RateLimited {
                             route,
                             retry_after: after,
                         });
                     }
-                    // exactly Retry-After when given (never sooner), else our own backoff
-                    let pause = after.unwrap_or_else(|| backoff.next_delay());
-                    tele::rate_limited(route, pause);
-                    // the whole budget waits; this call re-acquires after the pause
-                    self.budget.pause_for(pause);
+                }
+                // a pre-signed download URL that expired or vanished says nothing about
+                // our permissions or the entity: a plain error, the caller fetches again
+                s if !call.bearer && (s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND) => {
+                    return Err(WfmError::Http {
+                        route,
+                        status: s.as_u16(),
+                        body: truncate(&body),
+                    });
                 }
                 StatusCode::UNAUTHORIZED if !reauthed && token.is_some() => {
                     reauthed = true;
