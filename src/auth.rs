@@ -27,7 +27,9 @@ impl AccessToken {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// The OAuth client id/secret were refused (fatal: configuration).
-    #[error("OAuth client {client_id:?} was refused (invalid_client): check genesys.client_id / client_secret")]
+    #[error(
+        "OAuth client {client_id:?} was refused (invalid_client): check genesys.client_id / client_secret"
+    )]
     InvalidClient {
         /// The client id that was refused.
         client_id: String,
@@ -51,7 +53,12 @@ pub struct TokenProvider {}
 
 impl TokenProvider {
     /// A provider for `login_base` (e.g. `https://login.mypurecloud.com`).
-    pub fn new(_login_base: String, _client_id: String, _client_secret: Secret, _http: reqwest::Client) -> Self {
+    pub fn new(
+        _login_base: String,
+        _client_id: String,
+        _client_secret: Secret,
+        _http: reqwest::Client,
+    ) -> Self {
         todo!("upstream issue")
     }
 
