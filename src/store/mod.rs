@@ -7,6 +7,7 @@
 
 mod deadletters;
 mod outbox;
+mod queries;
 mod schema;
 mod state;
 mod writer;

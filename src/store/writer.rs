@@ -60,7 +60,7 @@ pub fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_se
 
 fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupState, out: &Outputs) {
     let group_start = state.next_seq;
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             // Dropping the requests answers each caller with `WriterGone`.
@@ -72,17 +72,19 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
     let mut replies = Vec::with_capacity(ops.len());
     for op in ops.drain(..) {
         let before = (state.next_seq, state.emitted.len());
-        let mut sp = match tx.savepoint() {
-            Ok(sp) => sp,
-            Err(e) => {
-                crate::telemetry::delivery::store_commit_failed(&e.to_string(), 1);
-                continue;
-            }
-        };
-        sp.set_drop_behavior(rusqlite::DropBehavior::Rollback);
-        let (ok, reply) = op(&sp, state);
-        let kept = ok && sp.commit().is_ok();
+        // Savepoints by cached prepared statements: rusqlite's `Savepoint` re-parses
+        // its SQL every time, which showed up in the hot path of one-event commits.
+        if let Err(e) = savepoint(&tx, "SAVEPOINT req") {
+            crate::telemetry::delivery::store_commit_failed(&e.to_string(), 1);
+            continue;
+        }
+        let (ok, reply) = op(&tx, state);
+        let kept = ok && savepoint(&tx, "RELEASE req").is_ok();
         if !kept {
+            let undone = savepoint(&tx, "ROLLBACK TO req").and_then(|_| savepoint(&tx, "RELEASE req"));
+            if let Err(e) = undone {
+                crate::telemetry::delivery::store_commit_failed(&e.to_string(), 1);
+            }
             state.next_seq = before.0;
             state.emitted.truncate(before.1);
         }
@@ -90,9 +92,7 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
     }
     match tx.commit() {
         Ok(()) => {
-            for reply in replies {
-                reply(Ok(()));
-            }
+            // Announce before answering: a caller told "committed" sees it in the watch.
             if let Some((last, _)) = state.emitted.last() {
                 let last = *last;
                 for (_, json) in state.emitted.drain(..) {
@@ -100,6 +100,9 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
                     let _ = out.live.send(json);
                 }
                 out.committed.send_replace(last);
+            }
+            for reply in replies {
+                reply(Ok(()));
             }
         }
         Err(e) => {
@@ -114,9 +117,66 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
     }
 }
 
+fn savepoint(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// The reader loop; ends when every handle is dropped.
 pub fn run_reader(conn: Connection, mut rx: mpsc::Receiver<ReadOp>) {
     while let Some(op) = rx.blocking_recv() {
         op(&conn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// An op inserting `x`, then failing when asked; its reply records the outcome.
+    fn op(x: i64, fail: bool, log: Arc<Mutex<Vec<(i64, bool)>>>) -> WriteOp {
+        Box::new(move |conn, st| {
+            conn.execute("INSERT INTO t VALUES (?1)", [x]).unwrap();
+            st.next_seq += 1;
+            st.emitted.push((st.next_seq - 1, Arc::from(x.to_string())));
+            let reply: Reply = Box::new(move |commit| {
+                log.lock().unwrap().push((x, commit.is_ok() && !fail));
+            });
+            (!fail, reply)
+        })
+    }
+
+    #[test]
+    fn a_failing_request_is_undone_alone_and_answers_follow_the_commit() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let (committed, rx) = watch::channel(0);
+        let (live, mut live_rx) = broadcast::channel(16);
+        let out = Outputs { committed, live };
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut ops: Vec<WriteOp> = vec![
+            op(1, false, log.clone()),
+            op(2, true, log.clone()),
+            op(3, false, log.clone()),
+        ];
+        let mut st = GroupState {
+            next_seq: 10,
+            emitted: Vec::new(),
+        };
+        run_group(&mut conn, &mut ops, &mut st, &out);
+
+        let rows: Vec<i64> = conn
+            .prepare("SELECT x FROM t")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows, vec![1, 3], "only the failing request is rolled back");
+        assert_eq!(*log.lock().unwrap(), vec![(1, true), (2, false), (3, true)]);
+        assert_eq!(st.next_seq, 12, "the failed request's sequence is reused");
+        assert_eq!(*rx.borrow(), 11, "watch = last committed sequence");
+        assert_eq!(&*live_rx.try_recv().unwrap(), "1");
+        assert_eq!(&*live_rx.try_recv().unwrap(), "3");
     }
 }
