@@ -59,6 +59,12 @@ async fn commits_survive_reopen_and_sequences_keep_growing() {
         assert_eq!(store.outbox_depth().await.unwrap(), 0);
     }
     let store = Store::open(&path).unwrap();
+    let mut live = store.live();
+    assert_eq!(
+        *store.committed().borrow(),
+        1,
+        "the watch starts at the last sequence"
+    );
     assert_eq!(
         store.presence("u1").await.unwrap().unwrap().system_presence,
         "Available"
@@ -75,6 +81,11 @@ async fn commits_survive_reopen_and_sequences_keep_growing() {
     assert_eq!(seqs, vec![2], "sequences never restart after a prune");
     let out = store.read_outbox(0, 10).await.unwrap();
     assert_eq!(out.len(), 1);
+    assert_eq!(
+        live.try_recv().unwrap(),
+        out[0].json,
+        "the live feed carries the committed JSON"
+    );
     let v: serde_json::Value = serde_json::from_str(&out[0].json).unwrap();
     assert_eq!(v["sequence"], "2");
     assert_eq!(v["id"], out[0].id.as_str());

@@ -174,9 +174,9 @@ pub fn verify_standard_webhook(secret: &str, headers: &HeaderMap, body: &str) ->
     })
 }
 
-/// Waits (5 s at most) until `sink`'s durable cursor reaches `seq`.
+/// Waits (30 s at most; virtual seconds in paused tests) until `sink`'s durable cursor reaches `seq`.
 pub async fn wait_cursor(store: &Store, sink: &str, seq: u64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while store.cursor(sink).await.unwrap() != Some(seq) {
         assert!(
             tokio::time::Instant::now() < deadline,
