@@ -30,7 +30,7 @@ async fn retries_503_then_delivers_every_event_once_in_order_and_signed() {
     let rec = Recorder::new(|_, n| if n < 5 { 503 } else { 200 });
     let url = rec.start().await;
     let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
-    spawn_delivery(
+    let handle = spawn_delivery(
         store.clone(),
         vec![("hook".into(), webhook(&url))],
         fast_options(),
@@ -48,6 +48,11 @@ async fn retries_503_then_delivers_every_event_once_in_order_and_signed() {
 
     let all = rec.snapshot();
     assert_eq!(all.iter().filter(|r| r.status == 503).count(), 5);
+    assert_eq!(
+        handle.statuses()["hook"].last_error,
+        None,
+        "success clears the error"
+    );
     assert!(
         all[..5].iter().all(|r| r.seq() == 1),
         "the first event is retried in place"

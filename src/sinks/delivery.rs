@@ -63,7 +63,7 @@ impl DeliveryHandle {
         self.status.lock().expect("status lock").clone()
     }
 
-    fn update(&self, sink: &str, f: impl FnOnce(&mut SinkStatus)) {
+    pub(crate) fn update(&self, sink: &str, f: impl FnOnce(&mut SinkStatus)) {
         f(self
             .status
             .lock()
@@ -108,6 +108,7 @@ pub async fn spawn_sinks(
             backoff: options.backoff,
             cancel: cancel.clone(),
             grace: options.grace,
+            status: handle.clone(),
         };
         let task = SinkTask {
             store: store.clone(),

@@ -104,6 +104,8 @@ pub struct Control {
     pub cancel: CancellationToken,
     /// After shutdown, how long a request in flight may still take.
     pub grace: Duration,
+    /// Where retries are reported (`last_error`, for readiness and `/v1/state`).
+    pub status: DeliveryHandle,
 }
 
 impl Control {
@@ -124,6 +126,8 @@ impl Control {
         let delay = backoff.next_delay_at_least(retry_after);
         let seq = batch.first().map_or(0, |e| e.seq);
         crate::telemetry::delivery::sink_retry(&self.sink, seq, error, delay);
+        self.status
+            .update(&self.sink, |s| s.last_error = Some(error.to_string()));
         tokio::select! {
             _ = self.cancel.cancelled() => false,
             _ = tokio::time::sleep(delay) => true,
