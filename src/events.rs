@@ -1,1 +1,0 @@
-//! events: not yet built (see the issues).

@@ -1,0 +1,173 @@
+//! The outgoing CloudEvent (1.0, JSON structured mode): the downstream contract.
+//!
+//! A [`NewEvent`] is built by the reactor with one constructor per type; it carries its
+//! deterministic `id` and its `data` already serialised. The store assigns `sequence` at
+//! commit and renders the envelope once ([`NewEvent::render`]); that text is what the
+//! outbox stores and every sink sends, so all sinks see byte-identical events.
+
+mod data;
+
+pub use data::{
+    Activity, ActivityCodeRef, AgentChange, Cause, ChangeKind, PresenceChanged, PresenceRef,
+    RoutingStatusChanged, ScheduleChanged, ScheduleDeleted, Shift,
+};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// `type` of a schedule change.
+pub const TYPE_SCHEDULE_CHANGED: &str = "wfm.schedule.changed";
+/// `type` of a schedule deletion.
+pub const TYPE_SCHEDULE_DELETED: &str = "wfm.schedule.deleted";
+/// `type` of a presence change.
+pub const TYPE_PRESENCE_CHANGED: &str = "presence.changed";
+/// `type` of a routing status change.
+pub const TYPE_ROUTING_STATUS_CHANGED: &str = "routing.status.changed";
+
+/// An event decided by the daemon but not yet committed (no `sequence` yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Deterministic idempotency key: same change, same id.
+    pub id: String,
+    /// `wfm-reactor://{api host}/{entity path}`.
+    pub source: String,
+    /// One of the `TYPE_*` constants.
+    pub event_type: &'static str,
+    /// Schedule id + `/` + management unit id, or user id.
+    pub subject: String,
+    /// When the change happened upstream (RFC 3339), else when observed.
+    pub time: String,
+    /// The `data` member, already serialised JSON.
+    pub data_json: String,
+    /// When the triggering frame was received (for `wfm_reactor_event_to_outbox_seconds`).
+    pub received_at: Option<tokio::time::Instant>,
+}
+
+impl NewEvent {
+    /// A `wfm.schedule.changed`; `time` is when the change happened (or was observed).
+    pub fn schedule_changed(api_host: &str, time: &str, data: &ScheduleChanged) -> Self {
+        let data_json = to_json(data);
+        let agents = serde_json::to_string(&data.agents).unwrap_or_default();
+        let fingerprint = format!("{}\n{}", data.version, sha256_hex(agents.as_bytes()));
+        Self::build(
+            TYPE_SCHEDULE_CHANGED,
+            bu_source(api_host, &data.business_unit_id),
+            format!("{}/{}", data.schedule_id, data.management_unit_id),
+            time,
+            &fingerprint,
+            data_json,
+        )
+    }
+
+    /// A `wfm.schedule.deleted`; the id depends on the schedule only (deleted once).
+    pub fn schedule_deleted(api_host: &str, time: &str, data: &ScheduleDeleted) -> Self {
+        Self::build(
+            TYPE_SCHEDULE_DELETED,
+            bu_source(api_host, &data.business_unit_id),
+            data.schedule_id.clone(),
+            time,
+            &data.week_date,
+            to_json(data),
+        )
+    }
+
+    /// A `presence.changed`; `time` is the notification's `modifiedDate`.
+    pub fn presence_changed(api_host: &str, data: &PresenceChanged) -> Self {
+        let fingerprint = format!(
+            "{}\n{}\n{}",
+            data.modified_date, data.system_presence, data.presence_definition_id
+        );
+        Self::build(
+            TYPE_PRESENCE_CHANGED,
+            user_source(api_host, &data.user_id),
+            data.user_id.clone(),
+            &data.modified_date,
+            &fingerprint,
+            to_json(data),
+        )
+    }
+
+    /// A `routing.status.changed`; `time` is the status `startTime`.
+    pub fn routing_status_changed(api_host: &str, data: &RoutingStatusChanged) -> Self {
+        let fingerprint = format!("{}\n{}", data.start_time, data.status);
+        Self::build(
+            TYPE_ROUTING_STATUS_CHANGED,
+            user_source(api_host, &data.user_id),
+            data.user_id.clone(),
+            &data.start_time,
+            &fingerprint,
+            to_json(data),
+        )
+    }
+
+    /// Records when the triggering frame arrived (builder style).
+    pub fn received_at(mut self, at: tokio::time::Instant) -> Self {
+        self.received_at = Some(at);
+        self
+    }
+
+    fn build(
+        event_type: &'static str,
+        source: String,
+        subject: String,
+        time: &str,
+        fingerprint: &str,
+        data_json: String,
+    ) -> Self {
+        let key = format!("{event_type}\n{subject}\n{fingerprint}");
+        // 128 bits of a SHA-256 is plenty for an idempotency key and keeps ids short.
+        let id = sha256_hex(key.as_bytes())[..32].to_string();
+        Self {
+            id,
+            source,
+            event_type,
+            subject,
+            time: time.to_string(),
+            data_json,
+            received_at: None,
+        }
+    }
+
+    /// The complete CloudEvent JSON with `sequence` set: attribute order is fixed.
+    ///
+    /// Written by hand around the pre-serialised `data` so the (hot) commit path never
+    /// re-parses or re-serialises the payload.
+    pub fn render(&self, sequence: u64) -> String {
+        let s = |v: &str| serde_json::to_string(v).expect("strings always serialise");
+        let mut out = String::with_capacity(self.data_json.len() + 256);
+        out.push_str("{\"specversion\":\"1.0\",\"id\":");
+        out.push_str(&s(&self.id));
+        out.push_str(",\"source\":");
+        out.push_str(&s(&self.source));
+        out.push_str(",\"type\":");
+        out.push_str(&s(self.event_type));
+        out.push_str(",\"subject\":");
+        out.push_str(&s(&self.subject));
+        out.push_str(",\"time\":");
+        out.push_str(&s(&self.time));
+        out.push_str(",\"datacontenttype\":\"application/json\",\"sequence\":\"");
+        out.push_str(&sequence.to_string());
+        out.push_str("\",\"data\":");
+        out.push_str(&self.data_json);
+        out.push('}');
+        out
+    }
+}
+
+fn to_json<T: Serialize>(data: &T) -> String {
+    serde_json::to_string(data).expect("plain data structs always serialise")
+}
+
+fn bu_source(api_host: &str, bu: &str) -> String {
+    format!("wfm-reactor://{api_host}/workforcemanagement/businessunits/{bu}")
+}
+
+fn user_source(api_host: &str, user: &str) -> String {
+    format!("wfm-reactor://{api_host}/users/{user}")
+}
+
+/// Lower-case hex SHA-256 (also used for canonical agent-schedule hashes).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,162 @@
+//! The outbox (committed events by sequence) and one durable cursor per sink.
+//!
+//! Sequences are assigned by the writer and never reused: the highest one ever
+//! assigned is kept in `meta` before pruning, so an empty outbox never restarts at 1.
+
+use super::deadletters::{self, NewDeadLetter};
+use super::writer::GroupState;
+use super::{Store, StoreError};
+use crate::events::NewEvent;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::Arc;
+
+const LAST_SEQ_KEY: &str = "outbox_last_seq";
+
+/// One committed event as read back from the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    /// Its `sequence`.
+    pub seq: u64,
+    /// Its CloudEvent `id`.
+    pub id: String,
+    /// The complete CloudEvent JSON (what every sink sends).
+    pub json: Arc<str>,
+}
+
+/// The highest sequence ever assigned (0 on a fresh store).
+pub(super) fn last_sequence(conn: &Connection) -> Result<u64, StoreError> {
+    let in_outbox: Option<i64> = conn.query_row("SELECT max(seq) FROM outbox", [], |r| r.get(0))?;
+    let kept: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [LAST_SEQ_KEY], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let kept = kept.and_then(|v| v.parse::<i64>().ok());
+    Ok(in_outbox.unwrap_or(0).max(kept.unwrap_or(0)).max(0) as u64)
+}
+
+/// Renders and appends events, assigning consecutive sequences.
+pub(super) fn append(
+    conn: &Connection,
+    st: &mut GroupState,
+    events: &[NewEvent],
+) -> Result<Vec<u64>, StoreError> {
+    let mut insert = conn.prepare_cached("INSERT INTO outbox (seq, event_id, json) VALUES (?1, ?2, ?3)")?;
+    let mut seqs = Vec::with_capacity(events.len());
+    for ev in events {
+        let seq = st.next_seq;
+        let json = ev.render(seq);
+        insert.execute(params![seq as i64, ev.id, json])?;
+        st.next_seq += 1;
+        st.emitted.push((seq, Arc::from(json)));
+        seqs.push(seq);
+    }
+    Ok(seqs)
+}
+
+// === impl Store (outbox and cursors) ===
+
+impl Store {
+    /// Up to `limit` committed events with a sequence above `after`, in order.
+    pub async fn read_outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        self.read(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT seq, event_id, json FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = st.query_map(params![after as i64, limit as i64], |r| {
+                Ok(OutboxEvent {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    id: r.get(1)?,
+                    json: Arc::from(r.get::<_, String>(2)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// Events currently kept in the outbox (not yet pruned).
+    pub async fn outbox_depth(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            let (lo, hi): (Option<i64>, Option<i64>) =
+                c.query_row("SELECT min(seq), max(seq) FROM outbox", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            Ok(match (lo, hi) {
+                (Some(lo), Some(hi)) => (hi - lo + 1) as u64,
+                _ => 0,
+            })
+        })
+        .await
+    }
+
+    /// Makes the cursor set equal `sinks`: a new sink starts at the current end of the
+    /// outbox (it does not replay history), a sink no longer configured loses its cursor.
+    /// Returns each sink's cursor, in the order given.
+    pub async fn sync_cursors(&self, sinks: Vec<String>) -> Result<Vec<(String, u64)>, StoreError> {
+        self.write(move |c, st| {
+            let end = st.next_seq - 1;
+            let existing: Vec<String> = c
+                .prepare("SELECT sink FROM cursors")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for gone in existing.iter().filter(|s| !sinks.contains(s)) {
+                c.execute("DELETE FROM cursors WHERE sink = ?1", [gone])?;
+            }
+            let mut out = Vec::with_capacity(sinks.len());
+            for s in sinks {
+                c.execute(
+                    "INSERT OR IGNORE INTO cursors VALUES (?1, ?2)",
+                    params![s, end as i64],
+                )?;
+                let at: i64 = c.query_row("SELECT seq FROM cursors WHERE sink = ?1", [&s], |r| r.get(0))?;
+                out.push((s, at as u64));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// A sink's cursor (last acknowledged sequence), if it has one.
+    pub async fn cursor(&self, sink: &str) -> Result<Option<u64>, StoreError> {
+        let s = sink.to_string();
+        self.read(move |c| {
+            Ok(c.query_row("SELECT seq FROM cursors WHERE sink = ?1", [s], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()?
+            .map(|v| v as u64))
+        })
+        .await
+    }
+
+    /// Acknowledges everything up to `upto` for `sink`, recording dead letters in the
+    /// same transaction (so a dead-lettered event is never skipped without a trace).
+    pub async fn ack(&self, sink: &str, upto: u64, dead: Vec<NewDeadLetter>) -> Result<(), StoreError> {
+        let s = sink.to_string();
+        self.write(move |c, _| {
+            for d in &dead {
+                deadletters::insert(c, &s, d)?;
+            }
+            c.prepare_cached("UPDATE cursors SET seq = max(seq, ?2) WHERE sink = ?1")?
+                .execute(params![s, upto as i64])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes outbox entries every sink has acknowledged; returns how many.
+    pub async fn prune(&self) -> Result<usize, StoreError> {
+        self.write(|c, st| {
+            let min: Option<i64> = c.query_row("SELECT min(seq) FROM cursors", [], |r| r.get(0))?;
+            let Some(min) = min else { return Ok(0) };
+            let last = (st.next_seq - 1).to_string();
+            c.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
+                params![LAST_SEQ_KEY, last],
+            )?;
+            Ok(c.execute("DELETE FROM outbox WHERE seq <= ?1", [min])?)
+        })
+        .await
+    }
+}

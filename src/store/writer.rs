@@ -1,0 +1,182 @@
+//! The store actors: one OS thread owns the writer connection and group-commits, one
+//! owns a read-only connection.
+//!
+//! Group commit: the writer takes every request already queued (up to
+//! [`MAX_GROUP`]) and runs them in ONE SQLite transaction, each inside its own
+//! savepoint so one failing request never undoes the others. Callers are answered only
+//! after that transaction committed, so "committed" is never said too early, while one
+//! fsync-bound commit is shared by hundreds of requests.
+
+use super::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// Most requests folded into one transaction (bounds latency of the first one).
+pub const MAX_GROUP: usize = 1024;
+
+/// Writer-side state shared by the requests of one group.
+#[derive(Debug)]
+pub struct GroupState {
+    /// The sequence the next appended event gets.
+    pub next_seq: u64,
+    /// Events appended in this group: (sequence, JSON), published after commit.
+    pub emitted: Vec<(u64, Arc<str>)>,
+}
+
+/// Called once the group's fate is known.
+pub type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// One write request: runs inside a savepoint, returns (succeeded, reply).
+pub type WriteOp = Box<dyn FnOnce(&Connection, &mut GroupState) -> (bool, Reply) + Send>;
+/// One read request on the read-only connection.
+pub type ReadOp = Box<dyn FnOnce(&Connection) + Send>;
+
+/// Where committed events are announced.
+pub struct Outputs {
+    /// Last committed sequence.
+    pub committed: watch::Sender<u64>,
+    /// Every committed event's JSON, lossy for slow receivers.
+    pub live: broadcast::Sender<Arc<str>>,
+}
+
+/// The writer loop; ends when every handle is dropped.
+pub fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
+    let mut state = GroupState {
+        next_seq,
+        emitted: Vec::new(),
+    };
+    let mut ops = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = rx.blocking_recv() {
+        ops.push(first);
+        while ops.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
+            }
+        }
+        run_group(&mut conn, &mut ops, &mut state, &out);
+    }
+}
+
+fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupState, out: &Outputs) {
+    let group_start = state.next_seq;
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            // Dropping the requests answers each caller with `WriterGone`.
+            crate::telemetry::delivery::store_commit_failed(&e.to_string(), ops.len());
+            ops.clear();
+            return;
+        }
+    };
+    let mut replies = Vec::with_capacity(ops.len());
+    for op in ops.drain(..) {
+        let before = (state.next_seq, state.emitted.len());
+        // Savepoints by cached prepared statements: rusqlite's `Savepoint` re-parses
+        // its SQL every time, which showed up in the hot path of one-event commits.
+        if let Err(e) = savepoint(&tx, "SAVEPOINT req") {
+            crate::telemetry::delivery::store_commit_failed(&e.to_string(), 1);
+            continue;
+        }
+        let (ok, reply) = op(&tx, state);
+        let kept = ok && savepoint(&tx, "RELEASE req").is_ok();
+        if !kept {
+            let undone = savepoint(&tx, "ROLLBACK TO req").and_then(|_| savepoint(&tx, "RELEASE req"));
+            if let Err(e) = undone {
+                crate::telemetry::delivery::store_commit_failed(&e.to_string(), 1);
+            }
+            state.next_seq = before.0;
+            state.emitted.truncate(before.1);
+        }
+        replies.push(reply);
+    }
+    match tx.commit() {
+        Ok(()) => {
+            // Announce before answering: a caller told "committed" sees it in the watch.
+            if let Some((last, _)) = state.emitted.last() {
+                let last = *last;
+                for (_, json) in state.emitted.drain(..) {
+                    // No receiver is fine: the live feed is best effort by design.
+                    let _ = out.live.send(json);
+                }
+                out.committed.send_replace(last);
+            }
+            for reply in replies {
+                reply(Ok(()));
+            }
+        }
+        Err(e) => {
+            let err = StoreError::Sqlite(e.to_string());
+            crate::telemetry::delivery::store_commit_failed(&err.to_string(), replies.len());
+            for reply in replies {
+                reply(Err(err.clone()));
+            }
+            state.next_seq = group_start;
+            state.emitted.clear();
+        }
+    }
+}
+
+fn savepoint(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// The reader loop; ends when every handle is dropped.
+pub fn run_reader(conn: Connection, mut rx: mpsc::Receiver<ReadOp>) {
+    while let Some(op) = rx.blocking_recv() {
+        op(&conn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// An op inserting `x`, then failing when asked; its reply records the outcome.
+    fn op(x: i64, fail: bool, log: Arc<Mutex<Vec<(i64, bool)>>>) -> WriteOp {
+        Box::new(move |conn, st| {
+            conn.execute("INSERT INTO t VALUES (?1)", [x]).unwrap();
+            st.next_seq += 1;
+            st.emitted.push((st.next_seq - 1, Arc::from(x.to_string())));
+            let reply: Reply = Box::new(move |commit| {
+                log.lock().unwrap().push((x, commit.is_ok() && !fail));
+            });
+            (!fail, reply)
+        })
+    }
+
+    #[test]
+    fn a_failing_request_is_undone_alone_and_answers_follow_the_commit() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let (committed, rx) = watch::channel(0);
+        let (live, mut live_rx) = broadcast::channel(16);
+        let out = Outputs { committed, live };
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut ops: Vec<WriteOp> = vec![
+            op(1, false, log.clone()),
+            op(2, true, log.clone()),
+            op(3, false, log.clone()),
+        ];
+        let mut st = GroupState {
+            next_seq: 10,
+            emitted: Vec::new(),
+        };
+        run_group(&mut conn, &mut ops, &mut st, &out);
+
+        let rows: Vec<i64> = conn
+            .prepare("SELECT x FROM t")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows, vec![1, 3], "only the failing request is rolled back");
+        assert_eq!(*log.lock().unwrap(), vec![(1, true), (2, false), (3, true)]);
+        assert_eq!(st.next_seq, 12, "the failed request's sequence is reused");
+        assert_eq!(*rx.borrow(), 11, "watch = last committed sequence");
+        assert_eq!(&*live_rx.try_recv().unwrap(), "1");
+        assert_eq!(&*live_rx.try_recv().unwrap(), "3");
+    }
+}

@@ -1,0 +1,86 @@
+//! Store and delivery happenings: each logs one structured line and updates one metric.
+
+use std::time::Duration;
+use tracing::{debug, error, info, warn};
+
+/// Counter: events committed to the outbox, by `type`.
+pub const EVENTS_EMITTED: &str = "wfm_reactor_events_emitted_total";
+/// Histogram: seconds from the triggering frame to the outbox commit.
+pub const EVENT_TO_OUTBOX: &str = "wfm_reactor_event_to_outbox_seconds";
+/// Gauge: events kept in the outbox.
+pub const OUTBOX_DEPTH: &str = "wfm_reactor_outbox_depth";
+/// Counter: delivery attempts by `sink` and `outcome` (ok, retry, dead_letter, replayed).
+pub const SINK_DELIVERIES: &str = "wfm_reactor_sink_deliveries_total";
+/// Gauge: committed events a sink has not acknowledged yet.
+pub const SINK_LAG: &str = "wfm_reactor_sink_lag";
+/// Gauge: dead letters stored.
+pub const DEAD_LETTERS: &str = "wfm_reactor_dead_letters";
+/// Counter: store transactions that failed.
+pub const STORE_COMMIT_FAILURES: &str = "wfm_reactor_store_commit_failures_total";
+
+/// A group transaction could not commit; `requests` callers get the error.
+pub fn store_commit_failed(err: &str, requests: usize) {
+    error!(error = %err, requests, "store commit failed");
+    metrics::counter!(STORE_COMMIT_FAILURES).increment(1);
+}
+
+/// An event was committed; `received_at` is when its triggering frame arrived.
+pub fn event_emitted(event_type: &'static str, received_at: Option<tokio::time::Instant>) {
+    metrics::counter!(EVENTS_EMITTED, "type" => event_type).increment(1);
+    if let Some(at) = received_at {
+        metrics::histogram!(EVENT_TO_OUTBOX).record(at.elapsed().as_secs_f64());
+    }
+}
+
+/// The outbox was measured (after a prune).
+pub fn outbox_depth(depth: u64, pruned: usize) {
+    debug!(depth, pruned, "outbox pruned");
+    metrics::gauge!(OUTBOX_DEPTH).set(depth as f64);
+}
+
+/// A sink acknowledged `count` events up to `upto`.
+pub fn sink_delivered(sink: &str, count: usize, upto: u64) {
+    debug!(sink = %sink, count, upto, "delivered");
+    metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "ok").increment(count as u64);
+}
+
+/// A delivery failed in a retryable way and will be retried after `delay`.
+pub fn sink_retry(sink: &str, seq: u64, err: &str, delay: Duration) {
+    warn!(sink = %sink, sequence = seq, error = %err, retry_in = ?delay, "delivery failed, will retry");
+    metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "retry").increment(1);
+}
+
+/// A sink refused an event permanently; it went to the dead-letter table.
+pub fn sink_dead_lettered(sink: &str, seq: u64, status: Option<u16>, err: &str) {
+    warn!(sink = %sink, sequence = seq, status = ?status, error = %err, "event dead-lettered");
+    metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "dead_letter").increment(1);
+    metrics::gauge!(DEAD_LETTERS).increment(1.0);
+}
+
+/// A replayed dead letter was delivered.
+pub fn sink_replayed(sink: &str, dead_letter_id: i64) {
+    info!(sink = %sink, dead_letter = dead_letter_id, "dead letter replayed");
+    metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "replayed").increment(1);
+    metrics::gauge!(DEAD_LETTERS).decrement(1.0);
+}
+
+/// The number of stored dead letters was measured.
+pub fn dead_letters(count: u64) {
+    metrics::gauge!(DEAD_LETTERS).set(count as f64);
+}
+
+/// A sink's lag was measured.
+pub fn sink_lag(sink: &str, lag: u64) {
+    metrics::gauge!(SINK_LAG, "sink" => sink.to_string()).set(lag as f64);
+}
+
+/// A sink task hit a store error (it retries after a pause).
+pub fn sink_store_error(sink: &str, err: &str) {
+    error!(sink = %sink, error = %err, "sink cannot read or acknowledge the outbox");
+    metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "store_error").increment(1);
+}
+
+/// A sink task stopped (cancelled or failed to start).
+pub fn sink_stopped(sink: &str, cursor: u64) {
+    info!(sink = %sink, cursor, "sink stopped");
+}
