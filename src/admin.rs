@@ -1,1 +1,160 @@
-//! admin: not yet built (see the issues).
+//! The admin HTTP server (`[admin] listen`, localhost by default).
+//!
+//! - `GET /livez`: 200 while the process runs.
+//! - `GET /readyz`: 200 once every readiness condition holds, else 503 with the reasons.
+//! - `GET /metrics`: Prometheus text (`wfm_reactor_*`).
+//! - `GET /v1/state`: presence per user, scheduled activity now, known schedule versions.
+//! - `GET /v1/events`: Server-Sent Events of every emitted CloudEvent (lagging clients dropped).
+//! - `POST /v1/resync`: trigger a full reconcile now.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Serialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// What `/readyz` reports: blocking reasons and degraded (non-blocking) notes.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ReadinessReport {
+    /// Why the daemon is not ready; empty when ready.
+    pub reasons: Vec<String>,
+    /// Things that work partially but do not hold readiness back (e.g. a rejected topic).
+    pub degraded: Vec<String>,
+}
+
+/// Everything the admin server reads, supplied by the app wiring.
+#[derive(Clone)]
+pub struct AdminState {
+    /// Computes the readiness report on each request.
+    pub readiness: Arc<dyn Fn() -> ReadinessReport + Send + Sync>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+    /// The live feed of committed events (JSON text).
+    pub live: broadcast::Sender<Arc<str>>,
+    /// Builds the `/v1/state` snapshot.
+    pub state: Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<serde_json::Value>> + Send + Sync>,
+    /// Asks the reactor for a full reconcile.
+    pub resync: mpsc::Sender<()>,
+}
+
+/// The router, separate from serving so tests can call it in-process.
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/v1/state", get(v1_state))
+        .route("/v1/events", get(v1_events))
+        .route("/v1/resync", post(v1_resync))
+        .with_state(state)
+}
+
+/// Serves the router on an already-bound listener until `cancel` fires.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AdminState,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await
+}
+
+async fn readyz(State(s): State<AdminState>) -> Response {
+    let report = (s.readiness)();
+    let code = if report.reasons.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let ready = report.reasons.is_empty();
+    (
+        code,
+        Json(serde_json::json!({ "ready": ready, "reasons": report.reasons, "degraded": report.degraded })),
+    )
+        .into_response()
+}
+
+async fn metrics(State(s): State<AdminState>) -> Response {
+    s.metrics.run_upkeep();
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn v1_state(State(s): State<AdminState>) -> Response {
+    match (s.state)().await {
+        Ok(v) => Json(v).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %format!("{err:#}"), "admin /v1/state failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({ "error": format!("{err:#}") })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn v1_resync(State(s): State<AdminState>) -> Response {
+    match s.resync.try_send(()) {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "resync": "scheduled" })),
+        )
+            .into_response(),
+        Err(mpsc::error::TrySendError::Full(())) => (
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "resync": "already pending" })),
+        )
+            .into_response(),
+        Err(mpsc::error::TrySendError::Closed(())) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "error": "reactor stopped" })),
+        )
+            .into_response(),
+    }
+}
+
+async fn v1_events(State(s): State<AdminState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    metrics::gauge!("wfm_reactor_sse_clients").increment(1.0);
+    let rx = s.live.subscribe();
+    Sse::new(live_stream(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// Turns the broadcast into SSE events; a client that lags behind the broadcast buffer is
+/// dropped (its stream ends) with a logged reason, so it can never slow the daemon down.
+fn live_stream(rx: broadcast::Receiver<Arc<str>>) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures::stream::unfold(Some(rx), |rx| async move {
+        let mut rx = rx?;
+        match rx.recv().await {
+            Ok(json) => Some((Ok(Event::default().event("cloudevent").data(&*json)), Some(rx))),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "SSE client lagged behind the live feed; dropping it");
+                metrics::counter!("wfm_reactor_sse_clients_dropped_total").increment(1);
+                metrics::gauge!("wfm_reactor_sse_clients").decrement(1.0);
+                let note = Event::default()
+                    .event("dropped")
+                    .data(format!("lagged: {missed} events missed"));
+                Some((Ok(note), None))
+            }
+            Err(broadcast::error::RecvError::Closed) => {
+                metrics::gauge!("wfm_reactor_sse_clients").decrement(1.0);
+                None
+            }
+        }
+    })
+    .boxed()
+}

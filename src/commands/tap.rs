@@ -26,12 +26,16 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
         Err(code) => return code,
     };
     if config.genesys.is_simulator() {
-        eprintln!("wfm-reactor tap: point genesys.api_url/login_url at a running `wfm-reactor sim` to tap the simulator");
+        eprintln!(
+            "wfm-reactor tap: point genesys.api_url/login_url at a running `wfm-reactor sim` to tap the simulator"
+        );
         return exit::USAGE;
     }
     let topics = tap_topics(&config);
     if topics.is_empty() {
-        eprintln!("wfm-reactor tap: no topics: list business unit ids in watch.business_units or user ids in watch.users");
+        eprintln!(
+            "wfm-reactor tap: no topics: list business unit ids in watch.business_units or user ids in watch.users"
+        );
         return exit::CONFIG;
     }
     eprintln!("wfm-reactor tap: subscribing {} topic(s)", topics.len());
@@ -58,10 +62,20 @@ pub fn tap_topics(config: &Config) -> BTreeSet<String> {
 }
 
 /// Subscribes and prints until `cancel`.
-pub async fn run(config: &Config, args: &TapArgs, topics: BTreeSet<String>, cancel: CancellationToken) -> i32 {
+pub async fn run(
+    config: &Config,
+    args: &TapArgs,
+    topics: BTreeSet<String>,
+    cancel: CancellationToken,
+) -> i32 {
     let http = reqwest::Client::new();
     let g = &config.genesys;
-    let tokens = TokenProvider::new(g.login_base(), g.client_id.clone(), g.client_secret.clone(), http.clone());
+    let tokens = TokenProvider::new(
+        g.login_base(),
+        g.client_id.clone(),
+        g.client_secret.clone(),
+        http.clone(),
+    );
     if let Err(e) = tokens.token().await {
         eprintln!("wfm-reactor tap: {e}");
         return exit::FAILURE;
@@ -124,7 +138,10 @@ pub fn glob_match(glob: &str, text: &str) -> bool {
         return glob == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -146,7 +163,10 @@ mod tests {
         assert!(glob_match("v2.users.*.presence", "v2.users.abc.presence"));
         assert!(!glob_match("v2.users.*.presence", "v2.users.abc.routingStatus"));
         assert!(glob_match("*", "anything"));
-        assert!(glob_match("v2.*.schedules*", "v2.workforcemanagement.businessunits.b.schedules"));
+        assert!(glob_match(
+            "v2.*.schedules*",
+            "v2.workforcemanagement.businessunits.b.schedules"
+        ));
         assert!(!glob_match("a*a", "a"));
         assert!(glob_match("exact", "exact") && !glob_match("exact", "exactly"));
     }

@@ -3,6 +3,7 @@
 //! Each notable happening is one function in a submodule here that logs one structured
 //! line and increments one metric, so names stay consistent and greppable.
 
+pub mod prometheus;
 pub mod upstream;
 
 use crate::cli::LogFormat;

@@ -1,0 +1,59 @@
+//! Simulator settings: sizes, credentials, timers and limits, all overridable by tests.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Everything the simulator can be tuned with. Defaults follow the spec (24 h tokens,
+/// 30 s heartbeat, 60 s socket-closing grace, 300 requests/min, 20 channels, 1,000 topics).
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Generated business units (at least one is always generated).
+    pub business_units: usize,
+    /// Generated agents, spread over the business units.
+    pub agents: usize,
+    /// Generator seed: the same seed yields the same org and shifts.
+    pub seed: u64,
+    /// OAuth client id accepted by `/oauth/token`.
+    pub client_id: String,
+    /// OAuth client secret accepted by `/oauth/token`.
+    pub client_secret: String,
+    /// `expires_in` of issued tokens.
+    pub token_lifetime: Duration,
+    /// Interval of the `channel.metadata` heartbeat on every socket.
+    pub heartbeat_interval: Duration,
+    /// Time between `v2.system.socket_closing` and the forced close.
+    pub socket_closing_grace: Duration,
+    /// Requests per minute per token before 429.
+    pub rate_limit_per_minute: u32,
+    /// Channels per OAuth client before the oldest (unconnected first) is evicted.
+    pub max_channels: usize,
+    /// Subscriptions per channel; more answers 400.
+    pub max_topics_per_channel: usize,
+    /// Agent-schedule query results with more agents than this use `downloadUrl`.
+    pub download_threshold_agents: usize,
+    /// Generate background presence changes and schedule publish bursts.
+    pub activity: bool,
+    /// Permissions of the simulated OAuth client; `None` means every permission.
+    pub permissions: Option<BTreeSet<String>>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            business_units: 2,
+            agents: 200,
+            seed: 7,
+            client_id: "sim-client".to_string(),
+            client_secret: "sim-secret".to_string(),
+            token_lifetime: Duration::from_secs(86_399),
+            heartbeat_interval: Duration::from_secs(30),
+            socket_closing_grace: Duration::from_secs(60),
+            rate_limit_per_minute: 300,
+            max_channels: 20,
+            max_topics_per_channel: 1000,
+            download_threshold_agents: 100,
+            activity: false,
+            permissions: None,
+        }
+    }
+}

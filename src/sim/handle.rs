@@ -1,0 +1,268 @@
+//! `SimHandle`: the scripting handle tests and the activity mode drive the simulator with.
+
+use super::change::{self, ChangeOutcome, Emit, ScheduleChange, SimError};
+use super::notify::{self, send_gone};
+use super::presence_routes::definition;
+use super::schedules::iso;
+use super::state::{AppState, Fault, LoggedRequest, Outbound, StatusState};
+use super::view::{BusinessUnitView, ChannelView, ManagementUnitView, OrgView, ScheduleView};
+use chrono::Utc;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A cheap, cloneable handle on a running simulator.
+#[derive(Clone)]
+pub struct SimHandle {
+    pub(crate) shared: AppState,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`: login, API, downloads and websockets are all served there.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+    /// The accepted OAuth client id.
+    pub fn client_id(&self) -> String {
+        self.shared.config.client_id.clone()
+    }
+    /// The accepted OAuth client secret.
+    pub fn client_secret(&self) -> String {
+        self.shared.config.client_secret.clone()
+    }
+
+    /// A snapshot of the org.
+    pub fn org(&self) -> OrgView {
+        let org = &self.shared.org;
+        let inner = self.shared.lock();
+        OrgView {
+            business_units: org
+                .bus
+                .iter()
+                .map(|b| BusinessUnitView {
+                    id: b.id.clone(),
+                    name: b.name.clone(),
+                    time_zone: b.time_zone.clone(),
+                    management_units: b
+                        .mus
+                        .iter()
+                        .map(|&m| ManagementUnitView {
+                            id: org.mus[m].id.clone(),
+                            name: org.mus[m].name.clone(),
+                            agent_ids: org.mus[m]
+                                .agents
+                                .iter()
+                                .map(|&a| org.agents[a].id.clone())
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            schedules: inner
+                .schedules
+                .iter()
+                .filter(|s| !s.deleted)
+                .map(|s| ScheduleView {
+                    id: s.id.clone(),
+                    bu_id: org.bus[s.bu].id.clone(),
+                    week_date: s.week_date,
+                    published: s.published,
+                    version: s.version,
+                })
+                .collect(),
+            activity_codes: org.activity_codes.clone(),
+        }
+    }
+
+    /// Publishes `event_body` under `topic` to every subscribed socket; returns how many got it.
+    pub fn publish(&self, topic: &str, event_body: Value) -> usize {
+        notify::publish(&self.shared, topic, &event_body)
+    }
+
+    /// Edits agents' shifts in a schedule and emits the chosen event sequence.
+    pub fn change_schedule(&self, change: ScheduleChange) -> Result<ChangeOutcome, SimError> {
+        change::apply(&self.shared, &change)
+    }
+
+    /// Deletes a schedule; returns the operation id of the emitted events.
+    pub fn delete_schedule(&self, bu_id: &str, schedule_id: &str, emit: Emit) -> Result<String, SimError> {
+        change::delete(&self.shared, bu_id, schedule_id, emit)
+    }
+
+    /// Sets an agent's system presence ("On Queue", "Available", ...); returns `modifiedDate`.
+    pub fn set_presence(&self, user_id: &str, system_presence: &str, emit: bool) -> Result<String, SimError> {
+        let a = *self
+            .shared
+            .org
+            .agent_index
+            .get(user_id)
+            .ok_or_else(|| SimError::UnknownAgent(user_id.into()))?;
+        let now = Utc::now();
+        let mut inner = self.shared.lock();
+        inner.presence.insert(
+            a,
+            StatusState {
+                value: system_presence.into(),
+                since: now,
+            },
+        );
+        if emit {
+            let body = json!({"source": "PURECLOUD", "presenceDefinition": definition(system_presence), "primary": true, "message": "", "modifiedDate": iso(now)});
+            notify::publish_locked(&inner, &format!("v2.users.{user_id}.presence"), &body);
+        }
+        Ok(iso(now))
+    }
+
+    /// Sets an agent's routing status (`IDLE`, `OFF_QUEUE`, ...); returns `startTime`.
+    pub fn set_routing_status(&self, user_id: &str, status: &str, emit: bool) -> Result<String, SimError> {
+        let a = *self
+            .shared
+            .org
+            .agent_index
+            .get(user_id)
+            .ok_or_else(|| SimError::UnknownAgent(user_id.into()))?;
+        let now = Utc::now();
+        let mut inner = self.shared.lock();
+        inner.routing.insert(
+            a,
+            StatusState {
+                value: status.into(),
+                since: now,
+            },
+        );
+        if emit {
+            let body = json!({"id": user_id, "routingStatus": {"status": status, "startTime": iso(now)}});
+            notify::publish_locked(&inner, &format!("v2.users.{user_id}.routingStatus"), &body);
+        }
+        Ok(iso(now))
+    }
+
+    /// Closes every socket abruptly (channels and subscriptions survive).
+    pub fn drop_sockets(&self) {
+        for ch in self.shared.lock().channels.iter_mut() {
+            if let Some(s) = ch.socket.take() {
+                let _ = s.tx.send(Outbound::Close);
+            }
+        }
+    }
+
+    /// Sends `v2.system.socket_closing` to every socket and force-closes each one that is
+    /// still attached after the configured grace.
+    pub fn send_socket_closing(&self) {
+        let body = json!({"message": "The websocket is closing for maintenance; reconnect to the same channel.", "systemTopicType": "socket_closing"});
+        let frame = notify::envelope("v2.system.socket_closing", &body);
+        let mut targets = Vec::new();
+        for ch in self.shared.lock().channels.iter() {
+            if let Some(s) = &ch.socket {
+                let _ = s.tx.send(Outbound::Text(frame.clone()));
+                targets.push((ch.id.clone(), s.conn));
+            }
+        }
+        let shared = self.shared.clone();
+        let grace = shared.config.socket_closing_grace;
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            for ch in shared.lock().channels.iter_mut() {
+                if ch
+                    .socket
+                    .as_ref()
+                    .is_some_and(|s| targets.contains(&(ch.id.clone(), s.conn)))
+                    && let Some(s) = ch.socket.take()
+                {
+                    let _ = s.tx.send(Outbound::Close);
+                }
+            }
+        });
+    }
+
+    /// Expires every channel: sockets get `{"result":"404"}` and close; HEAD answers 404.
+    pub fn expire_channels(&self) {
+        let gone: Vec<_> = std::mem::take(&mut self.shared.lock().channels);
+        for ch in &gone {
+            if let Some(s) = &ch.socket {
+                send_gone(s);
+            }
+        }
+    }
+
+    /// Makes every issued token expired (API calls answer 401).
+    pub fn expire_tokens(&self) {
+        let now = Instant::now();
+        for t in self.shared.lock().tokens.values_mut() {
+            t.expires_at = now;
+        }
+    }
+
+    /// Revokes every issued token (API calls answer 401).
+    pub fn revoke_tokens(&self) {
+        for t in self.shared.lock().tokens.values_mut() {
+            t.revoked = true;
+        }
+    }
+
+    /// Fails the next `count` requests whose path contains `route` (optionally prefixed by
+    /// a method, `"POST /agentschedules/query"`) with `status` and an optional `Retry-After`.
+    pub fn fail_next(&self, route: &str, count: usize, status: u16, retry_after: Option<u64>) {
+        self.shared.lock().faults.push(Fault {
+            route: route.into(),
+            remaining: count,
+            status,
+            retry_after,
+        });
+    }
+
+    /// Answers every agent-schedule query with `Processing` (async) unless the client
+    /// passes `forceDownloadService=true`, as a loaded Genesys may do.
+    pub fn set_async_only(&self, on: bool) {
+        self.shared.lock().async_only = on;
+    }
+
+    /// Takes a permission away from the simulated client.
+    pub fn deny_permission(&self, permission: &str) {
+        self.shared.lock().denied.insert(permission.into());
+    }
+
+    /// Gives back a permission taken by [`SimHandle::deny_permission`].
+    pub fn allow_permission(&self, permission: &str) {
+        self.shared.lock().denied.remove(permission);
+    }
+
+    /// Every request served so far (the newest 20,000).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared.lock().log.iter().cloned().collect()
+    }
+
+    /// The channels and their subscriptions.
+    pub fn channels(&self) -> Vec<ChannelView> {
+        self.shared
+            .lock()
+            .channels
+            .iter()
+            .map(|c| ChannelView {
+                id: c.id.clone(),
+                topics: c.topics.clone(),
+                connected: c.socket.is_some(),
+                expires: c.expires,
+            })
+            .collect()
+    }
+
+    /// Waits (up to `timeout`) until `pred` holds for the channel list; true if it did.
+    pub async fn wait_for_channels(&self, timeout: Duration, pred: impl Fn(&[ChannelView]) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if pred(&self.channels()) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stops the server, the sockets and the activity task.
+    pub fn shutdown(&self) {
+        self.shared.cancel.cancel();
+    }
+}

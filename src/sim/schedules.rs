@@ -1,0 +1,97 @@
+//! Shifts derived on demand from (seed, schedule, agent, revision): nothing per agent is
+//! stored except a revision number when a test or the activity mode edits that agent.
+
+use super::ids::{Rng, hash, hash_str, uuid};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+/// One activity inside a shift: (offset from shift start, minutes, activity code id).
+type Segment = (i64, i64, &'static str);
+
+/// Renders a UTC instant the way the Genesys API does (`2026-08-17T13:00:00.000Z`).
+pub(crate) fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Midnight UTC of a date as a datetime string (topic bodies type `weekDate` as datetime).
+pub(crate) fn date_as_datetime(d: NaiveDate) -> String {
+    iso(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+/// What identifies one agent's week in one schedule.
+pub(crate) struct WeekKey<'a> {
+    pub seed: u64,
+    pub schedule_id: &'a str,
+    pub week_date: NaiveDate,
+    pub agent_index: usize,
+    pub agent_id: &'a str,
+    pub revision: u32,
+    pub offset_minutes: i32,
+}
+
+/// The activities of a standard 8 h shift: on-queue work, two breaks, a meal and
+/// sometimes a one-hour meeting in the afternoon.
+fn segments(meeting: bool) -> Vec<Segment> {
+    let mut s = vec![(0, 120, "0"), (120, 15, "1"), (135, 105, "0"), (240, 30, "2")];
+    if meeting {
+        s.extend([(270, 60, "3"), (330, 30, "0")]);
+    } else {
+        s.push((270, 90, "0"));
+    }
+    s.extend([(360, 15, "1"), (375, 105, "0")]);
+    s
+}
+
+/// The rendered `BuAgentScheduleQueryResponse` of one agent for one schedule week.
+pub(crate) fn agent_week(k: &WeekKey<'_>) -> Value {
+    let base = hash(&[k.seed, hash_str(k.schedule_id), k.agent_index as u64]);
+    let mut rng = Rng::new(base);
+    // Works Monday to Friday mostly, Tuesday to Saturday sometimes.
+    let first_day = if rng.below(5) == 0 { 1 } else { 0 };
+    let time_off_day = (rng.below(10) == 0).then(|| first_day + rng.below(5) as i64);
+    // The revision moves the start, so an edited agent always has different shifts.
+    let start_slot = (rng.below(13) + u64::from(k.revision)) % 13; // 06:00 .. 12:00 by 30 min
+    let start_local_min = 360 + 30 * start_slot as i64;
+    let schedule_ref = json!({"id": k.schedule_id, "weekDate": k.week_date.to_string()});
+    let mut shifts = Vec::new();
+    let mut markers = Vec::new();
+    for day in first_day..first_day + 5 {
+        let date = k.week_date + Duration::days(day);
+        if Some(day) == time_off_day {
+            markers.push(json!({
+                "businessUnitDate": date.to_string(), "lengthMinutes": 480, "description": "",
+                "activityCodeId": "5", "paid": true, "payableMinutes": 480,
+                "timeOffRequestId": uuid(&[base, 7, day as u64]), "timeOffRequestSyncVersion": 1,
+            }));
+            continue;
+        }
+        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let start = midnight + Duration::minutes(start_local_min - i64::from(k.offset_minutes));
+        let meeting = rng.below(3) == 0;
+        let activities: Vec<Value> = segments(meeting)
+            .into_iter()
+            .map(|(off, len, code)| {
+                let paid = code != "2";
+                json!({
+                    "startDate": iso(start + Duration::minutes(off)), "lengthMinutes": len,
+                    "description": "", "activityCodeId": code, "paid": paid,
+                    "payableMinutes": if paid { len } else { 0 },
+                })
+            })
+            .collect();
+        shifts.push(json!({
+            "id": uuid(&[base, 8, day as u64, u64::from(k.revision)]),
+            "startDate": iso(start), "lengthMinutes": 480, "activities": activities,
+            "manuallyEdited": k.revision > 0, "schedule": schedule_ref,
+            "workPlanId": uuid(&[k.seed, 9, first_day as u64]),
+            "workPlanShiftId": uuid(&[k.seed, 10, first_day as u64, day as u64]),
+        }));
+    }
+    json!({
+        "user": {"id": k.agent_id, "selfUri": format!("/api/v2/users/{}", k.agent_id)},
+        "shifts": shifts,
+        "fullDayTimeOffMarkers": markers,
+        "workPlan": {"id": uuid(&[k.seed, 9, first_day as u64])},
+        "metadata": {"version": k.revision + 1},
+    })
+}
