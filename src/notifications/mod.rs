@@ -14,6 +14,7 @@ pub mod shard;
 pub mod shared;
 pub mod status;
 pub mod worker;
+mod worker_ops;
 
 pub use manager::{ChannelManager, ManagerHandle};
 pub use status::UpstreamStatus;

@@ -5,7 +5,7 @@
 //! channel and one current socket (plus old sockets draining during a make-before-break
 //! switch) and emits a [`Gap`] whenever events may have been missed.
 
-use super::channel::{ChannelError, SubscribeMode};
+use super::channel::SubscribeMode;
 use super::connect::{Failure, Live, Socket};
 use super::session::{SessionEnd, SessionNotice};
 use super::shared::Shared;
@@ -120,7 +120,7 @@ impl Worker {
         }
     }
 
-    async fn gap(&self, subscribed: &BTreeSet<String>, since: DateTime<Utc>, cause: GapCause) {
+    pub(super) async fn gap(&self, subscribed: &BTreeSet<String>, since: DateTime<Utc>, cause: GapCause) {
         let degraded = self.shared.degraded_topics();
         let topics: Vec<String> = subscribed
             .iter()
@@ -268,81 +268,6 @@ impl Worker {
                     backoff.reset();
                     stable_at = None;
                 }
-            }
-        }
-    }
-
-    /// New channel with the current token, subscribed and connected, before the old goes.
-    async fn rollover(
-        &self,
-        old: &Live,
-        notices: &mpsc::UnboundedSender<SessionNotice>,
-    ) -> Result<(Live, Socket), Failure> {
-        let fresh = self
-            .shared
-            .client
-            .tokens()
-            .token()
-            .await
-            .map_err(ChannelError::from)?;
-        if fresh.generation == old.token.generation {
-            return Err(Failure::retry("token not refreshed yet".into()));
-        }
-        let topics = old.subscribed.clone();
-        let live = self.shared.open_channel(self.slot, &topics).await?;
-        let socket = self
-            .shared
-            .connect(&live.channel, notices.clone(), &self.cancel)
-            .await
-            .map_err(|e| Failure::retry(format!("rollover connect: {e}")))?;
-        tel::reconnect(&old.channel.id, "token_rollover");
-        Ok((live, socket))
-    }
-
-    /// Brings the channel's subscriptions to the desired set; `Some(retry time)` on failure.
-    async fn apply_topics(&mut self, l: &mut Live, backoff: &mut Backoff) -> Option<Instant> {
-        let desired = self.topics.borrow_and_update().clone();
-        let added: Vec<String> = desired.difference(&l.subscribed).cloned().collect();
-        let removed = l.subscribed.difference(&desired).count();
-        if added.is_empty() && removed == 0 {
-            return None;
-        }
-        let all: Vec<String> = desired.iter().cloned().collect();
-        let result = if removed == 0 {
-            match self
-                .shared
-                .client
-                .subscribe(&l.channel.id, &added, SubscribeMode::Add)
-                .await
-            {
-                Ok(r) => Ok(r),
-                // After a failed POST the server state is unknown: reconcile with PUT.
-                Err(_) => {
-                    self.shared
-                        .client
-                        .subscribe(&l.channel.id, &all, SubscribeMode::Replace)
-                        .await
-                }
-            }
-        } else {
-            self.shared
-                .client
-                .subscribe(&l.channel.id, &all, SubscribeMode::Replace)
-                .await
-        };
-        match result {
-            Ok(rejected) => {
-                self.shared.record_rejected(&rejected);
-                l.subscribed = desired;
-                l.extend();
-                self.shared.update(self.slot, |c| c.topics = l.subscribed.len());
-                let added: BTreeSet<String> = added.into_iter().collect();
-                self.gap(&added, Utc::now(), GapCause::TopicsAdded).await;
-                None
-            }
-            Err(e) => {
-                tracing::warn!(slot = self.slot, error = %e, "subscription update failed; will retry");
-                Some(Instant::now() + backoff.next_delay_at_least(e.retry_after()))
             }
         }
     }
