@@ -1,9 +1,11 @@
 //! `wfm-reactor tap`: connect with the configured topic set and print raw notifications
 //! as NDJSON on stdout (logs stay on stderr), for debugging a live org.
 //!
-//! The topic set here is what the configuration names directly: the BU schedule topics
-//! of explicit `watch.business_units` ids plus presence of `watch.users`. Membership
-//! expansion (`"*"`, scheduled agents) needs the WFM REST client and is left to `run`.
+//! Against a real org the topic set is what the configuration names directly: the BU
+//! schedule topics of explicit `watch.business_units` ids plus presence of `watch.users`
+//! (membership expansion of `"*"` and scheduled agents needs the WFM REST client). With
+//! `region = "simulator"` the embedded simulator is started and its org is known, so
+//! `"*"` and scheduled agents are expanded from it.
 
 use crate::auth::TokenProvider;
 use crate::cli::{TapArgs, exit};
@@ -25,13 +27,19 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if config.genesys.is_simulator() {
-        eprintln!(
-            "wfm-reactor tap: point genesys.api_url/login_url at a running `wfm-reactor sim` to tap the simulator"
-        );
-        return exit::USAGE;
-    }
-    let topics = tap_topics(&config);
+    let mut config = config;
+    let mut topics = tap_topics(&config);
+    let _sim = if config.genesys.is_simulator() {
+        match start_simulator(&mut config, &mut topics).await {
+            Ok(sim) => Some(sim),
+            Err(e) => {
+                eprintln!("wfm-reactor tap: cannot start the embedded simulator: {e:#}");
+                return exit::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     if topics.is_empty() {
         eprintln!(
             "wfm-reactor tap: no topics: list business unit ids in watch.business_units or user ids in watch.users"
@@ -46,6 +54,45 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
         signal_cancel.cancel();
     });
     run(&config, &args, topics, cancel).await
+}
+
+/// Starts the embedded simulator (region `simulator`), points `config` at it, and adds
+/// its business units (for `"*"`) and agents (for `scheduled-agents`) to `topics`.
+async fn start_simulator(
+    config: &mut Config,
+    topics: &mut BTreeSet<String>,
+) -> anyhow::Result<crate::sim::SimHandle> {
+    let s = &config.simulator;
+    let sim_config = crate::sim::SimConfig {
+        business_units: s.business_units,
+        agents: s.agents,
+        seed: s.seed,
+        activity: s.activity,
+        ..crate::sim::SimConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let sim = crate::sim::start(sim_config, listener).await?;
+    config.genesys.api_url = Some(sim.base_url());
+    config.genesys.login_url = Some(sim.base_url());
+    config.genesys.client_id = sim.client_id();
+    config.genesys.client_secret = crate::config::Secret::new(sim.client_secret());
+    let org = sim.org();
+    let all_bus = config.watch.business_units.iter().any(|b| b == "*");
+    let mut users = Vec::new();
+    for bu in &org.business_units {
+        if all_bus || config.watch.business_units.contains(&bu.id) {
+            topics.insert(bu_schedule_topic(&bu.id));
+            if config.watch.presence == crate::config::PresenceScope::ScheduledAgents {
+                users.extend(
+                    bu.management_units
+                        .iter()
+                        .flat_map(|m| m.agent_ids.iter().cloned()),
+                );
+            }
+        }
+    }
+    topics.extend(presence_topics(&users, config.watch.routing_status));
+    Ok(sim)
 }
 
 /// The topics `tap` subscribes for `config`.
@@ -128,7 +175,12 @@ pub fn render(frame: &RawFrame, args: &TapArgs) -> Option<String> {
     {
         return None;
     }
-    serde_json::to_string(&value).ok()
+    // As received when it is already one line; re-serialised only to make it one line.
+    if frame.text.contains('\n') {
+        serde_json::to_string(&value).ok()
+    } else {
+        Some(frame.text.clone())
+    }
 }
 
 /// `*` matches any run of characters; everything else literally.
