@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod notifications;
+pub mod notifications_wfm;
 pub mod oauth;
 pub mod presence;
 pub mod wfm;

@@ -1,1 +1,20 @@
-//! notifications: not yet built (see the issues).
+//! Upstream notifications: channel REST client, websocket sessions, the channel manager.
+//!
+//! The [`manager`] owns the topic set and shards it ([`shard`]) over channels; each
+//! channel has a [`worker`] that creates/subscribes/connects it through [`channel`] and
+//! runs one [`session`] per websocket, and reports [`crate::topics::Gap`]s whenever
+//! events may have been missed.
+
+pub mod channel;
+pub mod connect;
+pub mod dedupe;
+pub mod manager;
+pub mod session;
+pub mod shard;
+pub mod shared;
+pub mod status;
+pub mod worker;
+mod worker_ops;
+
+pub use manager::{ChannelManager, ManagerHandle};
+pub use status::UpstreamStatus;

@@ -5,6 +5,7 @@
 
 pub mod delivery;
 pub mod prometheus;
+pub mod upstream;
 
 use crate::cli::LogFormat;
 use std::io::IsTerminal;

@@ -1,0 +1,136 @@
+//! BU schedule topic models (`v2.workforcemanagement.businessunits.{id}.schedules`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Accepts an ISO instant or a bare `yyyy-MM-dd` (the topic types `weekDate` as date-time,
+/// REST as a date), and anything else as absent rather than failing the whole event.
+pub fn lenient_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.and_then(|v| v.as_str().and_then(parse_lenient_datetime)))
+}
+
+/// Parses an RFC 3339 instant or a `yyyy-MM-dd` date (as midnight UTC).
+pub fn parse_lenient_datetime(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+/// `{ "id": ... }` reference.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IdRef {
+    /// The id.
+    pub id: Option<String>,
+}
+
+/// `WfmBuScheduleTopicBuShortTermForecastReference`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WfmBuScheduleTopicBuShortTermForecastReference {
+    /// Forecast id.
+    pub id: Option<String>,
+    /// Week date (string as sent).
+    pub week_date: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// `WfmBuScheduleTopicBuManagementUnitScheduleSummary`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WfmBuScheduleTopicBuManagementUnitScheduleSummary {
+    /// The management unit.
+    pub management_unit: Option<IdRef>,
+    /// Start of the changed range.
+    #[serde(deserialize_with = "lenient_datetime")]
+    pub start_date: Option<DateTime<Utc>>,
+    /// End of the changed range.
+    #[serde(deserialize_with = "lenient_datetime")]
+    pub end_date: Option<DateTime<Utc>>,
+    /// Agents that changed.
+    pub agents: Vec<IdRef>,
+    /// Agent count.
+    pub agent_count: Option<i64>,
+}
+
+/// `WfmBuScheduleTopicSchedulerMessageSeverityCount`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WfmBuScheduleTopicSchedulerMessageSeverityCount {
+    /// `Ignore|Information|Warning|Error`.
+    pub severity: Option<String>,
+    /// Count.
+    pub count: Option<i64>,
+}
+
+/// `WfmBuScheduleTopicBuScheduleGenerationResultSummary`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WfmBuScheduleTopicBuScheduleGenerationResultSummary {
+    /// Generation failed.
+    pub failed: Option<bool>,
+    /// Run id.
+    pub run_id: Option<String>,
+    /// Message count.
+    pub message_count: Option<i64>,
+    /// Per severity.
+    pub message_severity_counts: Vec<WfmBuScheduleTopicSchedulerMessageSeverityCount>,
+}
+
+/// `WfmBuScheduleTopicWfmVersionedEntityMetadata`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WfmBuScheduleTopicWfmVersionedEntityMetadata {
+    /// Schedule version.
+    pub version: Option<i64>,
+    /// Who modified it.
+    pub modified_by: Option<IdRef>,
+    /// When.
+    #[serde(deserialize_with = "lenient_datetime")]
+    pub date_modified: Option<DateTime<Utc>>,
+}
+
+/// `WfmBuScheduleTopicBuScheduleMetadata`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WfmBuScheduleTopicBuScheduleMetadata {
+    /// Schedule id.
+    pub id: Option<String>,
+    /// Week start (date-time in the topic, date in REST: both accepted).
+    #[serde(deserialize_with = "lenient_datetime")]
+    pub week_date: Option<DateTime<Utc>>,
+    /// Weeks covered.
+    pub week_count: Option<i64>,
+    /// Description.
+    pub description: Option<String>,
+    /// Published.
+    pub published: Option<bool>,
+    /// Forecast used.
+    pub short_term_forecast: Option<WfmBuScheduleTopicBuShortTermForecastReference>,
+    /// Changed management units.
+    pub management_units: Vec<WfmBuScheduleTopicBuManagementUnitScheduleSummary>,
+    /// Generation results.
+    pub generation_results: Option<WfmBuScheduleTopicBuScheduleGenerationResultSummary>,
+    /// Version metadata.
+    pub metadata: Option<WfmBuScheduleTopicWfmVersionedEntityMetadata>,
+}
+
+/// `WfmBuScheduleTopicBuScheduleNotification`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WfmBuScheduleTopicBuScheduleNotification {
+    /// `Processing|Complete|Canceled|Error`.
+    pub status: Option<String>,
+    /// Operation id (dedupe key with `status`).
+    pub operation_id: Option<String>,
+    /// `Update|Import|Copy|Delete`.
+    pub event_type: Option<String>,
+    /// Absent on errors; never means "empty schedule".
+    pub result: Option<WfmBuScheduleTopicBuScheduleMetadata>,
+}

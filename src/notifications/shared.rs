@@ -1,0 +1,131 @@
+//! What every channel worker shares: REST client, config, output, status board.
+
+use super::channel::{ChannelClient, RejectedTopic, SubscribeMode};
+use super::connect::{Failure, Live, Socket};
+use super::dedupe::RecentFrames;
+use super::session::{self, RawFrame, SessionConfig, SessionContext, SessionNotice};
+use super::status::{ChannelStatus, UpstreamStatus};
+use crate::config::NotificationsConfig;
+use crate::genesys::notifications::Channel;
+use crate::telemetry::upstream as tel;
+use crate::topics::UpstreamEvent;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_util::sync::CancellationToken;
+
+/// Shared by the manager and its workers.
+pub struct Shared {
+    /// Notifications REST.
+    pub client: ChannelClient,
+    /// Tuning.
+    pub cfg: NotificationsConfig,
+    /// Output to the reactor.
+    pub events: mpsc::Sender<UpstreamEvent>,
+    /// Raw copy for `tap`.
+    pub raw: Option<mpsc::Sender<RawFrame>>,
+    /// Readiness board.
+    pub status: Arc<Mutex<UpstreamStatus>>,
+    /// Cross-socket duplicate filter.
+    pub recent: Arc<Mutex<RecentFrames>>,
+}
+
+impl Shared {
+    fn board(&self) -> std::sync::MutexGuard<'_, UpstreamStatus> {
+        self.status.lock().expect("status lock")
+    }
+
+    /// Changes one slot's status.
+    pub fn update(&self, slot: u64, f: impl FnOnce(&mut ChannelStatus)) {
+        f(self.board().channels.entry(slot).or_default());
+    }
+
+    /// Forgets a slot.
+    pub fn remove(&self, slot: u64) {
+        self.board().channels.remove(&slot);
+    }
+
+    /// Records a configuration-level error.
+    pub fn set_error(&self, message: String) {
+        tracing::error!(error = %message, "upstream cannot continue");
+        self.board().error = Some(message);
+    }
+
+    /// Topics refused so far.
+    pub fn degraded_topics(&self) -> BTreeSet<String> {
+        self.board().degraded.keys().cloned().collect()
+    }
+
+    /// Records refused topics (logged with their missing permissions).
+    pub fn record_rejected(&self, rejected: &[RejectedTopic]) {
+        let mut board = self.board();
+        for r in rejected {
+            if !board.degraded.contains_key(&r.topic) {
+                tel::topic_rejected(
+                    &r.topic,
+                    r.reason.as_deref().unwrap_or(""),
+                    &r.missing_permissions,
+                );
+            }
+            board.degraded.insert(r.topic.clone(), r.clone());
+        }
+    }
+
+    /// Creates a channel and subscribes `topics` on it (PUT: a new channel is reconciled whole).
+    pub async fn open_channel(&self, slot: u64, topics: &BTreeSet<String>) -> Result<Live, Failure> {
+        let (channel, token) = self.client.create().await?;
+        let list: Vec<String> = topics.iter().cloned().collect();
+        if !list.is_empty() {
+            let rejected = self
+                .client
+                .subscribe(&channel.id, &list, SubscribeMode::Replace)
+                .await?;
+            self.record_rejected(&rejected);
+        }
+        tracing::info!(slot, channel = %channel.id, topics = list.len(), "channel created and subscribed");
+        self.update(slot, |c| {
+            c.channel_id = Some(channel.id.clone());
+            c.topics = list.len();
+            c.subscribed = true;
+            c.connected = false;
+        });
+        Ok(Live::new(channel, token, topics.clone()))
+    }
+
+    /// Opens a websocket to `channel` and starts its session task.
+    pub async fn connect(
+        &self,
+        channel: &Channel,
+        notices: mpsc::UnboundedSender<SessionNotice>,
+        cancel: &CancellationToken,
+    ) -> Result<Socket, String> {
+        // tungstenite's own cap sits far above ours so an oversized frame is counted and
+        // skipped by the session instead of killing the socket.
+        let limit = self.cfg.max_frame_bytes.saturating_mul(16).max(16 << 20);
+        let ws_cfg = WebSocketConfig::default()
+            .max_message_size(Some(limit))
+            .max_frame_size(Some(limit));
+        let connect =
+            tokio_tungstenite::connect_async_with_config(channel.connect_uri.as_str(), Some(ws_cfg), false);
+        let (ws, _) = tokio::select! {
+            _ = cancel.cancelled() => return Err("cancelled".into()),
+            r = tokio::time::timeout(std::time::Duration::from_secs(30), connect) => {
+                r.map_err(|_| "websocket connect timed out".to_string())?.map_err(|e| e.to_string())?
+            }
+        };
+        let stop = cancel.child_token();
+        let ctx = SessionContext {
+            channel_id: channel.id.clone(),
+            config: SessionConfig::from(&self.cfg),
+            events: self.events.clone(),
+            notices,
+            recent: self.recent.clone(),
+            raw: self.raw.clone(),
+            cancel: cancel.clone(),
+            stop: stop.clone(),
+        };
+        let handle = tokio::spawn(session::run(ws, ctx));
+        Ok(Socket { handle, stop })
+    }
+}

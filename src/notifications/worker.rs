@@ -1,0 +1,287 @@
+//! One channel slot's whole life: create, subscribe, connect, keep alive, replace.
+//!
+//! Why a worker per channel: each channel fails on its own (404, expiry, dropped socket)
+//! and must recover without disturbing the others. The worker owns at most one live
+//! channel and one current socket (plus old sockets draining during a make-before-break
+//! switch) and emits a [`Gap`] whenever events may have been missed.
+
+use super::channel::SubscribeMode;
+use super::connect::{Failure, Live, Socket};
+use super::session::{SessionEnd, SessionNotice};
+use super::shared::Shared;
+use crate::backoff::{Backoff, BackoffPolicy};
+use crate::telemetry::upstream as tel;
+use crate::topics::{Gap, GapCause, UpstreamEvent, expand_topic};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+/// A connection that lasted this long resets the reconnect backoff.
+const STABLE_AFTER: Duration = Duration::from_secs(30);
+/// Old sockets still open this long after a switch are closed by us.
+const DRAIN_LIMIT: Duration = Duration::from_secs(65);
+
+/// How a connected period ended.
+enum Outcome {
+    Stop,
+    Lost {
+        since: DateTime<Utc>,
+        cause: GapCause,
+        channel_gone: bool,
+    },
+}
+
+/// The task behind one channel slot.
+pub struct Worker {
+    pub(super) slot: u64,
+    pub(super) shared: Arc<Shared>,
+    pub(super) topics: watch::Receiver<BTreeSet<String>>,
+    pub(super) cancel: CancellationToken,
+}
+
+impl Worker {
+    /// Runs until cancelled; then removes this channel's subscriptions.
+    pub async fn run(mut self) {
+        let cfg = &self.shared.cfg;
+        let policy = BackoffPolicy::try_new(cfg.backoff_min, cfg.backoff_max, 2.0)
+            .unwrap_or_else(|_| BackoffPolicy::webhook());
+        let mut backoff = policy.start();
+        let mut live: Option<Live> = None;
+        let mut pending: Option<(DateTime<Utc>, GapCause)> = Some((Utc::now(), GapCause::Start));
+        let (notice_tx, mut notice_rx) = mpsc::unbounded_channel();
+        while !self.cancel.is_cancelled() {
+            let socket = match self.connect_once(&mut live, &notice_tx).await {
+                Ok(s) => s,
+                Err(f) => {
+                    if f.fatal {
+                        self.shared.set_error(f.message);
+                        self.cancel.cancelled().await;
+                        break;
+                    }
+                    if f.channel_gone {
+                        live = None;
+                        pending.get_or_insert((Utc::now(), GapCause::ChannelLost));
+                    }
+                    tracing::warn!(slot = self.slot, error = %f.message, "channel not connected, backing off");
+                    if !self.wait(&mut backoff, f.retry_after).await {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            if let Some((since, cause)) = pending.take() {
+                let subscribed = live.as_ref().map(|l| l.subscribed.clone()).unwrap_or_default();
+                self.gap(&subscribed, since, cause).await;
+            }
+            match self
+                .connected(&mut live, socket, &notice_tx, &mut notice_rx, &mut backoff)
+                .await
+            {
+                Outcome::Stop => break,
+                Outcome::Lost {
+                    since,
+                    cause,
+                    channel_gone,
+                } => {
+                    tel::reconnect(
+                        live.as_ref().map_or("", |l| l.channel.id.as_str()),
+                        cause.as_str(),
+                    );
+                    self.shared.update(self.slot, |c| c.connected = false);
+                    if channel_gone {
+                        live = None;
+                        self.shared.update(self.slot, |c| c.subscribed = false);
+                    }
+                    pending.get_or_insert((since, cause));
+                    if !self.wait(&mut backoff, None).await {
+                        break;
+                    }
+                }
+            }
+        }
+        self.shared.remove(self.slot);
+        if let Some(l) = live {
+            let unsub = self.shared.client.unsubscribe_all(&l.channel.id);
+            let _ = tokio::time::timeout(Duration::from_secs(2), unsub).await;
+        }
+    }
+
+    /// Backoff wait raced against shutdown; false when cancelled.
+    async fn wait(&self, backoff: &mut Backoff, floor: Option<Duration>) -> bool {
+        let delay = backoff.next_delay_at_least(floor);
+        tokio::select! {
+            _ = self.cancel.cancelled() => false,
+            _ = sleep(delay) => true,
+        }
+    }
+
+    pub(super) async fn gap(&self, subscribed: &BTreeSet<String>, since: DateTime<Utc>, cause: GapCause) {
+        let degraded = self.shared.degraded_topics();
+        let topics: Vec<String> = subscribed
+            .iter()
+            .filter(|t| !degraded.contains(*t))
+            .flat_map(|t| expand_topic(t))
+            .collect();
+        if topics.is_empty() {
+            return;
+        }
+        tel::gap(cause.as_str(), topics.len());
+        let gap = UpstreamEvent::Gap(Gap { topics, since, cause });
+        tokio::select! {
+            _ = self.cancel.cancelled() => {}
+            _ = self.shared.events.send(gap) => {}
+        }
+    }
+
+    /// Ensures a subscribed channel, then connects a socket to it.
+    async fn connect_once(
+        &mut self,
+        live: &mut Option<Live>,
+        notices: &mpsc::UnboundedSender<SessionNotice>,
+    ) -> Result<Socket, Failure> {
+        if live.is_none() {
+            let topics = self.topics.borrow_and_update().clone();
+            *live = Some(self.shared.open_channel(self.slot, &topics).await?);
+        }
+        let l = live.as_ref().expect("set above");
+        match self
+            .shared
+            .connect(&l.channel, notices.clone(), &self.cancel)
+            .await
+        {
+            Ok(s) => {
+                self.shared.update(self.slot, |c| c.connected = true);
+                Ok(s)
+            }
+            Err(e) => {
+                let gone = matches!(self.shared.client.exists(&l.channel.id).await, Ok(false));
+                Err(Failure::retry(format!("websocket connect failed: {e}")).gone_if(gone))
+            }
+        }
+    }
+
+    /// Runs while a socket is up; handles notices, topic changes, expiry and rollover.
+    async fn connected(
+        &mut self,
+        live: &mut Option<Live>,
+        mut current: Socket,
+        notice_tx: &mpsc::UnboundedSender<SessionNotice>,
+        notices: &mut mpsc::UnboundedReceiver<SessionNotice>,
+        backoff: &mut Backoff,
+    ) -> Outcome {
+        let mut draining: JoinSet<()> = JoinSet::new();
+        let mut stable_at = Some(Instant::now() + STABLE_AFTER);
+        let mut retry_topics_at: Option<Instant> = None;
+        let mut expiry_retry_at: Option<Instant> = None;
+        let mut rollover_retry_at: Option<Instant> = None;
+        loop {
+            let l = live.as_mut().expect("live while connected");
+            let margin = self.shared.cfg.expiry_margin;
+            let expiry_at = expiry_retry_at.unwrap_or_else(|| l.resubscribe_at(margin));
+            let rollover_at = rollover_retry_at.unwrap_or(l.token.refresh_at);
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => {
+                    current.stop.cancel();
+                    let _ = (&mut current.handle).await;
+                    return Outcome::Stop;
+                }
+                end = &mut current.handle => {
+                    let since = Utc::now();
+                    let end = end.unwrap_or_else(|e| SessionEnd::Closed(format!("session task: {e}")));
+                    tracing::warn!(slot = self.slot, channel = %l.channel.id, end = ?end, "notification socket ended");
+                    let (cause, gone) = match end {
+                        SessionEnd::Cancelled => return Outcome::Stop,
+                        SessionEnd::ChannelGone(_) => (GapCause::ChannelLost, true),
+                        SessionEnd::HeartbeatTimeout => (GapCause::HeartbeatTimeout, false),
+                        SessionEnd::Closed(_) | SessionEnd::Superseded => {
+                            let gone = matches!(self.shared.client.exists(&l.channel.id).await, Ok(false));
+                            (if gone { GapCause::ChannelLost } else { GapCause::SocketDropped }, gone)
+                        }
+                    };
+                    draining.abort_all();
+                    return Outcome::Lost { since, cause, channel_gone: gone };
+                }
+                Some(_) = draining.join_next(), if !draining.is_empty() => {}
+                Some(SessionNotice::SocketClosing) = notices.recv() => {
+                    // Make-before-break on the same channel: the new socket is up before
+                    // the old one is let go; the old keeps delivering until it closes.
+                    match self.shared.connect(&l.channel, notice_tx.clone(), &self.cancel).await {
+                        Ok(new) => {
+                            tel::reconnect(&l.channel.id, "socket_closing");
+                            let old = std::mem::replace(&mut current, new);
+                            drain(&mut draining, old);
+                        }
+                        Err(e) => tracing::warn!(channel = %l.channel.id, error = %e, "could not open replacement socket; keeping the old one"),
+                    }
+                }
+                r = self.topics.changed() => {
+                    if r.is_err() { return Outcome::Stop; }
+                    retry_topics_at = self.apply_topics(l, backoff).await;
+                }
+                _ = sleep_until(retry_topics_at.unwrap_or_else(Instant::now)), if retry_topics_at.is_some() => {
+                    retry_topics_at = self.apply_topics(l, backoff).await;
+                }
+                _ = sleep_until(expiry_at) => {
+                    let topics: Vec<String> = l.subscribed.iter().cloned().collect();
+                    match self.shared.client.subscribe(&l.channel.id, &topics, SubscribeMode::Replace).await {
+                        Ok(rejected) => {
+                            self.shared.record_rejected(&rejected);
+                            l.extend();
+                            expiry_retry_at = None;
+                            tracing::info!(channel = %l.channel.id, "channel extended by resubscribing");
+                        }
+                        Err(e) if e.is_not_found() => {
+                            current.stop.cancel();
+                            draining.abort_all();
+                            return Outcome::Lost { since: Utc::now(), cause: GapCause::ChannelLost, channel_gone: true };
+                        }
+                        Err(e) => {
+                            tracing::warn!(channel = %l.channel.id, error = %e, "resubscribe to extend channel failed");
+                            expiry_retry_at = Some(Instant::now() + backoff.next_delay_at_least(e.retry_after()));
+                        }
+                    }
+                }
+                _ = sleep_until(rollover_at) => {
+                    match self.rollover(l, notice_tx).await {
+                        Ok((new_live, new_socket)) => {
+                            let old_live = std::mem::replace(l, new_live);
+                            let old = std::mem::replace(&mut current, new_socket);
+                            old.stop.cancel();
+                            drain(&mut draining, old);
+                            let client = self.shared.client.clone();
+                            tokio::spawn(async move { let _ = client.unsubscribe_all(&old_live.channel.id).await; });
+                            rollover_retry_at = None;
+                        }
+                        Err(f) => {
+                            tracing::warn!(slot = self.slot, error = %f.message, "channel rollover failed; retrying");
+                            rollover_retry_at = Some(Instant::now() + backoff.next_delay_at_least(f.retry_after));
+                        }
+                    }
+                }
+                _ = sleep_until(stable_at.unwrap_or_else(Instant::now)), if stable_at.is_some() => {
+                    backoff.reset();
+                    stable_at = None;
+                }
+            }
+        }
+    }
+}
+
+/// Keeps an old socket delivering until it closes, but never longer than [`DRAIN_LIMIT`].
+fn drain(set: &mut JoinSet<()>, old: Socket) {
+    let Socket { handle, stop } = old;
+    set.spawn(async move {
+        // Aborting this task (the channel was lost) stops the old session too.
+        let _guard = stop.clone().drop_guard();
+        tokio::select! {
+            _ = handle => {}
+            _ = sleep(DRAIN_LIMIT) => stop.cancel(),
+        }
+    });
+}

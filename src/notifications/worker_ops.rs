@@ -1,0 +1,91 @@
+//! The two make-before-break subscription moves of a worker: token rollover to a new
+//! channel, and bringing a live channel's subscriptions to a new topic set.
+
+use super::channel::{ChannelError, SubscribeMode};
+use super::connect::{Failure, Live, Socket};
+use super::session::SessionNotice;
+use super::worker::Worker;
+use crate::backoff::Backoff;
+use crate::telemetry::upstream as tel;
+use crate::topics::GapCause;
+use chrono::Utc;
+use std::collections::BTreeSet;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+impl Worker {
+    /// New channel with the current token, subscribed and connected, before the old goes.
+    pub(super) async fn rollover(
+        &self,
+        old: &Live,
+        notices: &mpsc::UnboundedSender<SessionNotice>,
+    ) -> Result<(Live, Socket), Failure> {
+        let fresh = self
+            .shared
+            .client
+            .tokens()
+            .token()
+            .await
+            .map_err(ChannelError::from)?;
+        if fresh.generation == old.token.generation {
+            return Err(Failure::retry("token not refreshed yet".into()));
+        }
+        let topics = old.subscribed.clone();
+        let live = self.shared.open_channel(self.slot, &topics).await?;
+        let socket = self
+            .shared
+            .connect(&live.channel, notices.clone(), &self.cancel)
+            .await
+            .map_err(|e| Failure::retry(format!("rollover connect: {e}")))?;
+        tel::reconnect(&old.channel.id, "token_rollover");
+        Ok((live, socket))
+    }
+
+    /// Brings the channel's subscriptions to the desired set; `Some(retry time)` on failure.
+    pub(super) async fn apply_topics(&mut self, l: &mut Live, backoff: &mut Backoff) -> Option<Instant> {
+        let desired = self.topics.borrow_and_update().clone();
+        let added: Vec<String> = desired.difference(&l.subscribed).cloned().collect();
+        let removed = l.subscribed.difference(&desired).count();
+        if added.is_empty() && removed == 0 {
+            return None;
+        }
+        let all: Vec<String> = desired.iter().cloned().collect();
+        let result = if removed == 0 {
+            match self
+                .shared
+                .client
+                .subscribe(&l.channel.id, &added, SubscribeMode::Add)
+                .await
+            {
+                Ok(r) => Ok(r),
+                // After a failed POST the server state is unknown: reconcile with PUT.
+                Err(_) => {
+                    self.shared
+                        .client
+                        .subscribe(&l.channel.id, &all, SubscribeMode::Replace)
+                        .await
+                }
+            }
+        } else {
+            self.shared
+                .client
+                .subscribe(&l.channel.id, &all, SubscribeMode::Replace)
+                .await
+        };
+        match result {
+            Ok(rejected) => {
+                self.shared.record_rejected(&rejected);
+                l.subscribed = desired;
+                l.extend();
+                self.shared.update(self.slot, |c| c.topics = l.subscribed.len());
+                let added: BTreeSet<String> = added.into_iter().collect();
+                self.gap(&added, Utc::now(), GapCause::TopicsAdded).await;
+                None
+            }
+            Err(e) => {
+                tracing::warn!(slot = self.slot, error = %e, "subscription update failed; will retry");
+                Some(Instant::now() + backoff.next_delay_at_least(e.retry_after()))
+            }
+        }
+    }
+}

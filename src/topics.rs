@@ -1,1 +1,0 @@
-//! topics: not yet built (see the issues).
