@@ -165,6 +165,11 @@ impl Store {
         self.inner.committed.clone()
     }
 
+    /// The live feed's sender, for subscribers that join later (the admin SSE endpoint).
+    pub fn live_sender(&self) -> broadcast::Sender<Arc<str>> {
+        self.inner.live.clone()
+    }
+
     /// Every committed event's JSON from now on; lossy (`Lagged`) for slow receivers.
     pub fn live(&self) -> broadcast::Receiver<Arc<str>> {
         self.inner.live.subscribe()

@@ -1,1 +1,0 @@
-//! app: not yet built (see the issues).

@@ -1,0 +1,58 @@
+//! `/readyz`: token held, every channel subscribed and connected, first reconcile done,
+//! every sink healthy. Rejected topics are reported as degraded, never blocking.
+
+use crate::admin::ReadinessReport;
+use crate::auth::TokenProvider;
+use crate::notifications::ManagerHandle;
+use crate::sinks::DeliveryHandle;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// What readiness is computed from.
+#[derive(Clone)]
+pub struct ReadinessInputs {
+    /// Whether a token is currently held (updated by the app's token watcher).
+    pub token_held: watch::Receiver<bool>,
+    /// The channel manager.
+    pub upstream: ManagerHandle,
+    /// Set once the first reconcile (and its fetches) finished.
+    pub first_reconcile_done: watch::Receiver<bool>,
+    /// Sink statuses.
+    pub delivery: DeliveryHandle,
+}
+
+/// Builds the report closure the admin server calls on every `/readyz`.
+pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + Send + Sync> {
+    Arc::new(move || {
+        let mut report = ReadinessReport::default();
+        if !*inputs.token_held.borrow() {
+            report.reasons.push("no OAuth token held".into());
+        }
+        let status = inputs.upstream.status();
+        report.reasons.extend(status.reasons());
+        for (topic, rejected) in &status.degraded {
+            report.degraded.push(format!("topic {topic} rejected: {rejected:?}"));
+        }
+        if !*inputs.first_reconcile_done.borrow() {
+            report.reasons.push("first reconcile not finished".into());
+        }
+        for (name, s) in inputs.delivery.statuses() {
+            if let Some(err) = &s.last_error {
+                report.reasons.push(format!("sink {name} failing: {err}"));
+            }
+        }
+        report
+    })
+}
+
+/// Keeps `token_held` current: true while the provider has an unexpired token.
+pub async fn watch_token(tokens: TokenProvider, held: watch::Sender<bool>, cancel: tokio_util::sync::CancellationToken) {
+    loop {
+        let ok = tokens.cached().await.is_some_and(|t| t.expires_at > tokio::time::Instant::now());
+        held.send_if_modified(|v| std::mem::replace(v, ok) != ok);
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+        }
+    }
+}

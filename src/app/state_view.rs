@@ -1,0 +1,84 @@
+//! `GET /v1/state`: presence per user, the activity scheduled right now per user (from the
+//! known schedules in the store), and the known schedule versions.
+
+use crate::diff::CanonicalAgentSchedule;
+use crate::reactor::Context;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Users listed in one answer (the rest are counted as truncated).
+const MAX_USERS: usize = 5_000;
+
+/// The activity of `schedule` that covers `now`, if any.
+pub fn activity_at(schedule: &CanonicalAgentSchedule, now: DateTime<Utc>) -> Option<Value> {
+    for shift in &schedule.shifts {
+        for a in &shift.activities {
+            let Ok(start) = DateTime::parse_from_rfc3339(&a.start_date) else { continue };
+            let start = start.with_timezone(&Utc);
+            if start <= now && now < start + Duration::minutes(a.length_minutes) {
+                return Some(json!({
+                    "startDate": a.start_date,
+                    "lengthMinutes": a.length_minutes,
+                    "activityCodeId": a.activity_code_id,
+                    "activityCode": a.activity_code,
+                    "shiftId": shift.id,
+                }));
+            }
+        }
+    }
+    None
+}
+
+/// Builds the snapshot.
+pub async fn snapshot(ctx: &Context) -> anyhow::Result<Value> {
+    let now = Utc::now();
+    let users: Vec<String> = {
+        let m = ctx.membership.lock().expect("membership lock");
+        crate::reactor::watched_users(&ctx.config, &m).into_iter().collect()
+    };
+    let cache: BTreeMap<String, Value> = {
+        let c = ctx.presence.lock().expect("presence cache lock");
+        users
+            .iter()
+            .take(MAX_USERS)
+            .map(|u| {
+                let p = c.presence.get(u).map(|p| {
+                    json!({"systemPresence": p.system_presence, "presenceDefinitionId": p.presence_definition_id, "modifiedDate": p.modified_date})
+                });
+                let r = c.routing.get(u).map(|r| json!({"status": r.status, "startTime": r.start_time}));
+                (u.clone(), json!({"presence": p, "routingStatus": r}))
+            })
+            .collect()
+    };
+    let mut out = serde_json::Map::new();
+    for (user, mut entry) in cache {
+        let mut scheduled = Value::Null;
+        for row in ctx.store.agent_schedules_for_user(&user).await? {
+            if let Ok(s) = serde_json::from_str::<CanonicalAgentSchedule>(&row.canonical_json)
+                && let Some(a) = activity_at(&s, now)
+            {
+                scheduled = json!({"scheduleId": row.schedule_id, "managementUnitId": row.mu_id, "activity": a});
+                break;
+            }
+        }
+        entry["scheduledActivityNow"] = scheduled;
+        out.insert(user, entry);
+    }
+    let schedules: Vec<Value> = ctx
+        .store
+        .known_schedules()
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({"scheduleId": s.schedule_id, "businessUnitId": s.business_unit_id, "weekDate": s.week_date,
+                   "weekCount": s.week_count, "published": s.published, "version": s.version})
+        })
+        .collect();
+    Ok(json!({
+        "observedAt": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "users": out,
+        "usersTruncated": users.len().saturating_sub(MAX_USERS),
+        "schedules": schedules,
+    }))
+}

@@ -1,1 +1,0 @@
-//! reactor: not yet built (see the issues).

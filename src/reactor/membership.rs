@@ -1,0 +1,92 @@
+//! Which business units, management units and agents are watched, and the topic set that
+//! follows from `[watch]`. Re-read periodically; the channel manager applies the difference.
+
+use super::Context;
+use crate::config::{Config, PresenceScope};
+use crate::topics::{bu_schedule_topic, presence_topics};
+use crate::wfm::{WfmClient, WfmError};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One watched business unit.
+#[derive(Debug, Clone, Default)]
+pub struct WatchedBu {
+    /// IANA time zone from the BU settings.
+    pub time_zone: String,
+    /// Management unit id → agent user ids.
+    pub management_units: BTreeMap<String, Vec<String>>,
+}
+
+/// The watched org as last resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Membership {
+    /// Business unit id → details.
+    pub business_units: BTreeMap<String, WatchedBu>,
+}
+
+impl Membership {
+    /// Every agent of every watched management unit.
+    pub fn agents(&self) -> BTreeSet<String> {
+        self.business_units
+            .values()
+            .flat_map(|bu| bu.management_units.values().flatten().cloned())
+            .collect()
+    }
+}
+
+/// Users whose presence is watched: the agents (per `watch.presence`) plus `watch.users`.
+pub fn watched_users(config: &Config, m: &Membership) -> BTreeSet<String> {
+    let mut users: BTreeSet<String> = config.watch.users.iter().cloned().collect();
+    if config.watch.presence == PresenceScope::ScheduledAgents {
+        users.extend(m.agents());
+    }
+    users
+}
+
+/// The topic set for the channel manager.
+pub fn topic_set(config: &Config, m: &Membership) -> BTreeSet<String> {
+    let mut topics: BTreeSet<String> = m.business_units.keys().map(|bu| bu_schedule_topic(bu)).collect();
+    topics.extend(presence_topics(watched_users(config, m), config.watch.routing_status));
+    topics
+}
+
+/// Resolves `[watch] business_units` (`"*"` = every BU the client can see) with their time
+/// zones, management units and agents.
+pub async fn resolve_membership(config: &Config, wfm: &WfmClient) -> Result<Membership, WfmError> {
+    let ids: Vec<String> = if config.watch.business_units.iter().any(|b| b == "*") {
+        wfm.business_units()
+            .await?
+            .into_iter()
+            .filter(|b| b.authorized != Some(false))
+            .filter_map(|b| b.id)
+            .collect()
+    } else {
+        config.watch.business_units.clone()
+    };
+    let mut m = Membership::default();
+    for bu in ids {
+        let details = wfm.business_unit(&bu).await?;
+        let time_zone = details.settings.and_then(|s| s.time_zone).unwrap_or_else(|| "UTC".to_string());
+        let mut management_units = BTreeMap::new();
+        for mu in wfm.management_units(&bu).await? {
+            let Some(mu_id) = mu.id else { continue };
+            let agents = wfm.management_unit_users(&mu_id).await?;
+            management_units.insert(mu_id, agents);
+        }
+        m.business_units.insert(bu, WatchedBu { time_zone, management_units });
+    }
+    Ok(m)
+}
+
+/// The business unit's time zone (from membership; one REST call if unknown).
+pub async fn time_zone(ctx: &Context, bu: &str) -> String {
+    if let Some(tz) = ctx.membership.lock().expect("membership lock").business_units.get(bu).map(|b| b.time_zone.clone()) {
+        return tz;
+    }
+    match ctx.wfm.business_unit(bu).await {
+        Ok(details) => details.settings.and_then(|s| s.time_zone).unwrap_or_else(|| "UTC".into()),
+        Err(err) => {
+            tracing::warn!(business_unit = %bu, error = %err, "cannot read the business unit time zone; using UTC");
+            "UTC".into()
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The reactor: turns upstream notifications and gaps into real changes, with the fewest
+//! REST calls, and commits state + events to the store in one transaction.
+//!
+//! One task owns the coalescer and the routing (`run`); schedule fetches and reconciles run
+//! as child tasks and report back, so the loop never waits on the network.
+
+mod convert;
+mod intake;
+mod membership;
+mod presence;
+mod reconcile;
+mod schedule;
+
+pub use membership::{Membership, resolve_membership, topic_set, watched_users};
+pub use presence::{PresenceCache, reload_cache as reload_presence_cache};
+pub use schedule::{Hint, HintCause};
+
+use crate::coalesce::{Coalescer, ScheduleKey};
+use crate::config::Config;
+use crate::store::Store;
+use crate::topics::{Notification, UpstreamEvent};
+use crate::wfm::WfmClient;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+/// Upstream events taken per wake-up, so presence commits batch under load.
+const DRAIN_BATCH: usize = 512;
+
+/// Everything the reactor's tasks share (cheap to clone behind an `Arc`).
+pub struct Context {
+    /// The durable store.
+    pub store: Store,
+    /// The rate-budgeted REST client.
+    pub wfm: WfmClient,
+    /// Host (and port) of the API, for CloudEvent `source`.
+    pub api_host: String,
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// Watched business units, their time zones, management units and agents.
+    pub membership: Mutex<Membership>,
+    /// Last-known presence per user (authoritative for decisions; the store is its durable copy).
+    pub presence: Mutex<PresenceCache>,
+}
+
+/// Handles the app keeps: trigger a resync, watch readiness of the first reconcile.
+#[derive(Clone)]
+pub struct ReactorHandle {
+    /// `POST /v1/resync` sends here.
+    pub resync: mpsc::Sender<()>,
+    /// Becomes true once the first reconcile (and every fetch it caused) finished.
+    pub first_reconcile_done: watch::Receiver<bool>,
+    /// Schedule keys waiting in the debounce window or being fetched.
+    pub pending: watch::Receiver<usize>,
+}
+
+enum Done {
+    Fetch(ScheduleKey, bool),
+    Reconcile(anyhow::Result<Vec<(ScheduleKey, Hint)>>),
+}
+
+/// The reactor task's state.
+pub struct Reactor {
+    ctx: Arc<Context>,
+    upstream: mpsc::Receiver<UpstreamEvent>,
+    resync_rx: mpsc::Receiver<()>,
+    coalescer: Coalescer<ScheduleKey>,
+    hints: HashMap<ScheduleKey, Hint>,
+    intake: intake::Intake,
+    tasks: JoinSet<Done>,
+    reconcile_running: bool,
+    reconcile_again: Option<HintCause>,
+    first: reconcile::FirstReconcile,
+    pending_tx: watch::Sender<usize>,
+    presence_batch: presence::Pipeline,
+    grace: Duration,
+}
+
+impl Reactor {
+    /// Builds the reactor; `run` drives it until `cancel`.
+    pub fn new(ctx: Arc<Context>, upstream: mpsc::Receiver<UpstreamEvent>) -> (Self, ReactorHandle) {
+        let (resync, resync_rx) = mpsc::channel(1);
+        let (done_tx, first_reconcile_done) = watch::channel(false);
+        let (pending_tx, pending) = watch::channel(0);
+        let d = &ctx.config.debounce;
+        let reactor = Self {
+            coalescer: Coalescer::new(d.quiet, d.max_wait),
+            grace: ctx.config.shutdown.grace,
+            presence_batch: presence::Pipeline::new(ctx.clone()),
+            ctx,
+            upstream,
+            resync_rx,
+            hints: HashMap::new(),
+            intake: intake::Intake::default(),
+            tasks: JoinSet::new(),
+            reconcile_running: false,
+            reconcile_again: None,
+            first: reconcile::FirstReconcile::new(done_tx),
+            pending_tx,
+        };
+        (reactor, ReactorHandle { resync, first_reconcile_done, pending })
+    }
+
+    /// Runs until `cancel`, then finishes due fetches within the grace period and persists
+    /// whatever is still pending as dirty keys for the next start.
+    pub async fn run(mut self, cancel: CancellationToken) {
+        self.start_reconcile(self.initial_cause().await);
+        self.offer_dirty_keys().await;
+        let mut timer = tokio::time::interval_at(
+            Instant::now() + self.ctx.config.reconcile.interval,
+            self.ctx.config.reconcile.interval,
+        );
+        loop {
+            let next = self.coalescer.next_deadline();
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => self.on_done(done),
+                ev = self.upstream.recv() => match ev {
+                    Some(ev) => {
+                        self.on_upstream(ev);
+                        // Under load, take what is already queued so presence commits batch up.
+                        for _ in 0..DRAIN_BATCH {
+                            let Ok(ev) = self.upstream.try_recv() else { break };
+                            self.on_upstream(ev);
+                        }
+                    }
+                    None => break,
+                },
+                _ = sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => self.fire_due(),
+                Some(()) = self.resync_rx.recv() => self.start_reconcile(HintCause::Reconcile),
+                _ = timer.tick() => self.start_reconcile(HintCause::Reconcile),
+            }
+            self.presence_batch.flush().await;
+            self.pending_tx.send_replace(self.coalescer.len());
+        }
+        self.shutdown().await;
+    }
+
+    async fn initial_cause(&self) -> HintCause {
+        let initialized = self.ctx.store.meta(reconcile::META_INITIALIZED).await.ok().flatten().is_some();
+        if initialized { HintCause::Reconcile } else { HintCause::Snapshot }
+    }
+
+    async fn offer_dirty_keys(&mut self) {
+        match self.ctx.store.dirty_keys().await {
+            Ok(keys) => {
+                for k in keys {
+                    let key = ScheduleKey { business_unit_id: k.business_unit_id.clone(), schedule_id: k.schedule_id.clone() };
+                    tracing::info!(business_unit = %k.business_unit_id, schedule = %k.schedule_id, "re-fetching a schedule left pending by the last run");
+                    self.offer(key, Hint::reconcile(None), Instant::now());
+                }
+            }
+            Err(err) => tracing::error!(error = %err, "cannot read dirty keys from the store"),
+        }
+    }
+
+    fn on_upstream(&mut self, ev: UpstreamEvent) {
+        match ev {
+            UpstreamEvent::Gap(gap) => {
+                tracing::info!(cause = gap.cause.as_str(), topics = gap.topics.len(), since = %gap.since, "gap: reconciling");
+                self.start_reconcile(HintCause::Reconcile);
+            }
+            UpstreamEvent::Notification { notification, received_at, .. } => match notification {
+                Notification::Presence(p) => self.presence_batch.presence(p, received_at),
+                Notification::RoutingStatus(r) => self.presence_batch.routing(r, received_at),
+                Notification::BuSchedule(update) => {
+                    if let Some((key, hint)) = self.intake.schedule_event(&self.ctx.config, update) {
+                        self.offer(key, hint, received_at);
+                    }
+                }
+                Notification::ScheduleQueryResult { .. } | Notification::System(_) => {}
+            },
+        }
+    }
+
+    fn offer(&mut self, key: ScheduleKey, hint: Hint, now: Instant) {
+        self.hints.entry(key.clone()).and_modify(|h| h.merge(&hint)).or_insert(hint);
+        self.coalescer.offer(key, now);
+    }
+
+    fn fire_due(&mut self) {
+        for key in self.coalescer.take_due(Instant::now()) {
+            let hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
+            let ctx = self.ctx.clone();
+            self.tasks.spawn(async move {
+                let ok = schedule::fetch_and_commit(&ctx, &key, hint).await;
+                Done::Fetch(key, ok)
+            });
+        }
+    }
+
+    fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
+        match done {
+            Ok(Done::Fetch(key, ok)) => {
+                let again = self.coalescer.finished(&key, Instant::now(), ok);
+                if !ok {
+                    // Keep what we knew for the retry the coalescer scheduled.
+                    self.hints.entry(key.clone()).or_insert_with(|| Hint::reconcile(None));
+                }
+                if ok && !again {
+                    self.first.fetched(&key);
+                }
+            }
+            Ok(Done::Reconcile(result)) => {
+                self.reconcile_running = false;
+                match result {
+                    Ok(keys) => {
+                        let now = Instant::now();
+                        let offered: Vec<_> = keys.iter().map(|(k, _)| k.clone()).collect();
+                        for (key, hint) in keys {
+                            self.offer(key, hint, now);
+                        }
+                        self.first.listed(offered);
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %format!("{err:#}"), "reconcile failed; retrying at the next trigger");
+                        metrics::counter!("wfm_reactor_reconcile_failures_total").increment(1);
+                    }
+                }
+                if let Some(cause) = self.reconcile_again.take() {
+                    self.start_reconcile(cause);
+                }
+            }
+            Err(err) => tracing::error!(error = %err, "reactor task panicked"),
+        }
+    }
+
+    fn start_reconcile(&mut self, cause: HintCause) {
+        if self.reconcile_running {
+            self.reconcile_again = Some(cause);
+            return;
+        }
+        self.reconcile_running = true;
+        let ctx = self.ctx.clone();
+        self.tasks.spawn(async move { Done::Reconcile(reconcile::run(&ctx, cause).await) });
+    }
+
+    async fn shutdown(mut self) {
+        tracing::info!(pending = self.coalescer.len(), in_flight = self.tasks.len(), "reactor stopping: finishing due fetches");
+        let deadline = Instant::now() + self.grace;
+        // Fire everything that is already due, then wait for in-flight work within the grace.
+        self.fire_due();
+        while !self.tasks.is_empty() {
+            match tokio::time::timeout_at(deadline, self.tasks.join_next()).await {
+                Ok(Some(done)) => self.on_done(done),
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::warn!(in_flight = self.tasks.len(), "grace period over; abandoning in-flight fetches");
+                    break;
+                }
+            }
+        }
+        self.presence_batch.drain().await;
+        let mut keys = self.coalescer.pending_keys();
+        keys.extend(self.hints.keys().cloned());
+        keys.sort();
+        keys.dedup();
+        if !keys.is_empty() {
+            tracing::info!(keys = keys.len(), "persisting pending schedule keys as dirty for the next start");
+            let changes = keys
+                .iter()
+                .map(|k| crate::store::StateChange::MarkDirty(schedule::dirty(k)))
+                .collect();
+            if let Err(err) = self.ctx.store.commit(crate::store::Batch { changes, events: vec![] }).await {
+                tracing::error!(error = %err, "could not persist pending keys; they will be found by the next start's reconcile");
+            }
+        }
+        tracing::info!("reactor stopped");
+    }
+}

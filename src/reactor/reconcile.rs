@@ -1,0 +1,158 @@
+//! Reconcile: the stream can never be trusted to be complete, so at start, after every gap,
+//! on a timer and on `POST /v1/resync`, re-read what changed over REST (same budget).
+
+use super::presence::{Origin, apply_presence};
+use super::schedule::{Hint, HintCause};
+use super::{Context, membership};
+use crate::coalesce::ScheduleKey;
+use crate::events::Cause;
+use crate::presence::PresenceState;
+use crate::store::{Batch, StateChange};
+use crate::wfm::Weeks;
+use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
+use std::collections::{BTreeSet, HashSet};
+use tokio::sync::watch;
+
+/// Store meta key set once the first reconcile committed (later starts are not snapshots).
+pub const META_INITIALIZED: &str = "initialized";
+/// Presence ids per bulk call (platform maximum).
+const BULK: usize = 50;
+
+/// Lists the watched schedules in the window, returns the keys whose version changed (or
+/// that vanished: deletions), and diffs presence in bulk.
+pub async fn run(ctx: &Context, cause: HintCause) -> anyhow::Result<Vec<(ScheduleKey, Hint)>> {
+    metrics::counter!("wfm_reactor_reconciles_total").increment(1);
+    let started = tokio::time::Instant::now();
+    let bus: Vec<String> = ctx.membership.lock().expect("membership lock").business_units.keys().cloned().collect();
+    let today = Utc::now().date_naive();
+    let earliest = week_start(today) - Days::weeks(ctx.config.fetch.weeks_back as i64);
+    let latest = week_start(today) + Days::weeks(ctx.config.fetch.weeks_ahead as i64);
+    let (e, l) = (earliest.format("%Y-%m-%d").to_string(), latest.format("%Y-%m-%d").to_string());
+    let known = ctx.store.known_schedules().await?;
+    let mut keys = Vec::new();
+    let mut listed = HashSet::new();
+    for bu in &bus {
+        let list = ctx
+            .wfm
+            .schedules(bu, Weeks::Recent { earliest: &e, latest: &l }, ctx.config.watch.published_only)
+            .await?;
+        for s in list {
+            let Some(id) = s.id.clone() else { continue };
+            listed.insert(id.clone());
+            let version = s.metadata.as_ref().and_then(|m| m.version);
+            let stored = known.iter().find(|k| k.schedule_id == id).map(|k| k.version);
+            if stored.is_some() && stored == version && cause != HintCause::Snapshot {
+                continue;
+            }
+            let mut hint = Hint::reconcile(s.week_date.clone());
+            hint.cause = cause;
+            hint.version = version;
+            hint.published = s.published;
+            hint.week_count = s.week_count.map(|c| c as u32);
+            keys.push((ScheduleKey { business_unit_id: bu.clone(), schedule_id: id }, hint));
+        }
+    }
+    // Known schedules of a watched BU, inside the window, that the list no longer shows
+    // were deleted while we were not looking.
+    for k in &known {
+        let in_window = NaiveDate::parse_from_str(&k.week_date, "%Y-%m-%d").is_ok_and(|d| d >= earliest && d <= latest);
+        if bus.contains(&k.business_unit_id) && in_window && !listed.contains(&k.schedule_id) {
+            let mut hint = Hint::reconcile(Some(k.week_date.clone()));
+            hint.cause = cause;
+            hint.deleted = true;
+            keys.push((ScheduleKey { business_unit_id: k.business_unit_id.clone(), schedule_id: k.schedule_id.clone() }, hint));
+        }
+    }
+    reconcile_presence(ctx, cause).await?;
+    if cause == HintCause::Snapshot {
+        let meta = StateChange::Meta { key: META_INITIALIZED.into(), value: Some(Utc::now().to_rfc3339()) };
+        ctx.store.commit(Batch { changes: vec![meta], events: vec![] }).await?;
+    }
+    tracing::info!(schedules_to_fetch = keys.len(), business_units = bus.len(), elapsed_ms = started.elapsed().as_millis() as u64, ?cause, "reconcile listed");
+    Ok(keys)
+}
+
+/// Monday of the week containing `d` (the simulator's and the common BU week start).
+fn week_start(d: NaiveDate) -> NaiveDate {
+    d - Days::days(d.weekday().num_days_from_monday() as i64)
+}
+
+async fn reconcile_presence(ctx: &Context, cause: HintCause) -> anyhow::Result<()> {
+    let users: Vec<String> = {
+        let m = ctx.membership.lock().expect("membership lock");
+        membership::watched_users(&ctx.config, &m).into_iter().collect()
+    };
+    let origin = Origin {
+        cause: if cause == HintCause::Snapshot { Cause::Snapshot } else { Cause::Reconcile },
+        emit: cause != HintCause::Snapshot || ctx.config.reconcile.initial_snapshot,
+        received_at: None,
+    };
+    for chunk in users.chunks(BULK) {
+        let presences = ctx.wfm.presences(chunk).await?;
+        let mut batch = Batch::default();
+        {
+            let mut cache = ctx.presence.lock().expect("presence cache lock");
+            for p in &presences {
+                let Some(user) = p.user_id.clone() else { continue };
+                let Some(state) = PresenceState::from_api(p) else { continue };
+                apply_presence(ctx, &mut cache, &user, state, p.source.clone(), origin, &mut batch);
+            }
+        }
+        if !batch.changes.is_empty() {
+            ctx.store.commit(batch).await?;
+        }
+    }
+    if ctx.config.watch.routing_status {
+        for user in &users {
+            let r = ctx.wfm.routing_status(user).await?;
+            let Some(state) = crate::presence::RoutingState::from_api(&r) else { continue };
+            let mut batch = Batch::default();
+            {
+                let mut cache = ctx.presence.lock().expect("presence cache lock");
+                super::presence::apply_routing(ctx, &mut cache, user, state, origin, &mut batch);
+            }
+            if !batch.changes.is_empty() {
+                ctx.store.commit(batch).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Tracks the first reconcile until every key it found has been fetched (readiness).
+pub struct FirstReconcile {
+    done: watch::Sender<bool>,
+    waiting: Option<BTreeSet<ScheduleKey>>,
+}
+
+impl FirstReconcile {
+    /// Not done yet.
+    pub fn new(done: watch::Sender<bool>) -> Self {
+        Self { done, waiting: None }
+    }
+
+    /// A reconcile listed these keys (only the first one counts).
+    pub fn listed(&mut self, keys: Vec<ScheduleKey>) {
+        if *self.done.borrow() || self.waiting.is_some() {
+            return;
+        }
+        self.waiting = Some(keys.into_iter().collect());
+        self.check();
+    }
+
+    /// A key was fetched successfully.
+    pub fn fetched(&mut self, key: &ScheduleKey) {
+        if let Some(w) = &mut self.waiting {
+            w.remove(key);
+        }
+        self.check();
+    }
+
+    fn check(&mut self) {
+        if self.waiting.as_ref().is_some_and(|w| w.is_empty()) && !*self.done.borrow() {
+            tracing::info!("first reconcile finished");
+            self.done.send_replace(true);
+            self.waiting = None;
+        }
+    }
+}

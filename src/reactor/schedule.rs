@@ -1,0 +1,262 @@
+//! The schedule path: fetch one (business unit, schedule) after its debounce window,
+//! diff every affected management unit against the store, commit state + events at once.
+
+use super::Context;
+use super::convert::agent_change;
+use crate::coalesce::ScheduleKey;
+use crate::diff::{CanonicalAgentSchedule, Change, diff, resolve_codes};
+use crate::events::{Cause, NewEvent, ScheduleChanged, ScheduleDeleted};
+use crate::store::{Batch, DirtyKey, StateChange, StoredSchedule};
+use crate::wfm::WfmError;
+use std::collections::BTreeSet;
+
+/// Why a key is being fetched (the strongest reason wins when hints merge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HintCause {
+    /// First start with an empty store.
+    Snapshot,
+    /// Reconcile (start, gap, timer, resync, dirty key).
+    Reconcile,
+    /// A live notification.
+    Notification,
+}
+
+impl HintCause {
+    fn event_cause(self) -> Cause {
+        match self {
+            HintCause::Snapshot => Cause::Snapshot,
+            HintCause::Reconcile => Cause::Reconcile,
+            HintCause::Notification => Cause::Notification,
+        }
+    }
+}
+
+/// What is already known about a key before fetching (from events or the schedule list).
+#[derive(Debug, Clone)]
+pub struct Hint {
+    /// Why.
+    pub cause: HintCause,
+    /// The operation of the latest notification.
+    pub operation_id: Option<String>,
+    /// Week start (`yyyy-MM-dd`).
+    pub week_date: Option<String>,
+    /// Weeks covered.
+    pub week_count: Option<u32>,
+    /// Published flag.
+    pub published: Option<bool>,
+    /// `metadata.version` announced.
+    pub version: Option<i64>,
+    /// Changed management units (empty: unknown, fetch every one).
+    pub management_units: BTreeSet<String>,
+    /// The schedule was deleted.
+    pub deleted: bool,
+}
+
+impl Hint {
+    /// A hint for a reconcile-found key (nothing known but maybe the list item).
+    pub fn reconcile(week_date: Option<String>) -> Self {
+        Self {
+            cause: HintCause::Reconcile,
+            operation_id: None,
+            week_date,
+            week_count: None,
+            published: None,
+            version: None,
+            management_units: BTreeSet::new(),
+            deleted: false,
+        }
+    }
+
+    /// Folds a later hint into this one: newest facts win, management units accumulate
+    /// (an empty set means "all", which absorbs everything).
+    pub fn merge(&mut self, later: &Hint) {
+        let all = self.management_units.is_empty() || later.management_units.is_empty();
+        self.management_units.extend(later.management_units.iter().cloned());
+        if all {
+            self.management_units.clear();
+        }
+        self.cause = self.cause.max(later.cause);
+        self.operation_id = later.operation_id.clone().or(self.operation_id.take());
+        self.week_date = later.week_date.clone().or(self.week_date.take());
+        self.week_count = later.week_count.or(self.week_count);
+        self.published = later.published.or(self.published);
+        self.version = match (self.version, later.version) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => b.or(a),
+        };
+        self.deleted = later.deleted || (self.deleted && later.cause != HintCause::Notification);
+    }
+}
+
+/// Fetches, diffs and commits one key. Returns false when it should be retried.
+pub async fn fetch_and_commit(ctx: &Context, key: &ScheduleKey, hint: Hint) -> bool {
+    metrics::counter!("wfm_reactor_schedule_fetches_total").increment(1);
+    match run(ctx, key, hint).await {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %format!("{err:#}"), "schedule fetch failed; will retry with backoff");
+            metrics::counter!("wfm_reactor_schedule_fetch_failures_total").increment(1);
+            false
+        }
+    }
+}
+
+async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result<()> {
+    let stored = ctx.store.known_schedules().await?.into_iter().find(|s| s.schedule_id == key.schedule_id);
+    if hint.deleted {
+        return commit_deletion(ctx, key, &hint, stored).await;
+    }
+    // Fill in what the notification did not tell us with one metadata call.
+    if hint.week_date.is_none() {
+        hint.week_date = stored.as_ref().map(|s| s.week_date.clone());
+    }
+    let Some(week_date) = hint.week_date.clone() else {
+        anyhow::bail!("week of schedule {} unknown; the next reconcile will list it", key.schedule_id);
+    };
+    let need_metadata = hint.version.is_none() || hint.management_units.is_empty() || hint.published.is_none();
+    if need_metadata {
+        match ctx.wfm.schedule_metadata(&key.business_unit_id, &week_date, &key.schedule_id).await {
+            Ok(meta) => {
+                hint.version = hint.version.or(meta.metadata.as_ref().and_then(|m| m.version));
+                hint.published = hint.published.or(meta.published);
+                hint.week_count = hint.week_count.or(meta.week_count.map(|c| c as u32));
+                if hint.management_units.is_empty() {
+                    hint.management_units =
+                        meta.management_units.iter().filter_map(|m| m.management_unit.as_ref()?.id.clone()).collect();
+                }
+            }
+            Err(WfmError::NotFound { .. }) => return commit_deletion(ctx, key, &hint, stored).await,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if ctx.config.watch.published_only && hint.published == Some(false) {
+        tracing::debug!(schedule = %key.schedule_id, "unpublished schedule ignored (published_only)");
+        return Ok(());
+    }
+    if let (Some(s), Some(v)) = (&stored, hint.version)
+        && s.version >= v
+        && hint.cause != HintCause::Snapshot
+    {
+        tracing::debug!(schedule = %key.schedule_id, version = v, "schedule version already known; nothing to fetch");
+        return clear_dirty(ctx, key).await;
+    }
+    let tz = super::membership::time_zone(ctx, &key.business_unit_id).await;
+    let mut codes = ctx.wfm.activity_codes(&key.business_unit_id).await?;
+    let emit = hint.cause != HintCause::Snapshot || ctx.config.reconcile.initial_snapshot;
+    let mut batch = Batch::default();
+    for mu in &hint.management_units {
+        let answer = match ctx
+            .wfm
+            .agent_schedules(&key.business_unit_id, &week_date, &key.schedule_id, mu, None)
+            .await
+        {
+            Ok(a) => a,
+            Err(WfmError::NotFound { .. }) => return commit_deletion(ctx, key, &hint, stored).await,
+            Err(err) => return Err(err.into()),
+        };
+        let current: Vec<(String, CanonicalAgentSchedule)> =
+            answer.agent_schedules.iter().filter_map(CanonicalAgentSchedule::from_api).collect();
+        let previous = ctx.store.agent_hashes(&key.schedule_id, mu).await?;
+        let mut diffs = diff(&previous, &current);
+        if diffs.is_empty() {
+            continue;
+        }
+        let mut unknown = BTreeSet::new();
+        for d in &mut diffs {
+            unknown.extend(resolve_codes(&mut d.schedule, &codes));
+        }
+        if !unknown.is_empty() {
+            tracing::info!(business_unit = %key.business_unit_id, unknown = ?unknown, "unknown activity codes; refreshing the cache");
+            codes = ctx.wfm.refresh_activity_codes(&key.business_unit_id).await?;
+            for d in &mut diffs {
+                resolve_codes(&mut d.schedule, &codes);
+            }
+        }
+        for d in &diffs {
+            batch.changes.push(match (d.change, &d.hash) {
+                (Change::Removed, _) | (_, None) => StateChange::AgentRemoved {
+                    schedule_id: key.schedule_id.clone(),
+                    mu_id: mu.clone(),
+                    user_id: d.user_id.clone(),
+                },
+                (_, Some(hash)) => StateChange::AgentSchedule {
+                    schedule_id: key.schedule_id.clone(),
+                    mu_id: mu.clone(),
+                    user_id: d.user_id.clone(),
+                    hash: hash.clone(),
+                    canonical_json: serde_json::to_string(&d.schedule)?,
+                },
+            });
+        }
+        if emit {
+            let data = ScheduleChanged {
+                business_unit_id: key.business_unit_id.clone(),
+                management_unit_id: mu.clone(),
+                schedule_id: key.schedule_id.clone(),
+                week_date: week_date.clone(),
+                week_count: hint.week_count.unwrap_or(1),
+                published: hint.published.unwrap_or(true),
+                version: hint.version.unwrap_or_default(),
+                operation_id: (hint.cause == HintCause::Notification).then(|| hint.operation_id.clone()).flatten(),
+                cause: hint.cause.event_cause(),
+                business_unit_time_zone: tz.clone(),
+                agents: diffs.iter().map(agent_change).collect(),
+            };
+            let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            batch.events.push(NewEvent::schedule_changed(&ctx.api_host, &time, &data));
+        }
+    }
+    batch.changes.push(StateChange::Schedule(StoredSchedule {
+        schedule_id: key.schedule_id.clone(),
+        business_unit_id: key.business_unit_id.clone(),
+        week_date,
+        week_count: hint.week_count.unwrap_or(1),
+        published: hint.published.unwrap_or(true),
+        version: hint.version.unwrap_or_default(),
+    }));
+    batch.changes.push(StateChange::ClearDirty(dirty(key)));
+    let events = batch.events.len();
+    ctx.store.commit(batch).await?;
+    tracing::info!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, version = ?hint.version, events, cause = ?hint.cause, "schedule reconciled");
+    Ok(())
+}
+
+/// The store's dirty-key form of a coalescer key.
+pub fn dirty(key: &ScheduleKey) -> DirtyKey {
+    DirtyKey { business_unit_id: key.business_unit_id.clone(), schedule_id: key.schedule_id.clone() }
+}
+
+async fn clear_dirty(ctx: &Context, key: &ScheduleKey) -> anyhow::Result<()> {
+    ctx.store.commit(Batch { changes: vec![StateChange::ClearDirty(dirty(key))], events: vec![] }).await?;
+    Ok(())
+}
+
+async fn commit_deletion(
+    ctx: &Context,
+    key: &ScheduleKey,
+    hint: &Hint,
+    stored: Option<StoredSchedule>,
+) -> anyhow::Result<()> {
+    let Some(stored) = stored else {
+        tracing::debug!(schedule = %key.schedule_id, "deletion of a schedule we never knew; nothing to emit");
+        return clear_dirty(ctx, key).await;
+    };
+    let data = ScheduleDeleted {
+        business_unit_id: key.business_unit_id.clone(),
+        schedule_id: key.schedule_id.clone(),
+        week_date: stored.week_date.clone(),
+        operation_id: hint.operation_id.clone(),
+        cause: hint.cause.event_cause(),
+    };
+    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let batch = Batch {
+        changes: vec![
+            StateChange::ScheduleDeleted { schedule_id: key.schedule_id.clone() },
+            StateChange::ClearDirty(dirty(key)),
+        ],
+        events: vec![NewEvent::schedule_deleted(&ctx.api_host, &time, &data)],
+    };
+    ctx.store.commit(batch).await?;
+    tracing::info!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, "schedule deleted");
+    Ok(())
+}
