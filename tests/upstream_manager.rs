@@ -295,3 +295,21 @@ async fn shutdown_during_backoff_returns_promptly() {
         .expect("shutdown within 2 s");
     assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
 }
+
+#[tokio::test]
+async fn at_the_platform_cap_one_channel_stays_spare_for_rollover() {
+    let (_stub, base) = stub::start().await;
+    let cfg = NotificationsConfig {
+        max_topics_per_channel: 10,
+        max_channels: 20,
+        ..config()
+    };
+    let (m, _rx) = spawn(&base, cfg);
+    let users: Vec<String> = (0..195).map(|i| format!("u{i}")).collect();
+    let err = m
+        .set_topics(presence_topics(&users, false).into_iter().collect())
+        .await
+        .unwrap_err();
+    assert_eq!(err.capacity, 190);
+    m.shutdown().await;
+}

@@ -21,6 +21,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// Channels per OAuth client the platform allows.
+const PLATFORM_MAX_CHANNELS: usize = 20;
+
 enum Msg {
     SetTopics(BTreeSet<String>, oneshot::Sender<Result<(), ShardError>>),
 }
@@ -151,7 +154,9 @@ impl Actor {
     fn set_topics(&mut self, desired: BTreeSet<String>) -> Result<(), ShardError> {
         let cfg = &self.shared.cfg;
         let per_channel = cfg.max_topics_per_channel.clamp(1, 1000);
-        let max_channels = cfg.max_channels.clamp(1, 20);
+        // At the platform cap one channel is kept spare: a token rollover creates the new
+        // channel before dropping the old, and a 21st channel would evict a live one.
+        let max_channels = cfg.max_channels.clamp(1, 20).min(PLATFORM_MAX_CHANNELS - 1);
         let next = assign(
             &self.assignment,
             &desired,

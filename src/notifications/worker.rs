@@ -113,11 +113,7 @@ impl Worker {
 
     /// Backoff wait raced against shutdown; false when cancelled.
     async fn wait(&self, backoff: &mut Backoff, floor: Option<Duration>) -> bool {
-        let delay = backoff.next_delay_at_least(floor);
-        tokio::select! {
-            _ = self.cancel.cancelled() => false,
-            _ = sleep(delay) => true,
-        }
+        super::retry::backoff_wait(backoff, floor, &self.cancel).await
     }
 
     pub(super) async fn gap(&self, subscribed: &BTreeSet<String>, since: DateTime<Utc>, cause: GapCause) {
