@@ -56,7 +56,9 @@ pub struct RunningApp {
 /// Starts everything; returns once the daemon is running (not yet necessarily ready).
 pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<RunningApp> {
     let simulator = if config.genesys.is_simulator() {
-        let sim = start_simulator(&mut config).await.context("starting the embedded simulator")?;
+        let sim = start_simulator(&mut config)
+            .await
+            .context("starting the embedded simulator")?;
         embedded::banner(&sim, &config);
         Some(sim)
     } else {
@@ -71,20 +73,31 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
         .user_agent(concat!("wfm-reactor/", env!("CARGO_PKG_VERSION")))
         .build()?;
     let g = &config.genesys;
-    let tokens = TokenProvider::new(g.login_base(), g.client_id.clone(), g.client_secret.clone(), http.clone());
+    let tokens = TokenProvider::new(
+        g.login_base(),
+        g.client_id.clone(),
+        g.client_secret.clone(),
+        http.clone(),
+    );
     match tokens.token().await {
         Ok(_) => tracing::info!(client_id = %g.client_id, "OAuth token obtained"),
         Err(err @ AuthError::InvalidClient { .. }) => return Err(err.into()),
         Err(err) => tracing::warn!(error = %err, "no token yet; continuing, every call retries"),
     }
     let budget = RateBudget::new(config.fetch.requests_per_minute, config.fetch.concurrency);
-    let settings = ClientSettings { request_timeout: config.fetch.request_timeout, ..ClientSettings::default() };
+    let settings = ClientSettings {
+        request_timeout: config.fetch.request_timeout,
+        ..ClientSettings::default()
+    };
     let api_base = g.api_base();
     let wfm = WfmClient::new(&api_base, Credentials::Provider(tokens.clone()), budget, settings)?;
     let membership = resolve_with_retry(&config, &wfm, &cancel).await?;
     let api_host = reqwest::Url::parse(&api_base)
         .ok()
-        .and_then(|u| u.host_str().map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}"))))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
+        })
         .unwrap_or_else(|| api_base.clone());
     let ctx = Arc::new(Context {
         store: store.clone(),
@@ -98,8 +111,14 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
 
     let (tx, rx) = mpsc::channel(UPSTREAM_BUFFER);
     let intake_cancel = cancel.child_token();
-    let upstream =
-        ChannelManager::spawn(api_base, tokens.clone(), http, config.notifications.clone(), tx, intake_cancel.clone());
+    let upstream = ChannelManager::spawn(
+        api_base,
+        tokens.clone(),
+        http,
+        config.notifications.clone(),
+        tx,
+        intake_cancel.clone(),
+    );
     let topics = topic_set(&config, &ctx.membership.lock().expect("membership lock"));
     tracing::info!(topics = topics.len(), "subscribing");
     upstream.set_topics(topics).await?;
@@ -108,7 +127,11 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
     let (reactor, reactor_handle) = Reactor::new(ctx.clone(), rx);
     let reactor_task = tokio::spawn(reactor.run(reactor_cancel.clone()));
 
-    let sinks: Vec<_> = config.sink_names().into_iter().zip(config.sinks.iter().cloned()).collect();
+    let sinks: Vec<_> = config
+        .sink_names()
+        .into_iter()
+        .zip(config.sinks.iter().cloned())
+        .collect();
     let options = DeliveryOptions {
         prune_interval: config.state.prune_interval,
         grace: config.shutdown.grace,
@@ -117,8 +140,16 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
     let delivery = spawn_delivery(store.clone(), sinks, options, cancel.child_token(), &tracker).await?;
 
     let (held_tx, token_held) = watch::channel(true);
-    tracker.spawn(readiness::watch_token(tokens.clone(), held_tx, cancel.child_token()));
-    tracker.spawn(refresh_membership(ctx.clone(), upstream.clone(), cancel.child_token()));
+    tracker.spawn(readiness::watch_token(
+        tokens.clone(),
+        held_tx,
+        cancel.child_token(),
+    ));
+    tracker.spawn(refresh_membership(
+        ctx.clone(),
+        upstream.clone(),
+        cancel.child_token(),
+    ));
     if let Some(listener) = listeners.admin {
         let addr = listener.local_addr()?;
         let state_ctx = ctx.clone();
@@ -171,20 +202,30 @@ impl RunningApp {
         self.intake_cancel.cancel();
         tracing::info!("shutdown 2/4: reactor finishing due fetches, persisting pending keys");
         self.reactor_cancel.cancel();
-        if tokio::time::timeout_at(deadline, self.reactor_task).await.is_err() {
+        if tokio::time::timeout_at(deadline, self.reactor_task)
+            .await
+            .is_err()
+        {
             tracing::warn!("reactor did not stop within the grace period");
         }
         tracing::info!("shutdown 3/4: letting sinks drain the outbox");
         let target = *self.store.committed().borrow();
         while tokio::time::Instant::now() < deadline
-            && self.delivery.statuses().values().any(|s| s.cursor < target && s.last_error.is_none())
+            && self
+                .delivery
+                .statuses()
+                .values()
+                .any(|s| s.cursor < target && s.last_error.is_none())
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tracing::info!("shutdown 4/4: stopping sinks and the admin server");
         self.cancel.cancel();
         self.tracker.close();
-        if tokio::time::timeout(Duration::from_secs(5), self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("some tasks did not stop in time");
         }
         if let Some(sim) = &self.simulator {
@@ -203,7 +244,11 @@ async fn resolve_with_retry(
     loop {
         match resolve_membership(config, wfm).await {
             Ok(m) => {
-                tracing::info!(business_units = m.business_units.len(), agents = m.agents().len(), "watched org resolved");
+                tracing::info!(
+                    business_units = m.business_units.len(),
+                    agents = m.agents().len(),
+                    "watched org resolved"
+                );
                 return Ok(m);
             }
             Err(err @ crate::wfm::WfmError::Forbidden { .. }) => return Err(err.into()),

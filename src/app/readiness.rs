@@ -31,7 +31,9 @@ pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + S
         let status = inputs.upstream.status();
         report.reasons.extend(status.reasons());
         for (topic, rejected) in &status.degraded {
-            report.degraded.push(format!("topic {topic} rejected: {rejected:?}"));
+            report
+                .degraded
+                .push(format!("topic {topic} rejected: {rejected:?}"));
         }
         if !*inputs.first_reconcile_done.borrow() {
             report.reasons.push("first reconcile not finished".into());
@@ -46,9 +48,16 @@ pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + S
 }
 
 /// Keeps `token_held` current: true while the provider has an unexpired token.
-pub async fn watch_token(tokens: TokenProvider, held: watch::Sender<bool>, cancel: tokio_util::sync::CancellationToken) {
+pub async fn watch_token(
+    tokens: TokenProvider,
+    held: watch::Sender<bool>,
+    cancel: tokio_util::sync::CancellationToken,
+) {
     loop {
-        let ok = tokens.cached().await.is_some_and(|t| t.expires_at > tokio::time::Instant::now());
+        let ok = tokens
+            .cached()
+            .await
+            .is_some_and(|t| t.expires_at > tokio::time::Instant::now());
         held.send_if_modified(|v| std::mem::replace(v, ok) != ok);
         tokio::select! {
             _ = cancel.cancelled() => return,

@@ -14,7 +14,9 @@ const MAX_USERS: usize = 5_000;
 pub fn activity_at(schedule: &CanonicalAgentSchedule, now: DateTime<Utc>) -> Option<Value> {
     for shift in &schedule.shifts {
         for a in &shift.activities {
-            let Ok(start) = DateTime::parse_from_rfc3339(&a.start_date) else { continue };
+            let Ok(start) = DateTime::parse_from_rfc3339(&a.start_date) else {
+                continue;
+            };
             let start = start.with_timezone(&Utc);
             if start <= now && now < start + Duration::minutes(a.length_minutes) {
                 return Some(json!({
@@ -35,7 +37,9 @@ pub async fn snapshot(ctx: &Context) -> anyhow::Result<Value> {
     let now = Utc::now();
     let users: Vec<String> = {
         let m = ctx.membership.lock().expect("membership lock");
-        crate::reactor::watched_users(&ctx.config, &m).into_iter().collect()
+        crate::reactor::watched_users(&ctx.config, &m)
+            .into_iter()
+            .collect()
     };
     let cache: BTreeMap<String, Value> = {
         let c = ctx.presence.lock().expect("presence cache lock");
@@ -58,7 +62,8 @@ pub async fn snapshot(ctx: &Context) -> anyhow::Result<Value> {
             if let Ok(s) = serde_json::from_str::<CanonicalAgentSchedule>(&row.canonical_json)
                 && let Some(a) = activity_at(&s, now)
             {
-                scheduled = json!({"scheduleId": row.schedule_id, "managementUnitId": row.mu_id, "activity": a});
+                scheduled =
+                    json!({"scheduleId": row.schedule_id, "managementUnitId": row.mu_id, "activity": a});
                 break;
             }
         }

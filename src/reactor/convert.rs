@@ -42,7 +42,11 @@ pub fn agent_change(d: &AgentDiff) -> AgentChange {
     AgentChange {
         user_id: d.user_id.clone(),
         change,
-        shifts: if removed { vec![] } else { d.schedule.shifts.iter().map(shift).collect() },
+        shifts: if removed {
+            vec![]
+        } else {
+            d.schedule.shifts.iter().map(shift).collect()
+        },
         full_day_time_off_markers: if removed {
             vec![]
         } else {

@@ -23,7 +23,11 @@ fn ignored(reason: &'static str) {
 
 impl Intake {
     /// The key and hint to coalesce for this event, or `None` when it needs no fetch.
-    pub fn schedule_event(&mut self, config: &Config, update: BuScheduleUpdate) -> Option<(ScheduleKey, Hint)> {
+    pub fn schedule_event(
+        &mut self,
+        config: &Config,
+        update: BuScheduleUpdate,
+    ) -> Option<(ScheduleKey, Hint)> {
         let n = update.notification;
         let status = n.status.clone().unwrap_or_default();
         let op = n.operation_id.clone().unwrap_or_default();
@@ -76,7 +80,10 @@ impl Intake {
                 .collect(),
             deleted,
         };
-        let key = ScheduleKey { business_unit_id: update.business_unit_id, schedule_id };
+        let key = ScheduleKey {
+            business_unit_id: update.business_unit_id,
+            schedule_id,
+        };
         Some((key, hint))
     }
 

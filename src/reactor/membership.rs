@@ -45,7 +45,10 @@ pub fn watched_users(config: &Config, m: &Membership) -> BTreeSet<String> {
 /// The topic set for the channel manager.
 pub fn topic_set(config: &Config, m: &Membership) -> BTreeSet<String> {
     let mut topics: BTreeSet<String> = m.business_units.keys().map(|bu| bu_schedule_topic(bu)).collect();
-    topics.extend(presence_topics(watched_users(config, m), config.watch.routing_status));
+    topics.extend(presence_topics(
+        watched_users(config, m),
+        config.watch.routing_status,
+    ));
     topics
 }
 
@@ -65,25 +68,44 @@ pub async fn resolve_membership(config: &Config, wfm: &WfmClient) -> Result<Memb
     let mut m = Membership::default();
     for bu in ids {
         let details = wfm.business_unit(&bu).await?;
-        let time_zone = details.settings.and_then(|s| s.time_zone).unwrap_or_else(|| "UTC".to_string());
+        let time_zone = details
+            .settings
+            .and_then(|s| s.time_zone)
+            .unwrap_or_else(|| "UTC".to_string());
         let mut management_units = BTreeMap::new();
         for mu in wfm.management_units(&bu).await? {
             let Some(mu_id) = mu.id else { continue };
             let agents = wfm.management_unit_users(&mu_id).await?;
             management_units.insert(mu_id, agents);
         }
-        m.business_units.insert(bu, WatchedBu { time_zone, management_units });
+        m.business_units.insert(
+            bu,
+            WatchedBu {
+                time_zone,
+                management_units,
+            },
+        );
     }
     Ok(m)
 }
 
 /// The business unit's time zone (from membership; one REST call if unknown).
 pub async fn time_zone(ctx: &Context, bu: &str) -> String {
-    if let Some(tz) = ctx.membership.lock().expect("membership lock").business_units.get(bu).map(|b| b.time_zone.clone()) {
+    if let Some(tz) = ctx
+        .membership
+        .lock()
+        .expect("membership lock")
+        .business_units
+        .get(bu)
+        .map(|b| b.time_zone.clone())
+    {
         return tz;
     }
     match ctx.wfm.business_unit(bu).await {
-        Ok(details) => details.settings.and_then(|s| s.time_zone).unwrap_or_else(|| "UTC".into()),
+        Ok(details) => details
+            .settings
+            .and_then(|s| s.time_zone)
+            .unwrap_or_else(|| "UTC".into()),
         Err(err) => {
             tracing::warn!(business_unit = %bu, error = %err, "cannot read the business unit time zone; using UTC");
             "UTC".into()

@@ -28,6 +28,11 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
+/// How long the first reconcile waits for the channels' start gaps.
+const INITIAL_RECONCILE_DELAY: Duration = Duration::from_millis(500);
+/// Gaps arriving within this window share one reconcile.
+const GAP_RECONCILE_DELAY: Duration = Duration::from_millis(100);
+
 /// Upstream events taken per wake-up, so presence commits batch under load.
 const DRAIN_BATCH: usize = 512;
 
@@ -73,7 +78,9 @@ pub struct Reactor {
     intake: intake::Intake,
     tasks: JoinSet<Done>,
     reconcile_running: bool,
-    reconcile_again: Option<HintCause>,
+    /// A reconcile wanted (and why), starting at the instant given; gaps arriving together
+    /// (one per channel at start) fold into one reconcile.
+    reconcile_due: Option<(Instant, HintCause)>,
     first: reconcile::FirstReconcile,
     pending_tx: watch::Sender<usize>,
     presence_batch: presence::Pipeline,
@@ -98,17 +105,28 @@ impl Reactor {
             intake: intake::Intake::default(),
             tasks: JoinSet::new(),
             reconcile_running: false,
-            reconcile_again: None,
+            reconcile_due: None,
             first: reconcile::FirstReconcile::new(done_tx),
             pending_tx,
         };
-        (reactor, ReactorHandle { resync, first_reconcile_done, pending })
+        (
+            reactor,
+            ReactorHandle {
+                resync,
+                first_reconcile_done,
+                pending,
+            },
+        )
     }
 
     /// Runs until `cancel`, then finishes due fetches within the grace period and persists
     /// whatever is still pending as dirty keys for the next start.
     pub async fn run(mut self, cancel: CancellationToken) {
-        self.start_reconcile(self.initial_cause().await);
+        let initial = self.initial_cause().await;
+        self.first
+            .set_snapshot((initial == HintCause::Snapshot).then(|| self.ctx.store.clone()));
+        // Wait briefly for the channels' start gaps so they join this first reconcile.
+        self.request_reconcile(initial, INITIAL_RECONCILE_DELAY);
         self.offer_dirty_keys().await;
         let mut timer = tokio::time::interval_at(
             Instant::now() + self.ctx.config.reconcile.interval,
@@ -132,8 +150,10 @@ impl Reactor {
                     None => break,
                 },
                 _ = sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => self.fire_due(),
-                Some(()) = self.resync_rx.recv() => self.start_reconcile(HintCause::Reconcile),
-                _ = timer.tick() => self.start_reconcile(HintCause::Reconcile),
+                _ = sleep_until(self.reconcile_due.map_or_else(Instant::now, |d| d.0)),
+                    if self.reconcile_due.is_some() && !self.reconcile_running => self.start_reconcile(),
+                Some(()) = self.resync_rx.recv() => self.request_reconcile(HintCause::Reconcile, Duration::ZERO),
+                _ = timer.tick() => self.request_reconcile(HintCause::Reconcile, Duration::ZERO),
             }
             self.presence_batch.flush().await;
             self.pending_tx.send_replace(self.coalescer.len());
@@ -142,15 +162,29 @@ impl Reactor {
     }
 
     async fn initial_cause(&self) -> HintCause {
-        let initialized = self.ctx.store.meta(reconcile::META_INITIALIZED).await.ok().flatten().is_some();
-        if initialized { HintCause::Reconcile } else { HintCause::Snapshot }
+        let initialized = self
+            .ctx
+            .store
+            .meta(reconcile::META_INITIALIZED)
+            .await
+            .ok()
+            .flatten()
+            .is_some();
+        if initialized {
+            HintCause::Reconcile
+        } else {
+            HintCause::Snapshot
+        }
     }
 
     async fn offer_dirty_keys(&mut self) {
         match self.ctx.store.dirty_keys().await {
             Ok(keys) => {
                 for k in keys {
-                    let key = ScheduleKey { business_unit_id: k.business_unit_id.clone(), schedule_id: k.schedule_id.clone() };
+                    let key = ScheduleKey {
+                        business_unit_id: k.business_unit_id.clone(),
+                        schedule_id: k.schedule_id.clone(),
+                    };
                     tracing::info!(business_unit = %k.business_unit_id, schedule = %k.schedule_id, "re-fetching a schedule left pending by the last run");
                     self.offer(key, Hint::reconcile(None), Instant::now());
                 }
@@ -163,9 +197,13 @@ impl Reactor {
         match ev {
             UpstreamEvent::Gap(gap) => {
                 tracing::info!(cause = gap.cause.as_str(), topics = gap.topics.len(), since = %gap.since, "gap: reconciling");
-                self.start_reconcile(HintCause::Reconcile);
+                self.request_reconcile(HintCause::Reconcile, GAP_RECONCILE_DELAY);
             }
-            UpstreamEvent::Notification { notification, received_at, .. } => match notification {
+            UpstreamEvent::Notification {
+                notification,
+                received_at,
+                ..
+            } => match notification {
                 Notification::Presence(p) => self.presence_batch.presence(p, received_at),
                 Notification::RoutingStatus(r) => self.presence_batch.routing(r, received_at),
                 Notification::BuSchedule(update) => {
@@ -179,7 +217,10 @@ impl Reactor {
     }
 
     fn offer(&mut self, key: ScheduleKey, hint: Hint, now: Instant) {
-        self.hints.entry(key.clone()).and_modify(|h| h.merge(&hint)).or_insert(hint);
+        self.hints
+            .entry(key.clone())
+            .and_modify(|h| h.merge(&hint))
+            .or_insert(hint);
         self.coalescer.offer(key, now);
     }
 
@@ -200,7 +241,9 @@ impl Reactor {
                 let again = self.coalescer.finished(&key, Instant::now(), ok);
                 if !ok {
                     // Keep what we knew for the retry the coalescer scheduled.
-                    self.hints.entry(key.clone()).or_insert_with(|| Hint::reconcile(None));
+                    self.hints
+                        .entry(key.clone())
+                        .or_insert_with(|| Hint::reconcile(None));
                 }
                 if ok && !again {
                     self.first.fetched(&key);
@@ -222,26 +265,38 @@ impl Reactor {
                         metrics::counter!("wfm_reactor_reconcile_failures_total").increment(1);
                     }
                 }
-                if let Some(cause) = self.reconcile_again.take() {
-                    self.start_reconcile(cause);
-                }
             }
             Err(err) => tracing::error!(error = %err, "reactor task panicked"),
         }
     }
 
-    fn start_reconcile(&mut self, cause: HintCause) {
-        if self.reconcile_running {
-            self.reconcile_again = Some(cause);
+    /// Asks for a reconcile `after` from now; folds into one already wanted (earliest time,
+    /// strongest cause). One wanted while another runs starts when that one finished, since
+    /// the running one may have listed before the gap ended.
+    fn request_reconcile(&mut self, cause: HintCause, after: Duration) {
+        let at = Instant::now() + after;
+        self.reconcile_due = Some(match self.reconcile_due {
+            Some((t, c)) => (t.min(at), c.max(cause)),
+            None => (at, cause),
+        });
+    }
+
+    fn start_reconcile(&mut self) {
+        let Some((_, cause)) = self.reconcile_due.take() else {
             return;
-        }
+        };
         self.reconcile_running = true;
         let ctx = self.ctx.clone();
-        self.tasks.spawn(async move { Done::Reconcile(reconcile::run(&ctx, cause).await) });
+        self.tasks
+            .spawn(async move { Done::Reconcile(reconcile::run(&ctx, cause).await) });
     }
 
     async fn shutdown(mut self) {
-        tracing::info!(pending = self.coalescer.len(), in_flight = self.tasks.len(), "reactor stopping: finishing due fetches");
+        tracing::info!(
+            pending = self.coalescer.len(),
+            in_flight = self.tasks.len(),
+            "reactor stopping: finishing due fetches"
+        );
         let deadline = Instant::now() + self.grace;
         // Fire everything that is already due, then wait for in-flight work within the grace.
         self.fire_due();
@@ -250,7 +305,10 @@ impl Reactor {
                 Ok(Some(done)) => self.on_done(done),
                 Ok(None) => break,
                 Err(_) => {
-                    tracing::warn!(in_flight = self.tasks.len(), "grace period over; abandoning in-flight fetches");
+                    tracing::warn!(
+                        in_flight = self.tasks.len(),
+                        "grace period over; abandoning in-flight fetches"
+                    );
                     break;
                 }
             }
@@ -261,12 +319,23 @@ impl Reactor {
         keys.sort();
         keys.dedup();
         if !keys.is_empty() {
-            tracing::info!(keys = keys.len(), "persisting pending schedule keys as dirty for the next start");
+            tracing::info!(
+                keys = keys.len(),
+                "persisting pending schedule keys as dirty for the next start"
+            );
             let changes = keys
                 .iter()
                 .map(|k| crate::store::StateChange::MarkDirty(schedule::dirty(k)))
                 .collect();
-            if let Err(err) = self.ctx.store.commit(crate::store::Batch { changes, events: vec![] }).await {
+            if let Err(err) = self
+                .ctx
+                .store
+                .commit(crate::store::Batch {
+                    changes,
+                    events: vec![],
+                })
+                .await
+            {
                 tracing::error!(error = %err, "could not persist pending keys; they will be found by the next start's reconcile");
             }
         }

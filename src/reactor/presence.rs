@@ -3,7 +3,9 @@
 
 use super::Context;
 use crate::events::{Cause, NewEvent, PresenceChanged, PresenceRef, RoutingStatusChanged};
-use crate::presence::{Decision, PresenceState, RoutingState, decide, decide_routing, normalise_system_presence};
+use crate::presence::{
+    Decision, PresenceState, RoutingState, decide, decide_routing, normalise_system_presence,
+};
 use crate::store::{Batch, StateChange, StoredPresence, StoredRoutingStatus};
 use crate::topics::{PresenceUpdate, RoutingStatusUpdate};
 use std::collections::HashMap;
@@ -46,7 +48,11 @@ pub struct Origin {
 
 impl Origin {
     fn live(received_at: Instant) -> Self {
-        Self { cause: Cause::Notification, emit: true, received_at: Some(received_at) }
+        Self {
+            cause: Cause::Notification,
+            emit: true,
+            received_at: Some(received_at),
+        }
     }
 }
 
@@ -61,10 +67,17 @@ pub fn apply_presence(
     origin: Origin,
     batch: &mut Batch,
 ) {
-    let Origin { cause, emit, received_at } = origin;
+    let Origin {
+        cause,
+        emit,
+        received_at,
+    } = origin;
     match decide(cache.presence.get(user_id), &incoming) {
         Decision::Emit { previous } => {
-            let modified = incoming.modified_date.clone().unwrap_or_else(|| rfc3339(chrono::Utc::now()));
+            let modified = incoming
+                .modified_date
+                .clone()
+                .unwrap_or_else(|| rfc3339(chrono::Utc::now()));
             batch.changes.push(StateChange::Presence {
                 user_id: user_id.to_string(),
                 presence: StoredPresence {
@@ -121,13 +134,23 @@ pub fn apply_routing(
     origin: Origin,
     batch: &mut Batch,
 ) {
-    let Origin { cause, emit, received_at } = origin;
+    let Origin {
+        cause,
+        emit,
+        received_at,
+    } = origin;
     match decide_routing(cache.routing.get(user_id), &incoming) {
         Decision::Emit { previous } => {
-            let start = incoming.start_time.clone().unwrap_or_else(|| rfc3339(chrono::Utc::now()));
+            let start = incoming
+                .start_time
+                .clone()
+                .unwrap_or_else(|| rfc3339(chrono::Utc::now()));
             batch.changes.push(StateChange::RoutingStatus {
                 user_id: user_id.to_string(),
-                status: StoredRoutingStatus { status: incoming.status.clone(), start_time: start.clone() },
+                status: StoredRoutingStatus {
+                    status: incoming.status.clone(),
+                    start_time: start.clone(),
+                },
             });
             if emit {
                 let data = RoutingStatusChanged {
@@ -160,7 +183,11 @@ pub struct Pipeline {
 impl Pipeline {
     /// An empty pipeline.
     pub fn new(ctx: Arc<Context>) -> Self {
-        Self { ctx, batch: Batch::default(), commits: JoinSet::new() }
+        Self {
+            ctx,
+            batch: Batch::default(),
+            commits: JoinSet::new(),
+        }
     }
 
     /// A live presence notification.
@@ -175,7 +202,15 @@ impl Pipeline {
             modified_date: p.modified_date.map(rfc3339),
         };
         let mut cache = self.ctx.presence.lock().expect("presence cache lock");
-        apply_presence(&self.ctx, &mut cache, &p.user_id, incoming, p.source, Origin::live(received_at), &mut self.batch);
+        apply_presence(
+            &self.ctx,
+            &mut cache,
+            &p.user_id,
+            incoming,
+            p.source,
+            Origin::live(received_at),
+            &mut self.batch,
+        );
     }
 
     /// A live routing-status notification.
@@ -184,9 +219,19 @@ impl Pipeline {
             skipped("routing_status", "no_status");
             return;
         };
-        let incoming = RoutingState { status, start_time: r.start_time.map(rfc3339) };
+        let incoming = RoutingState {
+            status,
+            start_time: r.start_time.map(rfc3339),
+        };
         let mut cache = self.ctx.presence.lock().expect("presence cache lock");
-        apply_routing(&self.ctx, &mut cache, &r.user_id, incoming, Origin::live(received_at), &mut self.batch);
+        apply_routing(
+            &self.ctx,
+            &mut cache,
+            &r.user_id,
+            incoming,
+            Origin::live(received_at),
+            &mut self.batch,
+        );
     }
 
     /// Sends the accumulated batch to the store (group commit batches further), waiting only

@@ -23,18 +23,35 @@ const BULK: usize = 50;
 pub async fn run(ctx: &Context, cause: HintCause) -> anyhow::Result<Vec<(ScheduleKey, Hint)>> {
     metrics::counter!("wfm_reactor_reconciles_total").increment(1);
     let started = tokio::time::Instant::now();
-    let bus: Vec<String> = ctx.membership.lock().expect("membership lock").business_units.keys().cloned().collect();
+    let bus: Vec<String> = ctx
+        .membership
+        .lock()
+        .expect("membership lock")
+        .business_units
+        .keys()
+        .cloned()
+        .collect();
     let today = Utc::now().date_naive();
     let earliest = week_start(today) - Days::weeks(ctx.config.fetch.weeks_back as i64);
     let latest = week_start(today) + Days::weeks(ctx.config.fetch.weeks_ahead as i64);
-    let (e, l) = (earliest.format("%Y-%m-%d").to_string(), latest.format("%Y-%m-%d").to_string());
+    let (e, l) = (
+        earliest.format("%Y-%m-%d").to_string(),
+        latest.format("%Y-%m-%d").to_string(),
+    );
     let known = ctx.store.known_schedules().await?;
     let mut keys = Vec::new();
     let mut listed = HashSet::new();
     for bu in &bus {
         let list = ctx
             .wfm
-            .schedules(bu, Weeks::Recent { earliest: &e, latest: &l }, ctx.config.watch.published_only)
+            .schedules(
+                bu,
+                Weeks::Recent {
+                    earliest: &e,
+                    latest: &l,
+                },
+                ctx.config.watch.published_only,
+            )
             .await?;
         for s in list {
             let Some(id) = s.id.clone() else { continue };
@@ -49,26 +66,41 @@ pub async fn run(ctx: &Context, cause: HintCause) -> anyhow::Result<Vec<(Schedul
             hint.version = version;
             hint.published = s.published;
             hint.week_count = s.week_count.map(|c| c as u32);
-            keys.push((ScheduleKey { business_unit_id: bu.clone(), schedule_id: id }, hint));
+            keys.push((
+                ScheduleKey {
+                    business_unit_id: bu.clone(),
+                    schedule_id: id,
+                },
+                hint,
+            ));
         }
     }
     // Known schedules of a watched BU, inside the window, that the list no longer shows
     // were deleted while we were not looking.
     for k in &known {
-        let in_window = NaiveDate::parse_from_str(&k.week_date, "%Y-%m-%d").is_ok_and(|d| d >= earliest && d <= latest);
+        let in_window =
+            NaiveDate::parse_from_str(&k.week_date, "%Y-%m-%d").is_ok_and(|d| d >= earliest && d <= latest);
         if bus.contains(&k.business_unit_id) && in_window && !listed.contains(&k.schedule_id) {
             let mut hint = Hint::reconcile(Some(k.week_date.clone()));
             hint.cause = cause;
             hint.deleted = true;
-            keys.push((ScheduleKey { business_unit_id: k.business_unit_id.clone(), schedule_id: k.schedule_id.clone() }, hint));
+            keys.push((
+                ScheduleKey {
+                    business_unit_id: k.business_unit_id.clone(),
+                    schedule_id: k.schedule_id.clone(),
+                },
+                hint,
+            ));
         }
     }
     reconcile_presence(ctx, cause).await?;
-    if cause == HintCause::Snapshot {
-        let meta = StateChange::Meta { key: META_INITIALIZED.into(), value: Some(Utc::now().to_rfc3339()) };
-        ctx.store.commit(Batch { changes: vec![meta], events: vec![] }).await?;
-    }
-    tracing::info!(schedules_to_fetch = keys.len(), business_units = bus.len(), elapsed_ms = started.elapsed().as_millis() as u64, ?cause, "reconcile listed");
+    tracing::info!(
+        schedules_to_fetch = keys.len(),
+        business_units = bus.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        ?cause,
+        "reconcile listed"
+    );
     Ok(keys)
 }
 
@@ -83,7 +115,11 @@ async fn reconcile_presence(ctx: &Context, cause: HintCause) -> anyhow::Result<(
         membership::watched_users(&ctx.config, &m).into_iter().collect()
     };
     let origin = Origin {
-        cause: if cause == HintCause::Snapshot { Cause::Snapshot } else { Cause::Reconcile },
+        cause: if cause == HintCause::Snapshot {
+            Cause::Snapshot
+        } else {
+            Cause::Reconcile
+        },
         emit: cause != HintCause::Snapshot || ctx.config.reconcile.initial_snapshot,
         received_at: None,
     };
@@ -94,8 +130,18 @@ async fn reconcile_presence(ctx: &Context, cause: HintCause) -> anyhow::Result<(
             let mut cache = ctx.presence.lock().expect("presence cache lock");
             for p in &presences {
                 let Some(user) = p.user_id.clone() else { continue };
-                let Some(state) = PresenceState::from_api(p) else { continue };
-                apply_presence(ctx, &mut cache, &user, state, p.source.clone(), origin, &mut batch);
+                let Some(state) = PresenceState::from_api(p) else {
+                    continue;
+                };
+                apply_presence(
+                    ctx,
+                    &mut cache,
+                    &user,
+                    state,
+                    p.source.clone(),
+                    origin,
+                    &mut batch,
+                );
             }
         }
         if !batch.changes.is_empty() {
@@ -105,7 +151,9 @@ async fn reconcile_presence(ctx: &Context, cause: HintCause) -> anyhow::Result<(
     if ctx.config.watch.routing_status {
         for user in &users {
             let r = ctx.wfm.routing_status(user).await?;
-            let Some(state) = crate::presence::RoutingState::from_api(&r) else { continue };
+            let Some(state) = crate::presence::RoutingState::from_api(&r) else {
+                continue;
+            };
             let mut batch = Batch::default();
             {
                 let mut cache = ctx.presence.lock().expect("presence cache lock");
@@ -123,12 +171,23 @@ async fn reconcile_presence(ctx: &Context, cause: HintCause) -> anyhow::Result<(
 pub struct FirstReconcile {
     done: watch::Sender<bool>,
     waiting: Option<BTreeSet<ScheduleKey>>,
+    store: Option<crate::store::Store>,
 }
 
 impl FirstReconcile {
     /// Not done yet.
     pub fn new(done: watch::Sender<bool>) -> Self {
-        Self { done, waiting: None }
+        Self {
+            done,
+            waiting: None,
+            store: None,
+        }
+    }
+
+    /// This first reconcile is the snapshot: mark the store initialised once it completes,
+    /// so a crash before that repeats the snapshot rather than reporting it as changes.
+    pub fn set_snapshot(&mut self, store: Option<crate::store::Store>) {
+        self.store = store;
     }
 
     /// A reconcile listed these keys (only the first one counts).
@@ -153,6 +212,23 @@ impl FirstReconcile {
             tracing::info!("first reconcile finished");
             self.done.send_replace(true);
             self.waiting = None;
+            if let Some(store) = self.store.take() {
+                tokio::spawn(async move {
+                    let meta = StateChange::Meta {
+                        key: META_INITIALIZED.into(),
+                        value: Some(Utc::now().to_rfc3339()),
+                    };
+                    if let Err(err) = store
+                        .commit(Batch {
+                            changes: vec![meta],
+                            events: vec![],
+                        })
+                        .await
+                    {
+                        tracing::error!(error = %err, "cannot mark the store initialised; the next start repeats the snapshot");
+                    }
+                });
+            }
         }
     }
 }

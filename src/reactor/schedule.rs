@@ -13,10 +13,10 @@ use std::collections::BTreeSet;
 /// Why a key is being fetched (the strongest reason wins when hints merge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum HintCause {
-    /// First start with an empty store.
-    Snapshot,
     /// Reconcile (start, gap, timer, resync, dirty key).
     Reconcile,
+    /// First start with an empty store (wins over reconcile: the baseline is not there yet).
+    Snapshot,
     /// A live notification.
     Notification,
 }
@@ -71,7 +71,8 @@ impl Hint {
     /// (an empty set means "all", which absorbs everything).
     pub fn merge(&mut self, later: &Hint) {
         let all = self.management_units.is_empty() || later.management_units.is_empty();
-        self.management_units.extend(later.management_units.iter().cloned());
+        self.management_units
+            .extend(later.management_units.iter().cloned());
         if all {
             self.management_units.clear();
         }
@@ -102,7 +103,12 @@ pub async fn fetch_and_commit(ctx: &Context, key: &ScheduleKey, hint: Hint) -> b
 }
 
 async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result<()> {
-    let stored = ctx.store.known_schedules().await?.into_iter().find(|s| s.schedule_id == key.schedule_id);
+    let stored = ctx
+        .store
+        .known_schedules()
+        .await?
+        .into_iter()
+        .find(|s| s.schedule_id == key.schedule_id);
     if hint.deleted {
         return commit_deletion(ctx, key, &hint, stored).await;
     }
@@ -111,18 +117,29 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result
         hint.week_date = stored.as_ref().map(|s| s.week_date.clone());
     }
     let Some(week_date) = hint.week_date.clone() else {
-        anyhow::bail!("week of schedule {} unknown; the next reconcile will list it", key.schedule_id);
+        anyhow::bail!(
+            "week of schedule {} unknown; the next reconcile will list it",
+            key.schedule_id
+        );
     };
-    let need_metadata = hint.version.is_none() || hint.management_units.is_empty() || hint.published.is_none();
+    let need_metadata =
+        hint.version.is_none() || hint.management_units.is_empty() || hint.published.is_none();
     if need_metadata {
-        match ctx.wfm.schedule_metadata(&key.business_unit_id, &week_date, &key.schedule_id).await {
+        match ctx
+            .wfm
+            .schedule_metadata(&key.business_unit_id, &week_date, &key.schedule_id)
+            .await
+        {
             Ok(meta) => {
                 hint.version = hint.version.or(meta.metadata.as_ref().and_then(|m| m.version));
                 hint.published = hint.published.or(meta.published);
                 hint.week_count = hint.week_count.or(meta.week_count.map(|c| c as u32));
                 if hint.management_units.is_empty() {
-                    hint.management_units =
-                        meta.management_units.iter().filter_map(|m| m.management_unit.as_ref()?.id.clone()).collect();
+                    hint.management_units = meta
+                        .management_units
+                        .iter()
+                        .filter_map(|m| m.management_unit.as_ref()?.id.clone())
+                        .collect();
                 }
             }
             Err(WfmError::NotFound { .. }) => return commit_deletion(ctx, key, &hint, stored).await,
@@ -154,8 +171,11 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result
             Err(WfmError::NotFound { .. }) => return commit_deletion(ctx, key, &hint, stored).await,
             Err(err) => return Err(err.into()),
         };
-        let current: Vec<(String, CanonicalAgentSchedule)> =
-            answer.agent_schedules.iter().filter_map(CanonicalAgentSchedule::from_api).collect();
+        let current: Vec<(String, CanonicalAgentSchedule)> = answer
+            .agent_schedules
+            .iter()
+            .filter_map(CanonicalAgentSchedule::from_api)
+            .collect();
         let previous = ctx.store.agent_hashes(&key.schedule_id, mu).await?;
         let mut diffs = diff(&previous, &current);
         if diffs.is_empty() {
@@ -197,13 +217,17 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result
                 week_count: hint.week_count.unwrap_or(1),
                 published: hint.published.unwrap_or(true),
                 version: hint.version.unwrap_or_default(),
-                operation_id: (hint.cause == HintCause::Notification).then(|| hint.operation_id.clone()).flatten(),
+                operation_id: (hint.cause == HintCause::Notification)
+                    .then(|| hint.operation_id.clone())
+                    .flatten(),
                 cause: hint.cause.event_cause(),
                 business_unit_time_zone: tz.clone(),
                 agents: diffs.iter().map(agent_change).collect(),
             };
             let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            batch.events.push(NewEvent::schedule_changed(&ctx.api_host, &time, &data));
+            batch
+                .events
+                .push(NewEvent::schedule_changed(&ctx.api_host, &time, &data));
         }
     }
     batch.changes.push(StateChange::Schedule(StoredSchedule {
@@ -223,11 +247,19 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result
 
 /// The store's dirty-key form of a coalescer key.
 pub fn dirty(key: &ScheduleKey) -> DirtyKey {
-    DirtyKey { business_unit_id: key.business_unit_id.clone(), schedule_id: key.schedule_id.clone() }
+    DirtyKey {
+        business_unit_id: key.business_unit_id.clone(),
+        schedule_id: key.schedule_id.clone(),
+    }
 }
 
 async fn clear_dirty(ctx: &Context, key: &ScheduleKey) -> anyhow::Result<()> {
-    ctx.store.commit(Batch { changes: vec![StateChange::ClearDirty(dirty(key))], events: vec![] }).await?;
+    ctx.store
+        .commit(Batch {
+            changes: vec![StateChange::ClearDirty(dirty(key))],
+            events: vec![],
+        })
+        .await?;
     Ok(())
 }
 
@@ -251,7 +283,9 @@ async fn commit_deletion(
     let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let batch = Batch {
         changes: vec![
-            StateChange::ScheduleDeleted { schedule_id: key.schedule_id.clone() },
+            StateChange::ScheduleDeleted {
+                schedule_id: key.schedule_id.clone(),
+            },
             StateChange::ClearDirty(dirty(key)),
         ],
         events: vec![NewEvent::schedule_deleted(&ctx.api_host, &time, &data)],
