@@ -11,7 +11,7 @@ mod presence;
 mod reconcile;
 mod schedule;
 
-pub use membership::{Membership, resolve_membership, topic_set, watched_users};
+pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
 pub use presence::{PresenceCache, reload_cache as reload_presence_cache};
 pub use schedule::{Hint, HintCause};
 
