@@ -1,0 +1,88 @@
+//! Channel liveness. A channel dies with the token that created it (revoked, or past its
+//! lifetime) and after its own 24 h expiry. Genesys never tells the client beforehand, so
+//! the simulator checks lazily on every access (REST, websocket connect, publish) and the
+//! heartbeat tick pushes the death to connected sockets: no timer per channel is needed.
+
+use super::notify::{envelope, send_gone};
+use super::state::{ChannelState, Inner, Shared};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use tokio::time::Instant;
+
+/// Why a channel died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Death {
+    /// Its token was revoked: the socket gets `v2.system.token_revoked.{id}` first.
+    TokenRevoked,
+    /// Its token outlived `expires_in` (or was never known).
+    TokenExpired,
+    /// The channel itself passed `expires` without a resubscription.
+    ChannelExpired,
+}
+
+impl Death {
+    /// Metric label.
+    fn label(self) -> &'static str {
+        match self {
+            Death::TokenRevoked => "token_revoked",
+            Death::TokenExpired => "token_expired",
+            Death::ChannelExpired => "channel_expired",
+        }
+    }
+}
+
+/// Why `ch` is dead at (`now`, `wall`), or `None` while it lives.
+pub(crate) fn death(inner: &Inner, ch: &ChannelState, now: Instant, wall: DateTime<Utc>) -> Option<Death> {
+    if ch.bound {
+        match inner.tokens.get(&ch.token) {
+            Some(t) if t.revoked => return Some(Death::TokenRevoked),
+            Some(t) if now >= t.expires_at => return Some(Death::TokenExpired),
+            Some(_) => {}
+            None => return Some(Death::TokenExpired),
+        }
+    }
+    (ch.expires <= wall).then_some(Death::ChannelExpired)
+}
+
+/// Whether `ch` is alive right now (cheap: one map lookup when bound to its token).
+pub(crate) fn alive(inner: &Inner, ch: &ChannelState) -> bool {
+    death(inner, ch, Instant::now(), Utc::now()).is_none()
+}
+
+/// The system message a socket gets when the token behind its channel is revoked.
+fn token_revoked_frame(shared: &Shared, channel_id: &str) -> String {
+    let body = json!({
+        "channelId": channel_id,
+        "systemTopicType": "token_revoked",
+        "reason": "user_tokens_revoked",
+        "message": "The token used to create this channel was revoked.",
+        "correlationId": uuid::Uuid::new_v4().to_string(),
+        "oauthClientId": shared.config.client_id,
+    });
+    envelope(&format!("v2.system.token_revoked.{channel_id}"), &body)
+}
+
+/// Removes every dead channel and tells its socket (`token_revoked` if revoked, then
+/// `{"result":"404"}` and a close). Returns how many died.
+pub(crate) fn reap(shared: &Shared, inner: &mut Inner) -> usize {
+    let now = Instant::now();
+    let wall = Utc::now();
+    let deaths: Vec<(usize, Death)> = inner
+        .channels
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ch)| death(inner, ch, now, wall).map(|d| (i, d)))
+        .collect();
+    for &(i, why) in deaths.iter().rev() {
+        let ch = inner.channels.remove(i);
+        tracing::info!(channel = %ch.id, reason = why.label(), "sim: channel died");
+        metrics::counter!("wfm_reactor_sim_channels_died_total", "reason" => why.label()).increment(1);
+        if let Some(sock) = &ch.socket {
+            if why == Death::TokenRevoked {
+                sock.send_text(token_revoked_frame(shared, &ch.id));
+            }
+            send_gone(sock);
+        }
+    }
+    deaths.len()
+}
