@@ -64,7 +64,9 @@ pub struct ReactorHandle {
 }
 
 enum Done {
-    Fetch(ScheduleKey, bool),
+    /// A fetch ended; on failure it hands back its hint so the retry keeps the cause,
+    /// operation id and management units it knew.
+    Fetch(ScheduleKey, Result<(), Hint>),
     Reconcile(anyhow::Result<Vec<(ScheduleKey, Hint)>>),
 }
 
@@ -229,24 +231,29 @@ impl Reactor {
             let hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
             let ctx = self.ctx.clone();
             self.tasks.spawn(async move {
-                let ok = schedule::fetch_and_commit(&ctx, &key, hint).await;
-                Done::Fetch(key, ok)
+                let ok = schedule::fetch_and_commit(&ctx, &key, hint.clone()).await;
+                Done::Fetch(key, if ok { Ok(()) } else { Err(hint) })
             });
         }
     }
 
     fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
         match done {
-            Ok(Done::Fetch(key, ok)) => {
-                let again = self.coalescer.finished(&key, Instant::now(), ok);
-                if !ok {
-                    // Keep what we knew for the retry the coalescer scheduled.
-                    self.hints
-                        .entry(key.clone())
-                        .or_insert_with(|| Hint::reconcile(None));
-                }
-                if ok && !again {
-                    self.first.fetched(&key);
+            Ok(Done::Fetch(key, result)) => {
+                // `finished` answers whether the key was in flight, not whether it runs
+                // again: a fetch that succeeded counts for the first reconcile even when a
+                // later notification re-queued the key meanwhile.
+                self.coalescer.finished(&key, Instant::now(), result.is_ok());
+                match result {
+                    Ok(()) => self.first.fetched(&key),
+                    Err(mut failed) => {
+                        // The retry the coalescer scheduled keeps what the failed fetch
+                        // knew, with anything newer that arrived meanwhile folded on top.
+                        if let Some(newer) = self.hints.remove(&key) {
+                            failed.merge(&newer);
+                        }
+                        self.hints.insert(key, failed);
+                    }
                 }
             }
             Ok(Done::Reconcile(result)) => {
