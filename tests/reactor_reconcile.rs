@@ -148,3 +148,25 @@ async fn a_silent_change_during_a_socket_gap_is_found_by_reconcile_alone() {
     assert!(queried.iter().all(|p| p.contains(&target.id)));
     h.app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_first_reconcile_is_retried_without_waiting_for_the_timer() {
+    // The periodic reconcile is an hour away: only the reactor's own retry can finish it.
+    let sim = start_sim(1, 20, |_| {}).await;
+    sim.fail_next("GET /weeks/recent/schedules", 1, 403, None);
+    let dir = tempfile::tempdir().unwrap();
+    let app = start_app(config(&sim, dir.path(), |_| {}), &sim).await;
+    let lists: Vec<u16> = sim
+        .request_log()
+        .iter()
+        .filter(|r| r.path.ends_with("/weeks/recent/schedules"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(lists.first(), Some(&403), "{lists:?}");
+    assert!(lists.contains(&200), "{lists:?}");
+    let evs: Vec<_> = events_after(&app, 0).await.into_iter().map(|(_, v)| v).collect();
+    let snapshots = of_type(&evs, "wfm.schedule.changed");
+    assert_eq!(snapshots.len(), 5, "the snapshot happened after the retry");
+    assert!(snapshots.iter().all(|e| e["data"]["cause"] == "snapshot"));
+    app.shutdown().await;
+}
