@@ -31,6 +31,7 @@ impl Reactor {
             }
         }
         self.presence_batch.drain().await;
+        self.first.finish_marking().await;
         let mut keys = self.coalescer.pending_keys();
         keys.extend(self.hints.keys().cloned());
         keys.sort();
