@@ -179,3 +179,43 @@ async fn a_burst_across_50_schedules_stays_within_the_request_budget() {
     );
     h.app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fetch_is_retried_and_still_reported_as_the_notification() {
+    let h = harness(1, 20, |_| {}, |_| {}).await;
+    let seq = last_seq(&h.app).await;
+    let log_before = h.sim.request_log().len();
+    // 403 is not retried inside the client: the fetch fails and the coalescer retries it.
+    h.sim.fail_next("POST /agentschedules/query", 1, 403, None);
+    let org = h.sim.org();
+    let bu = &org.business_units[0];
+    let mu = &bu.management_units[0];
+    let s = org.schedules.iter().find(|s| s.published).unwrap();
+    let outcome = h
+        .sim
+        .change_schedule(ScheduleChange {
+            business_unit_id: bu.id.clone(),
+            schedule_id: s.id.clone(),
+            management_unit_id: Some(mu.id.clone()),
+            agents: AgentPick::Ids(mu.agent_ids[..2].to_vec()),
+            emit: Emit::Complete,
+        })
+        .unwrap();
+    wait_events(&h.app, seq, "the change after the retry", |e| !e.is_empty()).await;
+    idle(&h.app).await;
+    let log = h.sim.request_log();
+    let statuses: Vec<u16> = agent_queries(&log[log_before..])
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, vec![403, 200]);
+    let evs = events_after(&h.app, seq).await;
+    assert_eq!(evs.len(), 1, "{evs:#?}");
+    let d = &evs[0].1["data"];
+    // The retry kept what the notification said.
+    assert_eq!(d["cause"], "notification");
+    assert_eq!(d["operationId"], outcome.operation_id.as_str());
+    assert_eq!(d["version"], i64::from(outcome.version));
+    assert_eq!(agent_ids(&evs[0].1).len(), 2);
+    h.app.shutdown().await;
+}
