@@ -10,6 +10,7 @@ mod membership;
 mod presence;
 mod reconcile;
 mod schedule;
+mod stop;
 
 pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
 pub use presence::{PresenceCache, reload_cache as reload_presence_cache};
@@ -32,6 +33,12 @@ use tokio_util::sync::CancellationToken;
 const INITIAL_RECONCILE_DELAY: Duration = Duration::from_millis(500);
 /// Gaps arriving within this window share one reconcile.
 const GAP_RECONCILE_DELAY: Duration = Duration::from_millis(100);
+
+/// Retry spacing of a failed reconcile: soon at first, at most once a minute.
+fn reconcile_retry_policy() -> crate::backoff::BackoffPolicy {
+    crate::backoff::BackoffPolicy::try_new(Duration::from_millis(500), Duration::from_secs(60), 2.0)
+        .expect("constant policy is valid")
+}
 
 /// Upstream events taken per wake-up, so presence commits batch under load.
 const DRAIN_BATCH: usize = 512;
@@ -64,8 +71,10 @@ pub struct ReactorHandle {
 }
 
 enum Done {
-    Fetch(ScheduleKey, bool),
-    Reconcile(anyhow::Result<Vec<(ScheduleKey, Hint)>>),
+    /// A fetch ended; on failure it hands back its hint so the retry keeps the cause,
+    /// operation id and management units it knew.
+    Fetch(ScheduleKey, Result<(), Hint>),
+    Reconcile(HintCause, anyhow::Result<Vec<(ScheduleKey, Hint)>>),
 }
 
 /// The reactor task's state.
@@ -82,6 +91,8 @@ pub struct Reactor {
     /// (one per channel at start) fold into one reconcile.
     reconcile_due: Option<(Instant, HintCause)>,
     first: reconcile::FirstReconcile,
+    /// Spaces retries of a failed reconcile (reset when one succeeds).
+    reconcile_retry: crate::backoff::Backoff,
     pending_tx: watch::Sender<usize>,
     presence_batch: presence::Pipeline,
     grace: Duration,
@@ -107,6 +118,7 @@ impl Reactor {
             reconcile_running: false,
             reconcile_due: None,
             first: reconcile::FirstReconcile::new(done_tx),
+            reconcile_retry: reconcile_retry_policy().start(),
             pending_tx,
         };
         (
@@ -229,33 +241,36 @@ impl Reactor {
             let hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
             let ctx = self.ctx.clone();
             self.tasks.spawn(async move {
-                let ok = schedule::fetch_and_commit(&ctx, &key, hint).await;
-                Done::Fetch(key, ok)
+                let ok = schedule::fetch_and_commit(&ctx, &key, hint.clone()).await;
+                Done::Fetch(key, if ok { Ok(()) } else { Err(hint) })
             });
         }
     }
 
     fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
         match done {
-            Ok(Done::Fetch(key, ok)) => {
-                // `finished` is true whenever the key was in flight (not "fetch again").
-                self.coalescer.finished(&key, Instant::now(), ok);
-                if !ok {
-                    // Keep what we knew for the retry the coalescer scheduled.
-                    self.hints
-                        .entry(key.clone())
-                        .or_insert_with(|| Hint::reconcile(None));
-                }
-                // A successful fetch covers what the first reconcile listed, even when a
-                // newer event dirtied the key meanwhile (that one is fetched again anyway).
-                if ok {
-                    self.first.fetched(&key);
+            Ok(Done::Fetch(key, result)) => {
+                // `finished` answers whether the key was in flight, not whether it runs
+                // again: a fetch that succeeded counts for the first reconcile even when a
+                // later notification re-queued the key meanwhile.
+                self.coalescer.finished(&key, Instant::now(), result.is_ok());
+                match result {
+                    Ok(()) => self.first.fetched(&key),
+                    Err(mut failed) => {
+                        // The retry the coalescer scheduled keeps what the failed fetch
+                        // knew, with anything newer that arrived meanwhile folded on top.
+                        if let Some(newer) = self.hints.remove(&key) {
+                            failed.merge(&newer);
+                        }
+                        self.hints.insert(key, failed);
+                    }
                 }
             }
-            Ok(Done::Reconcile(result)) => {
+            Ok(Done::Reconcile(cause, result)) => {
                 self.reconcile_running = false;
                 match result {
                     Ok(keys) => {
+                        self.reconcile_retry.reset();
                         let now = Instant::now();
                         let offered: Vec<_> = keys.iter().map(|(k, _)| k.clone()).collect();
                         for (key, hint) in keys {
@@ -264,8 +279,12 @@ impl Reactor {
                         self.first.listed(offered);
                     }
                     Err(err) => {
-                        tracing::warn!(error = %format!("{err:#}"), "reconcile failed; retrying at the next trigger");
+                        // Retry on our own: the next trigger may be the periodic timer, far
+                        // away, and the first reconcile gates the snapshot and readiness.
+                        let delay = self.reconcile_retry.next_delay();
+                        tracing::warn!(error = %format!("{err:#}"), ?cause, retry_in = ?delay, "reconcile failed; retrying");
                         metrics::counter!("wfm_reactor_reconcile_failures_total").increment(1);
+                        self.request_reconcile(cause, delay);
                     }
                 }
             }
@@ -291,57 +310,6 @@ impl Reactor {
         self.reconcile_running = true;
         let ctx = self.ctx.clone();
         self.tasks
-            .spawn(async move { Done::Reconcile(reconcile::run(&ctx, cause).await) });
-    }
-
-    async fn shutdown(mut self) {
-        tracing::info!(
-            pending = self.coalescer.len(),
-            in_flight = self.tasks.len(),
-            "reactor stopping: finishing due fetches"
-        );
-        let deadline = Instant::now() + self.grace;
-        // Fire everything that is already due, then wait for in-flight work within the grace.
-        self.fire_due();
-        while !self.tasks.is_empty() {
-            match tokio::time::timeout_at(deadline, self.tasks.join_next()).await {
-                Ok(Some(done)) => self.on_done(done),
-                Ok(None) => break,
-                Err(_) => {
-                    tracing::warn!(
-                        in_flight = self.tasks.len(),
-                        "grace period over; abandoning in-flight fetches"
-                    );
-                    break;
-                }
-            }
-        }
-        self.presence_batch.drain().await;
-        let mut keys = self.coalescer.pending_keys();
-        keys.extend(self.hints.keys().cloned());
-        keys.sort();
-        keys.dedup();
-        if !keys.is_empty() {
-            tracing::info!(
-                keys = keys.len(),
-                "persisting pending schedule keys as dirty for the next start"
-            );
-            let changes = keys
-                .iter()
-                .map(|k| crate::store::StateChange::MarkDirty(schedule::dirty(k)))
-                .collect();
-            if let Err(err) = self
-                .ctx
-                .store
-                .commit(crate::store::Batch {
-                    changes,
-                    events: vec![],
-                })
-                .await
-            {
-                tracing::error!(error = %err, "could not persist pending keys; they will be found by the next start's reconcile");
-            }
-        }
-        tracing::info!("reactor stopped");
+            .spawn(async move { Done::Reconcile(cause, reconcile::run(&ctx, cause).await) });
     }
 }

@@ -172,6 +172,9 @@ pub struct FirstReconcile {
     done: watch::Sender<bool>,
     waiting: Option<BTreeSet<ScheduleKey>>,
     store: Option<crate::store::Store>,
+    /// The commit of [`META_INITIALIZED`], awaited at shutdown so a stop right after the
+    /// snapshot cannot lose it (the next start would repeat the whole snapshot).
+    marking: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl FirstReconcile {
@@ -181,6 +184,7 @@ impl FirstReconcile {
             done,
             waiting: None,
             store: None,
+            marking: None,
         }
     }
 
@@ -207,13 +211,22 @@ impl FirstReconcile {
         self.check();
     }
 
+    /// Waits for the store to be marked initialised, if that is under way (shutdown).
+    pub async fn finish_marking(&mut self) {
+        if let Some(marking) = self.marking.take()
+            && let Err(err) = marking.await
+        {
+            tracing::error!(error = %err, "marking the store initialised panicked");
+        }
+    }
+
     fn check(&mut self) {
         if self.waiting.as_ref().is_some_and(|w| w.is_empty()) && !*self.done.borrow() {
             tracing::info!("first reconcile finished");
             self.done.send_replace(true);
             self.waiting = None;
             if let Some(store) = self.store.take() {
-                tokio::spawn(async move {
+                self.marking = Some(tokio::spawn(async move {
                     let meta = StateChange::Meta {
                         key: META_INITIALIZED.into(),
                         value: Some(Utc::now().to_rfc3339()),
@@ -227,7 +240,7 @@ impl FirstReconcile {
                     {
                         tracing::error!(error = %err, "cannot mark the store initialised; the next start repeats the snapshot");
                     }
-                });
+                }));
             }
         }
     }
