@@ -1,0 +1,60 @@
+//! `[[sinks]]`: where events go (a closed set, so a tagged enum).
+
+use super::Secret;
+use super::defaults::default_webhook_timeout;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One `[[sinks]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SinkConfig {
+    /// NDJSON on standard output, flushed per line.
+    Stdout {
+        /// Cursor name; defaults to the type (with `-2`, `-3`… for repeats).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// NDJSON appended to a file, fsync per batch.
+    File {
+        /// Cursor name; see `stdout`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The file to append to (created with its parent directory).
+        path: PathBuf,
+    },
+    /// HTTP POST per event, Standard Webhooks signed when a secret is set.
+    Webhook {
+        /// Cursor name; see `stdout`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Target URL (http or https).
+        url: String,
+        /// Standard Webhooks secret (`whsec_` + base64); unsigned when empty.
+        #[serde(default)]
+        secret: Secret,
+        /// Per-request timeout.
+        #[serde(default = "default_webhook_timeout", with = "humantime_serde")]
+        timeout: Duration,
+    },
+}
+
+impl SinkConfig {
+    /// The sink's type as written in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SinkConfig::Stdout { .. } => "stdout",
+            SinkConfig::File { .. } => "file",
+            SinkConfig::Webhook { .. } => "webhook",
+        }
+    }
+
+    pub(super) fn explicit_name(&self) -> Option<&str> {
+        match self {
+            SinkConfig::Stdout { name }
+            | SinkConfig::File { name, .. }
+            | SinkConfig::Webhook { name, .. } => name.as_deref(),
+        }
+    }
+}
