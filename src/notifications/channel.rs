@@ -145,6 +145,28 @@ impl ChannelClient {
         topics: &[String],
         mode: SubscribeMode,
     ) -> Result<Vec<RejectedTopic>, ChannelError> {
+        self.subscribe_with(id, topics, mode, false).await
+    }
+
+    /// As [`ChannelClient::subscribe`] but straight away with `ignoreErrors=true`: for
+    /// topics expected to be partly refused (the parts of a rejected combined topic),
+    /// where the strict first attempt would only cost a 403.
+    pub async fn subscribe_lenient(
+        &self,
+        id: &str,
+        topics: &[String],
+        mode: SubscribeMode,
+    ) -> Result<Vec<RejectedTopic>, ChannelError> {
+        self.subscribe_with(id, topics, mode, true).await
+    }
+
+    async fn subscribe_with(
+        &self,
+        id: &str,
+        topics: &[String],
+        mode: SubscribeMode,
+        lenient: bool,
+    ) -> Result<Vec<RejectedTopic>, ChannelError> {
         let (method, route) = match mode {
             SubscribeMode::Add => (Method::POST, "notifications.subscriptions.add"),
             SubscribeMode::Replace => (Method::PUT, "notifications.subscriptions.replace"),
@@ -157,8 +179,8 @@ impl ChannelClient {
             let json = json.clone();
             async move { self.send(route, method, &path, Some(json)).await }
         };
-        let (mut status, mut text, _, mut retry_after) = attempt(false).await?;
-        if status == StatusCode::FORBIDDEN {
+        let (mut status, mut text, _, mut retry_after) = attempt(lenient).await?;
+        if status == StatusCode::FORBIDDEN && !lenient {
             (status, text, _, retry_after) = attempt(true).await?;
         }
         if !status.is_success() {

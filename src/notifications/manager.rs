@@ -72,6 +72,7 @@ impl ChannelManager {
             raw,
             status: status.clone(),
             recent: Arc::new(Mutex::new(RecentFrames::default())),
+            splits: Default::default(),
         });
         let (tx, rx) = mpsc::channel(8);
         let tracker = TaskTracker::new();

@@ -13,6 +13,7 @@ pub mod retry;
 pub mod session;
 pub mod shard;
 pub mod shared;
+pub mod split;
 pub mod status;
 pub mod worker;
 mod worker_ops;
