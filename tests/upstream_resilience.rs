@@ -9,8 +9,10 @@ use simkit::*;
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
 use wfm_reactor::config::NotificationsConfig;
+use wfm_reactor::notifications::channel::ChannelClient;
 use wfm_reactor::sim::SimConfig;
 use wfm_reactor::topics::{GapCause, Notification, UpstreamEvent, presence_topics};
+use wfm_reactor::wfm::RateBudget;
 
 #[tokio::test]
 async fn refused_combined_topic_is_split_and_presence_keeps_flowing() {
@@ -184,4 +186,32 @@ async fn silent_socket_is_pinged_replaced_and_reported_by_one_gap() {
         .unwrap_or(0);
     assert!(pings >= 1, "a ping was sent before giving up: {text}");
     m.shutdown().await;
+}
+
+#[tokio::test]
+async fn rate_limit_pauses_are_shared_with_the_rest_budget_both_ways() {
+    let sim = start_sim(sim_config()).await;
+    let budget = RateBudget::new(240, 4);
+    let client =
+        ChannelClient::new(sim.base_url(), tokens(&sim), reqwest::Client::new()).with_budget(budget.clone());
+    let (channel, _) = client.create().await.unwrap();
+
+    // A 429 here pauses the budget (the WFM client's calls) for exactly Retry-After...
+    sim.fail_next("HEAD /api/v2/notifications/channels", 1, 429, Some(1));
+    let t0 = Instant::now();
+    let err = client.exists(&channel.id).await.unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    let until = budget.paused_until().expect("budget paused by the 429");
+    assert!(until >= t0 + Duration::from_millis(900), "{:?}", until - t0);
+    // ...and the next call here waits it out instead of hitting the limit again.
+    assert!(client.exists(&channel.id).await.unwrap());
+    assert!(t0.elapsed() >= Duration::from_secs(1), "{:?}", t0.elapsed());
+
+    // A pause set by another caller holds these calls back too.
+    budget.pause_for(Duration::from_millis(300));
+    let t1 = Instant::now();
+    assert!(client.exists(&channel.id).await.unwrap());
+    assert!(t1.elapsed() >= Duration::from_millis(300), "{:?}", t1.elapsed());
+    let limited = sim.request_log().iter().filter(|r| r.status == 429).count();
+    assert_eq!(limited, 1);
 }

@@ -18,5 +18,5 @@ pub mod status;
 pub mod worker;
 mod worker_ops;
 
-pub use manager::{ChannelManager, ManagerHandle};
+pub use manager::{ChannelManager, ManagerExtras, ManagerHandle};
 pub use status::UpstreamStatus;
