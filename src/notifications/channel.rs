@@ -4,14 +4,22 @@
 //! (a token can be revoked or expire early server-side). Subscriptions first try
 //! `ignoreErrors=false`; a 403 is retried with `ignoreErrors=true` so the answer says
 //! which topic lacks which permission while the other topics are still subscribed.
+//!
+//! Rate budget: the platform's limit is per token and the WFM client shares this token,
+//! so with a [`RateBudget`] attached a 429 here pauses the whole budget and every call
+//! here waits out a pause set by anyone. Calls do *not* spend bucket tokens: a 20-channel
+//! start is ~40 calls, which the default 240/min bucket (burst 4) would stretch to ~9 s.
 
 use crate::auth::{AccessToken, AuthError, TokenProvider};
 use crate::genesys::notifications::{Channel, ChannelTopic, ChannelTopicEntityListing};
+use crate::wfm::RateBudget;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use std::time::Duration;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Budget pause after a 429 that named no `Retry-After`.
+const DEFAULT_429_PAUSE: Duration = Duration::from_secs(1);
 
 /// A REST failure of the notifications API.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +95,7 @@ pub struct ChannelClient {
     api_base: String,
     tokens: TokenProvider,
     http: reqwest::Client,
+    budget: Option<RateBudget>,
 }
 
 impl ChannelClient {
@@ -96,6 +105,21 @@ impl ChannelClient {
             api_base: api_base.trim_end_matches('/').to_string(),
             tokens,
             http,
+            budget: None,
+        }
+    }
+
+    /// Shares 429 pauses with `budget` (see the module docs: no tokens are spent).
+    pub fn with_budget(mut self, budget: RateBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Waits out a running budget pause (a 429 seen by any caller).
+    async fn wait_for_pause(&self) {
+        let Some(budget) = &self.budget else { return };
+        while let Some(until) = budget.paused_until() {
+            tokio::time::sleep_until(until).await;
         }
     }
 
@@ -145,6 +169,28 @@ impl ChannelClient {
         topics: &[String],
         mode: SubscribeMode,
     ) -> Result<Vec<RejectedTopic>, ChannelError> {
+        self.subscribe_with(id, topics, mode, false).await
+    }
+
+    /// As [`ChannelClient::subscribe`] but straight away with `ignoreErrors=true`: for
+    /// topics expected to be partly refused (the parts of a rejected combined topic),
+    /// where the strict first attempt would only cost a 403.
+    pub async fn subscribe_lenient(
+        &self,
+        id: &str,
+        topics: &[String],
+        mode: SubscribeMode,
+    ) -> Result<Vec<RejectedTopic>, ChannelError> {
+        self.subscribe_with(id, topics, mode, true).await
+    }
+
+    async fn subscribe_with(
+        &self,
+        id: &str,
+        topics: &[String],
+        mode: SubscribeMode,
+        lenient: bool,
+    ) -> Result<Vec<RejectedTopic>, ChannelError> {
         let (method, route) = match mode {
             SubscribeMode::Add => (Method::POST, "notifications.subscriptions.add"),
             SubscribeMode::Replace => (Method::PUT, "notifications.subscriptions.replace"),
@@ -157,8 +203,8 @@ impl ChannelClient {
             let json = json.clone();
             async move { self.send(route, method, &path, Some(json)).await }
         };
-        let (mut status, mut text, _, mut retry_after) = attempt(false).await?;
-        if status == StatusCode::FORBIDDEN {
+        let (mut status, mut text, _, mut retry_after) = attempt(lenient).await?;
+        if status == StatusCode::FORBIDDEN && !lenient {
             (status, text, _, retry_after) = attempt(true).await?;
         }
         if !status.is_success() {
@@ -199,6 +245,7 @@ impl ChannelClient {
     ) -> Result<(StatusCode, String, AccessToken, Option<Duration>), ChannelError> {
         let url = format!("{}{}", self.api_base, path);
         for attempt in 0..2 {
+            self.wait_for_pause().await;
             let token = self.tokens.token().await?;
             let mut req = self
                 .http
@@ -221,6 +268,11 @@ impl ChannelClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
+            if status == StatusCode::TOO_MANY_REQUESTS
+                && let Some(budget) = &self.budget
+            {
+                budget.pause_for(retry_after.unwrap_or(DEFAULT_429_PAUSE));
+            }
             let body = resp.text().await.unwrap_or_default();
             if status == StatusCode::UNAUTHORIZED && attempt == 0 {
                 tracing::warn!(route, "401 from notifications API, refreshing token once");

@@ -15,6 +15,7 @@ use crate::auth::TokenProvider;
 use crate::config::NotificationsConfig;
 use crate::telemetry::upstream as tel;
 use crate::topics::UpstreamEvent;
+use crate::wfm::RateBudget;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -26,6 +27,15 @@ const PLATFORM_MAX_CHANNELS: usize = 20;
 
 enum Msg {
     SetTopics(BTreeSet<String>, oneshot::Sender<Result<(), ShardError>>),
+}
+
+/// Optional extras of [`ChannelManager::spawn_with`].
+#[derive(Default)]
+pub struct ManagerExtras {
+    /// Copy of every raw frame (for `tap`).
+    pub raw: Option<mpsc::Sender<RawFrame>>,
+    /// The REST budget shared with the WFM client: 429 pauses are shared both ways.
+    pub budget: Option<RateBudget>,
 }
 
 /// Entry point: see [`ChannelManager::spawn`].
@@ -63,15 +73,35 @@ impl ChannelManager {
         raw: Option<mpsc::Sender<RawFrame>>,
         cancel: CancellationToken,
     ) -> ManagerHandle {
+        let extras = ManagerExtras { raw, budget: None };
+        Self::spawn_with(api_base, tokens, http, cfg, events, extras, cancel)
+    }
+
+    /// As [`ChannelManager::spawn`], with the optional [`ManagerExtras`].
+    pub fn spawn_with(
+        api_base: String,
+        tokens: TokenProvider,
+        http: reqwest::Client,
+        cfg: NotificationsConfig,
+        events: mpsc::Sender<UpstreamEvent>,
+        extras: ManagerExtras,
+        cancel: CancellationToken,
+    ) -> ManagerHandle {
+        let ManagerExtras { raw, budget } = extras;
+        let mut client = ChannelClient::new(api_base, tokens, http);
+        if let Some(b) = budget {
+            client = client.with_budget(b);
+        }
         let cancel = cancel.child_token();
         let status = Arc::new(Mutex::new(UpstreamStatus::default()));
         let shared = Arc::new(Shared {
-            client: ChannelClient::new(api_base, tokens, http),
+            client,
             cfg,
             events,
             raw,
             status: status.clone(),
             recent: Arc::new(Mutex::new(RecentFrames::default())),
+            splits: Default::default(),
         });
         let (tx, rx) = mpsc::channel(8);
         let tracker = TaskTracker::new();

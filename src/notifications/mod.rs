@@ -13,9 +13,10 @@ pub mod retry;
 pub mod session;
 pub mod shard;
 pub mod shared;
+pub mod split;
 pub mod status;
 pub mod worker;
 mod worker_ops;
 
-pub use manager::{ChannelManager, ManagerHandle};
+pub use manager::{ChannelManager, ManagerExtras, ManagerHandle};
 pub use status::UpstreamStatus;

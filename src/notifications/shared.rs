@@ -4,6 +4,7 @@ use super::channel::{ChannelClient, RejectedTopic, SubscribeMode};
 use super::connect::{Failure, Live, Socket};
 use super::dedupe::RecentFrames;
 use super::session::{self, RawFrame, SessionConfig, SessionContext, SessionNotice};
+use super::split::CombinedSplits;
 use super::status::{ChannelStatus, UpstreamStatus};
 use crate::config::NotificationsConfig;
 use crate::genesys::notifications::Channel;
@@ -29,6 +30,8 @@ pub struct Shared {
     pub status: Arc<Mutex<UpstreamStatus>>,
     /// Cross-socket duplicate filter.
     pub recent: Arc<Mutex<RecentFrames>>,
+    /// Refused combined topics and the parts subscribed instead.
+    pub splits: CombinedSplits,
 }
 
 impl Shared {
@@ -75,18 +78,14 @@ impl Shared {
     /// Creates a channel and subscribes `topics` on it (PUT: a new channel is reconciled whole).
     pub async fn open_channel(&self, slot: u64, topics: &BTreeSet<String>) -> Result<Live, Failure> {
         let (channel, token) = self.client.create().await?;
-        let list: Vec<String> = topics.iter().cloned().collect();
-        if !list.is_empty() {
-            let rejected = self
-                .client
-                .subscribe(&channel.id, &list, SubscribeMode::Replace)
+        if !topics.is_empty() {
+            self.subscribe(&channel.id, topics, SubscribeMode::Replace)
                 .await?;
-            self.record_rejected(&rejected);
         }
-        tracing::info!(slot, channel = %channel.id, topics = list.len(), "channel created and subscribed");
+        tracing::info!(slot, channel = %channel.id, topics = topics.len(), "channel created and subscribed");
         self.update(slot, |c| {
             c.channel_id = Some(channel.id.clone());
-            c.topics = list.len();
+            c.topics = topics.len();
             c.subscribed = true;
             c.connected = false;
         });

@@ -118,10 +118,12 @@ impl Worker {
 
     pub(super) async fn gap(&self, subscribed: &BTreeSet<String>, since: DateTime<Utc>, cause: GapCause) {
         let degraded = self.shared.degraded_topics();
+        // Refused topics (or refused parts of a combined topic) deliver nothing: no gap.
         let topics: Vec<String> = subscribed
             .iter()
             .filter(|t| !degraded.contains(*t))
             .flat_map(|t| expand_topic(t))
+            .filter(|t| !degraded.contains(t))
             .collect();
         if topics.is_empty() {
             return;
@@ -224,10 +226,8 @@ impl Worker {
                     retry_topics_at = self.apply_topics(l, backoff).await;
                 }
                 _ = sleep_until(expiry_at) => {
-                    let topics: Vec<String> = l.subscribed.iter().cloned().collect();
-                    match self.shared.client.subscribe(&l.channel.id, &topics, SubscribeMode::Replace).await {
-                        Ok(rejected) => {
-                            self.shared.record_rejected(&rejected);
+                    match self.shared.subscribe(&l.channel.id, &l.subscribed, SubscribeMode::Replace).await {
+                        Ok(()) => {
                             l.extend();
                             expiry_retry_at = None;
                             tracing::info!(channel = %l.channel.id, "channel extended by resubscribing");

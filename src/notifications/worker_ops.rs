@@ -49,32 +49,25 @@ impl Worker {
         if added.is_empty() && removed == 0 {
             return None;
         }
-        let all: Vec<String> = desired.iter().cloned().collect();
+        let client = &self.shared;
         let result = if removed == 0 {
-            match self
-                .shared
-                .client
-                .subscribe(&l.channel.id, &added, SubscribeMode::Add)
-                .await
-            {
-                Ok(r) => Ok(r),
+            let added: BTreeSet<String> = added.iter().cloned().collect();
+            match client.subscribe(&l.channel.id, &added, SubscribeMode::Add).await {
+                Ok(()) => Ok(()),
                 // After a failed POST the server state is unknown: reconcile with PUT.
                 Err(_) => {
-                    self.shared
-                        .client
-                        .subscribe(&l.channel.id, &all, SubscribeMode::Replace)
+                    client
+                        .subscribe(&l.channel.id, &desired, SubscribeMode::Replace)
                         .await
                 }
             }
         } else {
-            self.shared
-                .client
-                .subscribe(&l.channel.id, &all, SubscribeMode::Replace)
+            client
+                .subscribe(&l.channel.id, &desired, SubscribeMode::Replace)
                 .await
         };
         match result {
-            Ok(rejected) => {
-                self.shared.record_rejected(&rejected);
+            Ok(()) => {
                 l.subscribed = desired;
                 l.extend();
                 self.shared.update(self.slot, |c| c.topics = l.subscribed.len());

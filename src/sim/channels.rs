@@ -18,8 +18,10 @@ use rand::Rng;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-/// How long a channel lives without a resubscription.
-const CHANNEL_TTL: chrono::Duration = chrono::Duration::hours(24);
+/// How long a channel lives without a resubscription ([`super::SimConfig::channel_lifetime`]).
+fn channel_ttl(shared: &Shared) -> chrono::Duration {
+    chrono::Duration::from_std(shared.config.channel_lifetime).unwrap_or(chrono::Duration::hours(24))
+}
 
 /// A channel id like Genesys's `streaming-0-<26 chars>`.
 fn new_channel_id() -> String {
@@ -67,7 +69,7 @@ pub(crate) async fn create(
         bound: shared.config.channels_bound_to_token,
         topics: Vec::new(),
         expanded: Default::default(),
-        expires: Utc::now() + CHANNEL_TTL,
+        expires: Utc::now() + channel_ttl(&shared),
         last_used: Instant::now(),
         socket: None,
     };
@@ -253,7 +255,7 @@ pub(crate) fn subscribe(
     }
     ch.topics = topics_new;
     ch.reindex();
-    ch.expires = Utc::now() + CHANNEL_TTL;
+    ch.expires = Utc::now() + channel_ttl(shared);
     ch.last_used = Instant::now();
     Ok(listing(ch, rejected))
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// Everything the simulator can be tuned with. Defaults follow the spec (24 h tokens,
-/// 30 s heartbeat, 60 s socket-closing grace, 300 requests/min, 20 channels, 1,000 topics).
+/// 24 h channels, 30 s heartbeat, 60 s socket-closing grace, 300 requests/min, 20 channels, 1,000 topics).
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     /// Generated business units (at least one is always generated).
@@ -38,6 +38,9 @@ pub struct SimConfig {
     /// A channel dies with the token that created it (revoked or past `token_lifetime`),
     /// as on Genesys. Off only to isolate other behaviour in tests.
     pub channels_bound_to_token: bool,
+    /// How long a channel lives after its creation or last (re)subscription before it
+    /// dies with `{"result":"404"}` (Genesys: 24 h). Short values test resubscription.
+    pub channel_lifetime: Duration,
 }
 
 impl Default for SimConfig {
@@ -58,6 +61,7 @@ impl Default for SimConfig {
             activity: false,
             permissions: None,
             channels_bound_to_token: true,
+            channel_lifetime: Duration::from_secs(24 * 3600),
         }
     }
 }

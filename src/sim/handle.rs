@@ -147,6 +147,18 @@ impl SimHandle {
         }
     }
 
+    /// Silences (`true`) or revives (`false`) every socket attached right now, like a
+    /// half-open TCP connection: it stays open but sends no heartbeats, pongs or events
+    /// (events meant for it are lost). Sockets attached later start unmuted, so a client
+    /// that detects the silence and reconnects is served normally.
+    pub fn mute_sockets(&self, on: bool) {
+        for ch in self.shared.lock().channels.iter() {
+            if let Some(s) = &ch.socket {
+                s.muted.store(on, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Sends `v2.system.socket_closing` to every socket and force-closes each one that is
     /// still attached after the configured grace.
     pub fn send_socket_closing(&self) {

@@ -6,7 +6,7 @@ use super::org::Org;
 use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -39,6 +39,9 @@ pub(crate) struct Socket {
     /// Frames queued but not yet written; the flood reads it to go only as fast as the
     /// client drains, instead of growing the unbounded queue without limit.
     pub pending: Arc<AtomicUsize>,
+    /// A half-open connection ([`super::SimHandle::mute_sockets`]): the socket stays open
+    /// but sends nothing (no heartbeats, pongs or events; queued events are dropped).
+    pub muted: Arc<AtomicBool>,
 }
 
 impl Socket {
@@ -48,6 +51,7 @@ impl Socket {
             conn,
             tx,
             pending: Arc::new(AtomicUsize::new(0)),
+            muted: Arc::new(AtomicBool::new(false)),
         }
     }
 

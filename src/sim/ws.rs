@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -27,6 +27,7 @@ struct Attached {
     conn: u64,
     rx: mpsc::UnboundedReceiver<Outbound>,
     pending: Arc<AtomicUsize>,
+    muted: Arc<AtomicBool>,
 }
 
 /// Attaches a new socket to the channel (kicking any previous one); `None` if it is gone.
@@ -39,11 +40,17 @@ fn attach(shared: &Shared, id: &str) -> Option<Attached> {
     let (tx, rx) = mpsc::unbounded_channel();
     let sock = Socket::new(conn, tx);
     let pending = sock.pending.clone();
+    let muted = sock.muted.clone();
     if let Some(old) = ch.socket.replace(sock) {
         old.send(Outbound::Close);
     }
     ch.last_used = Instant::now();
-    Some(Attached { conn, rx, pending })
+    Some(Attached {
+        conn,
+        rx,
+        pending,
+        muted,
+    })
 }
 
 /// The heartbeat-time liveness check: reaps dead channels (which queues the 404 and close
@@ -63,6 +70,7 @@ async fn serve(shared: AppState, id: String, mut socket: WebSocket) {
         conn,
         mut rx,
         pending,
+        muted,
     }) = attach(&shared, &id)
     else {
         metrics::counter!("wfm_reactor_sim_ws_unknown_channel_total").increment(1);
@@ -79,6 +87,10 @@ async fn serve(shared: AppState, id: String, mut socket: WebSocket) {
     loop {
         tokio::select! {
             out = rx.recv() => match out {
+                // A muted socket loses what it should have sent, as a half-open one does.
+                Some(Outbound::Text(_)) if muted.load(Ordering::Relaxed) => {
+                    pending.fetch_sub(1, Ordering::Relaxed);
+                }
                 Some(Outbound::Text(t)) => {
                     let sent = socket.send(Message::Text(t)).await;
                     pending.fetch_sub(1, Ordering::Relaxed);
@@ -91,10 +103,11 @@ async fn serve(shared: AppState, id: String, mut socket: WebSocket) {
             },
             _ = heartbeat.tick() => {
                 // A dead channel's 404 and close are queued already: deliver those instead.
-                if !still_attached(&shared, &id, conn) { continue; }
+                if !still_attached(&shared, &id, conn) || muted.load(Ordering::Relaxed) { continue; }
                 if socket.send(Message::Text(beat.clone().into())).await.is_err() { break; }
             }
             msg = socket.recv() => match msg {
+                Some(Ok(Message::Text(_))) if muted.load(Ordering::Relaxed) => {}
                 Some(Ok(Message::Text(t))) => {
                     if let Some(reply) = on_client_message(&shared, &id, t.as_str())
                         && socket.send(Message::Text(reply.into())).await.is_err()

@@ -1,0 +1,131 @@
+//! Subscribing a channel, with the combined-topic fallback.
+//!
+//! Why: a combined topic (`v2.users.{id}?presence&routingStatus`) is accepted or refused
+//! as a whole. An OAuth client without `routing:agent:view` would lose presence too, so
+//! when the server refuses a combined topic we subscribe its parts one by one (with
+//! `ignoreErrors=true`): the permitted parts keep flowing and only the refused parts are
+//! reported as degraded. The split is remembered, so every later subscription of the
+//! combined topic (resubscription, reshard, new channel) sends the permitted parts only.
+
+use super::channel::{ChannelError, RejectedTopic, SubscribeMode};
+use super::shared::Shared;
+use crate::topics::expand_topic;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+/// Combined topics the server refused → their parts it permitted.
+#[derive(Debug, Default)]
+pub struct CombinedSplits {
+    permitted: Mutex<BTreeMap<String, Vec<String>>>,
+}
+
+impl CombinedSplits {
+    /// The topic names to send for `topics`: a refused combined topic is replaced by its
+    /// permitted parts (none if every part was refused). Sorted, deduplicated.
+    pub fn wire(&self, topics: &BTreeSet<String>) -> Vec<String> {
+        let map = self.permitted.lock().expect("splits lock");
+        let mut out: BTreeSet<String> = BTreeSet::new();
+        for t in topics {
+            match map.get(t) {
+                Some(parts) => out.extend(parts.iter().cloned()),
+                None => {
+                    out.insert(t.clone());
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Remembers that `combined` was refused and which of its parts were permitted.
+    pub fn record(&self, combined: &str, permitted: Vec<String>) {
+        self.permitted
+            .lock()
+            .expect("splits lock")
+            .insert(combined.to_string(), permitted);
+    }
+
+    /// Whether `combined` has been split.
+    pub fn is_split(&self, combined: &str) -> bool {
+        self.permitted.lock().expect("splits lock").contains_key(combined)
+    }
+}
+
+fn is_combined(topic: &str) -> bool {
+    topic.contains('?')
+}
+
+impl Shared {
+    /// Subscribes `topics` on `channel_id` (`mode` as given); refused combined topics are
+    /// split and their parts added leniently. Refused topics (plain ones and the refused
+    /// parts, never a combined name) are recorded as degraded.
+    pub async fn subscribe(
+        &self,
+        channel_id: &str,
+        topics: &BTreeSet<String>,
+        mode: SubscribeMode,
+    ) -> Result<(), ChannelError> {
+        let wire = self.splits.wire(topics);
+        let rejected = self.client.subscribe(channel_id, &wire, mode).await?;
+        let (combined, plain): (Vec<RejectedTopic>, Vec<RejectedTopic>) =
+            rejected.into_iter().partition(|r| is_combined(&r.topic));
+        self.record_rejected(&plain);
+        if combined.is_empty() {
+            return Ok(());
+        }
+        let parts: Vec<String> = combined.iter().flat_map(|r| expand_topic(&r.topic)).collect();
+        for r in &combined {
+            tracing::warn!(
+                channel = %channel_id,
+                topic = %r.topic,
+                missing = ?r.missing_permissions,
+                "combined topic refused; subscribing its parts one by one"
+            );
+            metrics::counter!("wfm_reactor_combined_topics_split_total").increment(1);
+        }
+        let refused_parts = self
+            .client
+            .subscribe_lenient(channel_id, &parts, SubscribeMode::Add)
+            .await?;
+        self.record_rejected(&refused_parts);
+        let refused: BTreeSet<&str> = refused_parts.iter().map(|r| r.topic.as_str()).collect();
+        for r in &combined {
+            let permitted = expand_topic(&r.topic)
+                .into_iter()
+                .filter(|p| !refused.contains(p.as_str()))
+                .collect();
+            self.splits.record(&r.topic, permitted);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_combined_topics_go_out_as_their_permitted_parts() {
+        let s = CombinedSplits::default();
+        let topics: BTreeSet<String> = [
+            "v2.users.a?presence&routingStatus",
+            "v2.users.b?presence&routingStatus",
+            "v2.users.a.presence",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        s.record(
+            "v2.users.a?presence&routingStatus",
+            vec!["v2.users.a.presence".into()],
+        );
+        s.record("v2.users.b?presence&routingStatus", vec![]);
+        assert!(s.is_split("v2.users.b?presence&routingStatus"));
+        assert!(!s.is_split("v2.users.c?presence&routingStatus"));
+        assert_eq!(s.wire(&topics), vec!["v2.users.a.presence".to_string()]);
+        let untouched: BTreeSet<String> = ["v2.users.c?presence&routingStatus".to_string()].into();
+        assert_eq!(
+            s.wire(&untouched),
+            vec!["v2.users.c?presence&routingStatus".to_string()]
+        );
+    }
+}
