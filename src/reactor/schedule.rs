@@ -155,6 +155,13 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
             key.schedule_id
         );
     };
+    // A reconcile or snapshot hint knows the version but not the management units: take
+    // the business unit's from membership instead of one metadata call per schedule. An
+    // MU without agents in this schedule answers an empty list, and the diff reports its
+    // previously known agents as removed.
+    if hint.management_units.is_empty() {
+        hint.management_units = known_management_units(ctx, &key.business_unit_id);
+    }
     let need_metadata =
         hint.version.is_none() || hint.management_units.is_empty() || hint.published.is_none();
     if need_metadata {
@@ -277,6 +284,17 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
     ctx.store.commit(batch).await?;
     tracing::info!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, version = ?hint.version, events, cause = ?hint.cause, "schedule reconciled");
     Ok(())
+}
+
+/// The business unit's management units as last resolved (empty when not watched).
+fn known_management_units(ctx: &Context, bu: &str) -> BTreeSet<String> {
+    ctx.membership
+        .lock()
+        .expect("membership lock")
+        .business_units
+        .get(bu)
+        .map(|b| b.management_units.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// The store's dirty-key form of a coalescer key.
