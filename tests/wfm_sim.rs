@@ -225,3 +225,37 @@ async fn listings_presence_and_routing_status() {
         Some("INTERACTING")
     );
 }
+
+#[tokio::test]
+async fn concurrent_activity_code_reads_and_refreshes_of_one_bu_list_once() {
+    let (sim, c) = start(SimConfig {
+        business_units: 2,
+        ..config(1000)
+    })
+    .await;
+    let org = sim.org();
+    let (bu, other) = (&org.business_units[0].id, &org.business_units[1].id);
+    let listings = |bu: &str| {
+        sim.request_log()
+            .iter()
+            .filter(|r| r.path.ends_with(&format!("/businessunits/{bu}/activitycodes")))
+            .count()
+    };
+    // Ten fetches of one BU miss the empty cache together: one listing serves them all,
+    // and a second BU gets its own.
+    let reads = (0..10).map(|i| c.activity_codes(if i == 9 { other } else { bu }));
+    let answers = futures::future::join_all(reads).await;
+    assert!(answers.iter().all(|a| a.as_ref().is_ok_and(|c| !c.is_empty())));
+    assert_eq!((listings(bu), listings(other)), (1, 1));
+    // Later reads come from the cache.
+    c.activity_codes(bu).await.unwrap();
+    assert_eq!(listings(bu), 1);
+    // Ten refreshes at once (ten diffs met the same unknown code): one more listing.
+    let refreshes = (0..10).map(|_| c.refresh_activity_codes(bu));
+    let answers = futures::future::join_all(refreshes).await;
+    assert!(answers.iter().all(Result::is_ok));
+    assert_eq!(listings(bu), 2);
+    // A refresh after those completed really lists again.
+    c.refresh_activity_codes(bu).await.unwrap();
+    assert_eq!((listings(bu), listings(other)), (3, 1));
+}

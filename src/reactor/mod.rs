@@ -11,6 +11,7 @@ mod presence;
 mod reconcile;
 mod schedule;
 mod stop;
+mod tasks;
 
 pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
 pub use presence::{PresenceCache, reload_cache as reload_presence_cache};
@@ -25,7 +26,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
@@ -85,7 +85,7 @@ pub struct Reactor {
     coalescer: Coalescer<ScheduleKey>,
     hints: HashMap<ScheduleKey, Hint>,
     intake: intake::Intake,
-    tasks: JoinSet<Done>,
+    tasks: tasks::Tasks,
     reconcile_running: bool,
     /// A reconcile wanted (and why), starting at the instant given; gaps arriving together
     /// (one per channel at start) fold into one reconcile.
@@ -114,7 +114,7 @@ impl Reactor {
             resync_rx,
             hints: HashMap::new(),
             intake: intake::Intake::default(),
-            tasks: JoinSet::new(),
+            tasks: tasks::Tasks::default(),
             reconcile_running: false,
             reconcile_due: None,
             first: reconcile::FirstReconcile::new(done_tx),
@@ -149,7 +149,7 @@ impl Reactor {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
-                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => self.on_done(done),
+                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.on_done(joined),
                 ev = self.upstream.recv() => match ev {
                     Some(ev) => {
                         self.on_upstream(ev);
@@ -229,6 +229,7 @@ impl Reactor {
     }
 
     fn offer(&mut self, key: ScheduleKey, hint: Hint, now: Instant) {
+        self.tasks.announce(&key, hint.version);
         self.hints
             .entry(key.clone())
             .and_modify(|h| h.merge(&hint))
@@ -240,16 +241,38 @@ impl Reactor {
         for key in self.coalescer.take_due(Instant::now()) {
             let hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
             let ctx = self.ctx.clone();
-            self.tasks.spawn(async move {
-                let ok = schedule::fetch_and_commit(&ctx, &key, hint.clone()).await;
-                Done::Fetch(key, if ok { Ok(()) } else { Err(hint) })
-            });
+            let task_key = key.clone();
+            self.tasks
+                .spawn_fetch(key, hint.clone(), move |announced| async move {
+                    let ok = schedule::fetch_and_commit(&ctx, &task_key, hint.clone(), &announced).await;
+                    Done::Fetch(task_key, if ok { Ok(()) } else { Err(hint) })
+                });
         }
     }
 
-    fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
+    fn on_done(&mut self, joined: tasks::Joined) {
+        let done = match joined {
+            tasks::Joined::Done(done) => done,
+            tasks::Joined::FetchLost { key, hint, error } => {
+                // Report it failed so the coalescer retries it with backoff; otherwise the
+                // key would stay "in flight" and never be fetched again.
+                tracing::error!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %error, "schedule fetch task panicked; retrying with backoff");
+                metrics::counter!("wfm_reactor_task_panics_total", "task" => "fetch").increment(1);
+                Done::Fetch(key, Err(hint))
+            }
+            tasks::Joined::ReconcileLost { cause, error } => {
+                tracing::error!(error = %error, ?cause, "reconcile task panicked; retrying");
+                metrics::counter!("wfm_reactor_task_panics_total", "task" => "reconcile").increment(1);
+                Done::Reconcile(cause, Err(anyhow::anyhow!("reconcile task panicked: {error}")))
+            }
+            tasks::Joined::Unknown(error) => {
+                tracing::error!(error = %error, "untracked reactor task panicked");
+                metrics::counter!("wfm_reactor_task_panics_total", "task" => "unknown").increment(1);
+                return;
+            }
+        };
         match done {
-            Ok(Done::Fetch(key, result)) => {
+            Done::Fetch(key, result) => {
                 // `finished` answers whether the key was in flight, not whether it runs
                 // again: a fetch that succeeded counts for the first reconcile even when a
                 // later notification re-queued the key meanwhile.
@@ -266,7 +289,7 @@ impl Reactor {
                     }
                 }
             }
-            Ok(Done::Reconcile(cause, result)) => {
+            Done::Reconcile(cause, result) => {
                 self.reconcile_running = false;
                 match result {
                     Ok(keys) => {
@@ -288,7 +311,6 @@ impl Reactor {
                     }
                 }
             }
-            Err(err) => tracing::error!(error = %err, "reactor task panicked"),
         }
     }
 
@@ -309,7 +331,11 @@ impl Reactor {
         };
         self.reconcile_running = true;
         let ctx = self.ctx.clone();
-        self.tasks
-            .spawn(async move { Done::Reconcile(cause, reconcile::run(&ctx, cause).await) });
+        self.tasks.spawn_reconcile(cause, async move {
+            Done::Reconcile(cause, reconcile::run(&ctx, cause).await)
+        });
     }
 }
+
+#[cfg(test)]
+mod tests;

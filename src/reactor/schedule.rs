@@ -9,6 +9,7 @@ use crate::events::{Cause, NewEvent, ScheduleChanged, ScheduleDeleted};
 use crate::store::{Batch, DirtyKey, StateChange, StoredSchedule};
 use crate::wfm::WfmError;
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Why a key is being fetched (the strongest reason wins when hints merge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -89,10 +90,42 @@ impl Hint {
     }
 }
 
+/// The newest `metadata.version` announced for a key (by a notification or a reconcile
+/// listing) while its fetch runs; see [`fetch_and_commit`] for how it labels events.
+#[derive(Debug)]
+pub struct Announced(AtomicI64);
+
+impl Default for Announced {
+    fn default() -> Self {
+        Self(AtomicI64::new(i64::MIN))
+    }
+}
+
+impl Announced {
+    /// Records that `version` was announced (keeps the highest).
+    pub fn raise(&self, version: i64) {
+        self.0.fetch_max(version, Ordering::AcqRel);
+    }
+
+    /// The highest version announced so far, if any.
+    pub fn get(&self) -> Option<i64> {
+        Some(self.0.load(Ordering::Acquire)).filter(|v| *v != i64::MIN)
+    }
+}
+
 /// Fetches, diffs and commits one key. Returns false when it should be retried.
-pub async fn fetch_and_commit(ctx: &Context, key: &ScheduleKey, hint: Hint) -> bool {
+///
+/// The version on each `wfm.schedule.changed` is a lower bound of what its agents show:
+/// agent-schedule answers carry no schedule version, so a change landing during the fetch
+/// can already be in them. Each management unit is labelled with the newest version
+/// announced *before* its query was sent (`announced`), since an announcement (a
+/// `Complete` notification or a listing) is only made once its change is visible. A change
+/// landing after that is in the data with the older label; its own notification then
+/// re-fetches the key, finds nothing new and emits nothing. The stored version stays the
+/// one this fetch started from, so that re-fetch is never skipped as "already known".
+pub async fn fetch_and_commit(ctx: &Context, key: &ScheduleKey, hint: Hint, announced: &Announced) -> bool {
     metrics::counter!("wfm_reactor_schedule_fetches_total").increment(1);
-    match run(ctx, key, hint).await {
+    match run(ctx, key, hint, announced).await {
         Ok(()) => true,
         Err(err) => {
             tracing::warn!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %format!("{err:#}"), "schedule fetch failed; will retry with backoff");
@@ -102,7 +135,7 @@ pub async fn fetch_and_commit(ctx: &Context, key: &ScheduleKey, hint: Hint) -> b
     }
 }
 
-async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result<()> {
+async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Announced) -> anyhow::Result<()> {
     let stored = ctx
         .store
         .known_schedules()
@@ -122,6 +155,13 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result
             key.schedule_id
         );
     };
+    // A reconcile or snapshot hint knows the version but not the management units: take
+    // the business unit's from membership instead of one metadata call per schedule. An
+    // MU without agents in this schedule answers an empty list, and the diff reports its
+    // previously known agents as removed.
+    if hint.management_units.is_empty() {
+        hint.management_units = known_management_units(ctx, &key.business_unit_id);
+    }
     let need_metadata =
         hint.version.is_none() || hint.management_units.is_empty() || hint.published.is_none();
     if need_metadata {
@@ -162,6 +202,7 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result
     let emit = hint.cause != HintCause::Snapshot || ctx.config.reconcile.initial_snapshot;
     let mut batch = Batch::default();
     for mu in &hint.management_units {
+        let label = hint.version.max(announced.get());
         let answer = match ctx
             .wfm
             .agent_schedules(&key.business_unit_id, &week_date, &key.schedule_id, mu, None)
@@ -216,7 +257,7 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result
                 week_date: week_date.clone(),
                 week_count: hint.week_count.unwrap_or(1),
                 published: hint.published.unwrap_or(true),
-                version: hint.version.unwrap_or_default(),
+                version: label.unwrap_or_default(),
                 operation_id: (hint.cause == HintCause::Notification)
                     .then(|| hint.operation_id.clone())
                     .flatten(),
@@ -243,6 +284,17 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint) -> anyhow::Result
     ctx.store.commit(batch).await?;
     tracing::info!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, version = ?hint.version, events, cause = ?hint.cause, "schedule reconciled");
     Ok(())
+}
+
+/// The business unit's management units as last resolved (empty when not watched).
+fn known_management_units(ctx: &Context, bu: &str) -> BTreeSet<String> {
+    ctx.membership
+        .lock()
+        .expect("membership lock")
+        .business_units
+        .get(bu)
+        .map(|b| b.management_units.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// The store's dirty-key form of a coalescer key.

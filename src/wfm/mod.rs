@@ -8,6 +8,7 @@
 //! [`WfmError::NotFound`]. Metrics use route templates (`agentschedules.query`), never ids.
 
 mod budget;
+mod codes;
 mod download;
 mod error;
 mod http;
@@ -24,7 +25,6 @@ use crate::diff::ActivityCodeInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
 
 /// One business unit's activity codes: `{id → {name, category}}`, shared read-only.
 pub type ActivityCodes = Arc<HashMap<String, ActivityCodeInfo>>;
@@ -72,7 +72,7 @@ pub struct WfmClient {
     budget: RateBudget,
     settings: ClientSettings,
     /// Activity codes per business unit: `{id → {name, category}}`.
-    codes: Arc<Mutex<HashMap<String, ActivityCodes>>>,
+    codes: codes::CodesCache,
 }
 
 impl WfmClient {
@@ -93,7 +93,7 @@ impl WfmClient {
             credentials,
             budget,
             settings,
-            codes: Arc::default(),
+            codes: codes::CodesCache::default(),
         })
     }
 

@@ -1,21 +1,18 @@
 //! The typed WFM and presence calls, each with its route template (the metric label).
 
 use super::http::Call;
-use super::{ActivityCodes, WfmClient, WfmError};
-use crate::diff::ActivityCodeInfo;
+use super::{WfmClient, WfmError};
 use crate::genesys::presence::{RoutingStatus, UserPresence};
 use crate::genesys::wfm::*;
 use reqwest::Method;
-use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Most user ids one bulk presence call takes.
 pub const BULK_PRESENCE_MAX: usize = 50;
 
-const WFM: &str = "/api/v2/workforcemanagement";
+pub(super) const WFM: &str = "/api/v2/workforcemanagement";
 
 /// Percent-encodes one path segment (ids are UUIDs, but nothing is trusted to be).
-fn seg(s: &str) -> String {
+pub(super) fn seg(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -76,43 +73,6 @@ impl WfmClient {
         let path = format!("{WFM}/managementunits/{}/users", seg(mu));
         let l: WfmUserEntityListing = self.get_json("managementunits.users", &path).await?;
         Ok(l.entities.into_iter().filter_map(|u| u.id).collect())
-    }
-
-    /// The business unit's activity codes, from the cache when present.
-    pub async fn activity_codes(&self, bu: &str) -> Result<ActivityCodes, WfmError> {
-        if let Some(c) = self.codes.lock().await.get(bu) {
-            return Ok(c.clone());
-        }
-        self.refresh_activity_codes(bu).await
-    }
-
-    /// Re-reads the business unit's activity codes (after `diff::resolve_codes` reported
-    /// an unknown id), following a `downloadUrl` when the listing was too large.
-    pub async fn refresh_activity_codes(&self, bu: &str) -> Result<ActivityCodes, WfmError> {
-        let route = "activitycodes.list";
-        let path = format!("{WFM}/businessunits/{}/activitycodes", seg(bu));
-        let mut listing: BusinessUnitActivityCodeListing = self.get_json(route, &path).await?;
-        if listing.entities.is_empty()
-            && let Some(url) = listing.download_url.take()
-        {
-            listing = self.download_json(route, &url).await?;
-        }
-        let map: HashMap<String, ActivityCodeInfo> = listing
-            .entities
-            .into_iter()
-            .filter_map(|c| {
-                Some((
-                    c.id?,
-                    ActivityCodeInfo {
-                        name: c.name,
-                        category: c.category,
-                    },
-                ))
-            })
-            .collect();
-        let map = Arc::new(map);
-        self.codes.lock().await.insert(bu.to_string(), map.clone());
-        Ok(map)
     }
 
     /// `GET /businessunits/{bu}/weeks/{week|recent}/schedules`.
