@@ -11,7 +11,7 @@ pub use state_view::activity_at;
 use crate::admin::{self, AdminState};
 use crate::auth::{AuthError, TokenProvider};
 use crate::config::Config;
-use crate::notifications::{ChannelManager, ManagerHandle};
+use crate::notifications::{ChannelManager, ManagerExtras, ManagerHandle};
 use crate::reactor::{Context, Reactor, ReactorHandle, resolve_membership, topic_set};
 use crate::sinks::{DeliveryHandle, DeliveryOptions, spawn_delivery};
 use crate::store::Store;
@@ -111,12 +111,18 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
 
     let (tx, rx) = mpsc::channel(UPSTREAM_BUFFER);
     let intake_cancel = cancel.child_token();
-    let upstream = ChannelManager::spawn(
+    // Notification calls share the REST budget's 429 pauses (the platform limit is per token).
+    let extras = ManagerExtras {
+        budget: Some(wfm.budget().clone()),
+        ..ManagerExtras::default()
+    };
+    let upstream = ChannelManager::spawn_with(
         api_base,
         tokens.clone(),
         http,
         config.notifications.clone(),
         tx,
+        extras,
         intake_cancel.clone(),
     );
     let topics = topic_set(&config, &ctx.membership.lock().expect("membership lock"));
