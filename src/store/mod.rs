@@ -27,7 +27,8 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use writer::{GroupState, Outputs, ReadOp, WriteOp};
 
 /// Capacity of the live broadcast (events a slow SSE client may fall behind by).
-const LIVE_CAPACITY: usize = 4096;
+/// Live-feed slots: bounded so a lagging SSE client can pin at most this many events.
+const LIVE_CAPACITY: usize = 1024;
 /// Queued requests per actor before callers wait (back-pressure on the reactor).
 const QUEUE: usize = 8192;
 

@@ -54,23 +54,37 @@ pub(super) fn append(
     Ok(seqs)
 }
 
+/// Soft cap on the JSON bytes of one outbox read (one sink batch).
+pub const MAX_BATCH_BYTES: usize = 4 << 20;
+
 // === impl Store (outbox and cursors) ===
 
 impl Store {
-    /// Up to `limit` committed events with a sequence above `after`, in order.
+    /// Up to `limit` committed events with a sequence above `after`, in order, and at most
+    /// about [`MAX_BATCH_BYTES`] of JSON (always at least one event): a snapshot's schedule
+    /// events can be a megabyte each, and a count-only limit let one batch (plus its NDJSON
+    /// copy) hold hundreds of megabytes.
     pub async fn read_outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
         self.read(move |c| {
             let mut st = c.prepare_cached(
                 "SELECT seq, event_id, json FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )?;
-            let rows = st.query_map(params![after as i64, limit as i64], |r| {
-                Ok(OutboxEvent {
+            let mut rows = st.query(params![after as i64, limit as i64])?;
+            let mut out = Vec::new();
+            let mut bytes = 0usize;
+            while let Some(r) = rows.next()? {
+                let json: String = r.get(2)?;
+                bytes += json.len();
+                out.push(OutboxEvent {
                     seq: r.get::<_, i64>(0)? as u64,
                     id: r.get(1)?,
-                    json: Arc::from(r.get::<_, String>(2)?),
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+                    json: Arc::from(json),
+                });
+                if bytes >= MAX_BATCH_BYTES {
+                    break;
+                }
+            }
+            Ok(out)
         })
         .await
     }
