@@ -23,6 +23,7 @@ pub mod coalesce;
 pub mod commands;
 pub mod config;
 pub mod diff;
+pub mod doctor;
 pub mod events;
 pub mod genesys;
 pub mod notifications;

@@ -142,6 +142,8 @@ async fn presence_of_gap(rx: &mut mpsc::Receiver<UpstreamEvent>) -> Gap {
 async fn token_is_refreshed_before_expiry_and_never_used_expired() {
     let sim = start_sim(SimConfig {
         token_lifetime: Duration::from_secs(1),
+        // This test is about the token, not the channel: keep the channel alive across tokens.
+        channels_bound_to_token: false,
         ..sim_config()
     })
     .await;

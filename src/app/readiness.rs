@@ -31,9 +31,15 @@ pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + S
         let status = inputs.upstream.status();
         report.reasons.extend(status.reasons());
         for (topic, rejected) in &status.degraded {
-            report
-                .degraded
-                .push(format!("topic {topic} rejected: {rejected:?}"));
+            let why = if rejected.missing_permissions.is_empty() {
+                rejected
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".into())
+            } else {
+                format!("missing {}", rejected.missing_permissions.join(" or "))
+            };
+            report.degraded.push(format!("topic {topic} rejected: {why}"));
         }
         if !*inputs.first_reconcile_done.borrow() {
             report.reasons.push("first reconcile not finished".into());

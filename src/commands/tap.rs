@@ -1,18 +1,16 @@
 //! `wfm-reactor tap`: connect with the configured topic set and print raw notifications
 //! as NDJSON on stdout (logs stay on stderr), for debugging a live org.
 //!
-//! Against a real org the topic set is what the configuration names directly: the BU
-//! schedule topics of explicit `watch.business_units` ids plus presence of `watch.users`
-//! (membership expansion of `"*"` and scheduled agents needs the WFM REST client). With
-//! `region = "simulator"` the embedded simulator is started and its org is known, so
-//! `"*"` and scheduled agents are expanded from it.
+//! The topic set is the daemon's own (`[watch]` resolved over the WFM REST API: `"*"`
+//! business units, scheduled agents, extra users, routing status), so what `tap` shows is
+//! exactly what `run` would receive. `region = "simulator"` starts the embedded simulator.
 
 use crate::auth::TokenProvider;
 use crate::cli::{TapArgs, exit};
 use crate::config::Config;
 use crate::notifications::ChannelManager;
 use crate::notifications::session::RawFrame;
-use crate::topics::{bu_schedule_topic, presence_topics};
+use crate::wfm::{ClientSettings, Credentials, RateBudget, WfmClient};
 use std::collections::BTreeSet;
 use std::io::Write;
 use tokio::sync::mpsc;
@@ -23,14 +21,12 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
     let Some(crate::cli::Command::Tap(args)) = cli.command else {
         return exit::USAGE;
     };
-    let config = match super::load_config(&args.config.config) {
+    let mut config = match super::load_config(&args.config.config) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let mut config = config;
-    let mut topics = tap_topics(&config);
     let _sim = if config.genesys.is_simulator() {
-        match start_simulator(&mut config, &mut topics).await {
+        match crate::app::start_simulator(&mut config).await {
             Ok(sim) => Some(sim),
             Err(e) => {
                 eprintln!("wfm-reactor tap: cannot start the embedded simulator: {e:#}");
@@ -40,72 +36,41 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
     } else {
         None
     };
+    let topics = match tap_topics(&config).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("wfm-reactor tap: cannot resolve the watched topics: {e:#}");
+            return exit::FAILURE;
+        }
+    };
     if topics.is_empty() {
-        eprintln!(
-            "wfm-reactor tap: no topics: list business unit ids in watch.business_units or user ids in watch.users"
-        );
+        eprintln!("wfm-reactor tap: no topics: [watch] resolves to no business units and no users");
         return exit::CONFIG;
     }
     eprintln!("wfm-reactor tap: subscribing {} topic(s)", topics.len());
     let cancel = CancellationToken::new();
     let signal_cancel = cancel.clone();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        super::run::shutdown_signal().await;
         signal_cancel.cancel();
     });
     run(&config, &args, topics, cancel).await
 }
 
-/// Starts the embedded simulator (region `simulator`), points `config` at it, and adds
-/// its business units (for `"*"`) and agents (for `scheduled-agents`) to `topics`.
-async fn start_simulator(
-    config: &mut Config,
-    topics: &mut BTreeSet<String>,
-) -> anyhow::Result<crate::sim::SimHandle> {
-    let s = &config.simulator;
-    let sim_config = crate::sim::SimConfig {
-        business_units: s.business_units,
-        agents: s.agents,
-        seed: s.seed,
-        activity: s.activity,
-        ..crate::sim::SimConfig::default()
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let sim = crate::sim::start(sim_config, listener).await?;
-    config.genesys.api_url = Some(sim.base_url());
-    config.genesys.login_url = Some(sim.base_url());
-    config.genesys.client_id = sim.client_id();
-    config.genesys.client_secret = crate::config::Secret::new(sim.client_secret());
-    let org = sim.org();
-    let all_bus = config.watch.business_units.iter().any(|b| b == "*");
-    let mut users = Vec::new();
-    for bu in &org.business_units {
-        if all_bus || config.watch.business_units.contains(&bu.id) {
-            topics.insert(bu_schedule_topic(&bu.id));
-            if config.watch.presence == crate::config::PresenceScope::ScheduledAgents {
-                users.extend(
-                    bu.management_units
-                        .iter()
-                        .flat_map(|m| m.agent_ids.iter().cloned()),
-                );
-            }
-        }
-    }
-    topics.extend(presence_topics(&users, config.watch.routing_status));
-    Ok(sim)
-}
-
-/// The topics `tap` subscribes for `config`.
-pub fn tap_topics(config: &Config) -> BTreeSet<String> {
-    let mut topics: BTreeSet<String> = config
-        .watch
-        .business_units
-        .iter()
-        .filter(|b| b.as_str() != "*")
-        .map(|b| bu_schedule_topic(b))
-        .collect();
-    topics.extend(presence_topics(&config.watch.users, config.watch.routing_status));
-    topics
+/// The daemon's topic set for `config`, resolved over the WFM REST API.
+pub async fn tap_topics(config: &Config) -> anyhow::Result<BTreeSet<String>> {
+    let g = &config.genesys;
+    let http = reqwest::Client::new();
+    let tokens = TokenProvider::new(g.login_base(), g.client_id.clone(), g.client_secret.clone(), http);
+    let budget = RateBudget::new(config.fetch.requests_per_minute, config.fetch.concurrency);
+    let wfm = WfmClient::new(
+        &g.api_base(),
+        Credentials::Provider(tokens),
+        budget,
+        ClientSettings::default(),
+    )?;
+    let membership = crate::reactor::resolve_membership(config, &wfm).await?;
+    Ok(crate::reactor::topic_set(config, &membership))
 }
 
 /// Subscribes and prints until `cancel`.

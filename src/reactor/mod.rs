@@ -11,7 +11,7 @@ mod presence;
 mod reconcile;
 mod schedule;
 
-pub use membership::{Membership, resolve_membership, topic_set, watched_users};
+pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
 pub use presence::{PresenceCache, reload_cache as reload_presence_cache};
 pub use schedule::{Hint, HintCause};
 
@@ -238,14 +238,17 @@ impl Reactor {
     fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
         match done {
             Ok(Done::Fetch(key, ok)) => {
-                let again = self.coalescer.finished(&key, Instant::now(), ok);
+                // `finished` is true whenever the key was in flight (not "fetch again").
+                self.coalescer.finished(&key, Instant::now(), ok);
                 if !ok {
                     // Keep what we knew for the retry the coalescer scheduled.
                     self.hints
                         .entry(key.clone())
                         .or_insert_with(|| Hint::reconcile(None));
                 }
-                if ok && !again {
+                // A successful fetch covers what the first reconcile listed, even when a
+                // newer event dirtied the key meanwhile (that one is fetched again anyway).
+                if ok {
                     self.first.fetched(&key);
                 }
             }

@@ -2,6 +2,7 @@
 //! with the 20-channel eviction, the 1,000-topic limit and per-topic permission checks.
 
 use super::errors::{ApiError, ApiResult};
+use super::liveness::reap;
 use super::notify::send_gone;
 use super::platform::AuthToken;
 use super::query::Query;
@@ -41,6 +42,7 @@ pub(crate) async fn create(
     Extension(tok): Extension<AuthToken>,
 ) -> Json<Value> {
     let mut inner = shared.lock();
+    reap(&shared, &mut inner);
     if inner.channels.len() >= shared.config.max_channels.max(1) {
         // Oldest last-used unconnected channel first; else the oldest of all.
         let victim = inner
@@ -62,6 +64,7 @@ pub(crate) async fn create(
     let ch = ChannelState {
         id: new_channel_id(),
         token: tok.0,
+        bound: shared.config.channels_bound_to_token,
         topics: Vec::new(),
         expanded: Default::default(),
         expires: Utc::now() + CHANNEL_TTL,
@@ -80,7 +83,8 @@ pub(crate) async fn list(
     RawQuery(raw): RawQuery,
 ) -> Json<Value> {
     let all = Query::parse(raw.as_deref()).get("includechannels") == Some("oauthclient");
-    let inner = shared.lock();
+    let mut inner = shared.lock();
+    reap(&shared, &mut inner);
     let entities: Vec<Value> = inner
         .channels
         .iter()
@@ -90,14 +94,11 @@ pub(crate) async fn list(
     Json(json!({"entities": entities}))
 }
 
-/// `HEAD /api/v2/notifications/channels/{id}`: 200 if it exists, else 404.
+/// `HEAD /api/v2/notifications/channels/{id}`: 200 if it exists and lives, else 404.
 pub(crate) async fn head(State(shared): State<AppState>, Path(id): Path<String>) -> StatusCode {
-    let inner = shared.lock();
-    if inner
-        .channels
-        .iter()
-        .any(|c| c.id == id && c.expires > Utc::now())
-    {
+    let mut inner = shared.lock();
+    reap(&shared, &mut inner);
+    if inner.channels.iter().any(|c| c.id == id) {
         StatusCode::OK
     } else {
         StatusCode::NOT_FOUND
@@ -120,7 +121,8 @@ pub(crate) async fn get_subs(
     State(shared): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let inner = shared.lock();
+    let mut inner = shared.lock();
+    reap(&shared, &mut inner);
     let ch = inner
         .channels
         .iter()
@@ -135,6 +137,7 @@ pub(crate) async fn delete_subs(
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     let mut inner = shared.lock();
+    reap(&shared, &mut inner);
     let ch = inner
         .channels
         .iter_mut()
@@ -193,6 +196,7 @@ pub(crate) fn subscribe(
     ignore_errors: bool,
 ) -> ApiResult<Value> {
     let mut inner = shared.lock();
+    reap(shared, &mut inner);
     if !inner.channels.iter().any(|c| c.id == id) {
         return Err(ApiError::not_found("channel"));
     }

@@ -35,6 +35,9 @@ pub struct SimConfig {
     pub activity: bool,
     /// Permissions of the simulated OAuth client; `None` means every permission.
     pub permissions: Option<BTreeSet<String>>,
+    /// A channel dies with the token that created it (revoked or past `token_lifetime`),
+    /// as on Genesys. Off only to isolate other behaviour in tests.
+    pub channels_bound_to_token: bool,
 }
 
 impl Default for SimConfig {
@@ -54,6 +57,7 @@ impl Default for SimConfig {
             download_threshold_agents: 100,
             activity: false,
             permissions: None,
+            channels_bound_to_token: true,
         }
     }
 }

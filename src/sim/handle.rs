@@ -1,6 +1,7 @@
 //! `SimHandle`: the scripting handle tests and the activity mode drive the simulator with.
 
 use super::change::{self, ChangeOutcome, Emit, ScheduleChange, SimError};
+use super::liveness::reap;
 use super::notify::{self, send_gone};
 use super::presence_routes::definition;
 use super::schedules::iso;
@@ -141,7 +142,7 @@ impl SimHandle {
     pub fn drop_sockets(&self) {
         for ch in self.shared.lock().channels.iter_mut() {
             if let Some(s) = ch.socket.take() {
-                let _ = s.tx.send(Outbound::Close);
+                s.send(Outbound::Close);
             }
         }
     }
@@ -150,11 +151,11 @@ impl SimHandle {
     /// still attached after the configured grace.
     pub fn send_socket_closing(&self) {
         let body = json!({"message": "The websocket is closing for maintenance; reconnect to the same channel.", "systemTopicType": "socket_closing"});
-        let frame = notify::envelope("v2.system.socket_closing", &body);
+        let frame = axum::extract::ws::Utf8Bytes::from(notify::envelope("v2.system.socket_closing", &body));
         let mut targets = Vec::new();
         for ch in self.shared.lock().channels.iter() {
             if let Some(s) = &ch.socket {
-                let _ = s.tx.send(Outbound::Text(frame.clone()));
+                s.send(Outbound::Text(frame.clone()));
                 targets.push((ch.id.clone(), s.conn));
             }
         }
@@ -169,7 +170,7 @@ impl SimHandle {
                     .is_some_and(|s| targets.contains(&(ch.id.clone(), s.conn)))
                     && let Some(s) = ch.socket.take()
                 {
-                    let _ = s.tx.send(Outbound::Close);
+                    s.send(Outbound::Close);
                 }
             }
         });
@@ -185,19 +186,25 @@ impl SimHandle {
         }
     }
 
-    /// Makes every issued token expired (API calls answer 401).
+    /// Makes every issued token expired (API calls answer 401); with
+    /// `channels_bound_to_token` their channels die (sockets get `{"result":"404"}`).
     pub fn expire_tokens(&self) {
         let now = Instant::now();
-        for t in self.shared.lock().tokens.values_mut() {
+        let mut inner = self.shared.lock();
+        for t in inner.tokens.values_mut() {
             t.expires_at = now;
         }
+        reap(&self.shared, &mut inner);
     }
 
-    /// Revokes every issued token (API calls answer 401).
+    /// Revokes every issued token (API calls answer 401); with `channels_bound_to_token`
+    /// their sockets get `v2.system.token_revoked.{id}`, then `{"result":"404"}`, and close.
     pub fn revoke_tokens(&self) {
-        for t in self.shared.lock().tokens.values_mut() {
+        let mut inner = self.shared.lock();
+        for t in inner.tokens.values_mut() {
             t.revoked = true;
         }
+        reap(&self.shared, &mut inner);
     }
 
     /// Fails the next `count` requests whose path contains `route` (optionally prefixed by
@@ -232,10 +239,11 @@ impl SimHandle {
         self.shared.lock().log.iter().cloned().collect()
     }
 
-    /// The channels and their subscriptions.
+    /// The live channels and their subscriptions (dead ones are reaped first).
     pub fn channels(&self) -> Vec<ChannelView> {
-        self.shared
-            .lock()
+        let mut inner = self.shared.lock();
+        reap(&self.shared, &mut inner);
+        inner
             .channels
             .iter()
             .map(|c| ChannelView {

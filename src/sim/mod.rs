@@ -5,12 +5,15 @@
 //! Tests start it on `127.0.0.1:0` with [`start`] and script it through [`SimHandle`].
 
 mod activity;
+mod bench;
 mod change;
 mod channels;
 mod config;
 mod errors;
+mod flood;
 mod handle;
 mod ids;
+mod liveness;
 mod notify;
 mod oauth;
 mod org;

@@ -1,6 +1,8 @@
 //! Delivering notifications to connected sockets in the Genesys envelope.
 
-use super::state::{Inner, Outbound, Shared};
+use super::liveness::alive;
+use super::state::{Inner, Outbound, Shared, Socket};
+use axum::extract::ws::Utf8Bytes;
 use serde_json::{Value, json};
 
 /// The event envelope `{topicName, version, eventBody, metadata:{CorrelationId}}`.
@@ -19,14 +21,16 @@ pub(crate) fn publish(shared: &Shared, topic: &str, body: &Value) -> usize {
     publish_locked(&inner, topic, body)
 }
 
-/// [`publish`] with the lock already held (keeps multi-event sequences in order).
+/// [`publish`] with the lock already held (keeps multi-event sequences in order). A
+/// channel whose token died gets nothing, even before the reaper has removed it.
 pub(crate) fn publish_locked(inner: &Inner, topic: &str, body: &Value) -> usize {
-    let frame = envelope(topic, body);
+    let frame = Utf8Bytes::from(envelope(topic, body));
     let mut sent = 0;
     for ch in &inner.channels {
         if let Some(sock) = &ch.socket
             && ch.expanded.contains(topic)
-            && sock.tx.send(Outbound::Text(frame.clone())).is_ok()
+            && alive(inner, ch)
+            && sock.send(Outbound::Text(frame.clone()))
         {
             sent += 1;
         }
@@ -43,8 +47,11 @@ pub(crate) fn publish_where(shared: &Shared, matches: impl Fn(&str) -> bool, bod
     let mut sent = 0;
     for ch in &inner.channels {
         let Some(sock) = &ch.socket else { continue };
+        if !alive(&inner, ch) {
+            continue;
+        }
         for topic in ch.expanded.iter().filter(|t| matches(t)) {
-            if sock.tx.send(Outbound::Text(envelope(topic, body))).is_ok() {
+            if sock.send_text(envelope(topic, body)) {
                 sent += 1;
             }
         }
@@ -53,8 +60,8 @@ pub(crate) fn publish_where(shared: &Shared, matches: impl Fn(&str) -> bool, bod
 }
 
 /// Tells a channel's socket the channel is gone (`{"result":"404"}`) and closes it.
-pub(crate) fn send_gone(sock: &super::state::Socket) {
+pub(crate) fn send_gone(sock: &Socket) {
     let msg = json!({"result": "404", "message": "The channel does not exist or has expired."});
-    let _ = sock.tx.send(Outbound::Text(msg.to_string()));
-    let _ = sock.tx.send(Outbound::Close);
+    sock.send_text(msg.to_string());
+    sock.send(Outbound::Close);
 }

@@ -3,8 +3,10 @@
 
 use super::config::SimConfig;
 use super::org::Org;
+use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -16,8 +18,8 @@ const LOG_CAPACITY: usize = 20_000;
 /// A frame queued for one socket.
 #[derive(Debug)]
 pub(crate) enum Outbound {
-    /// A text frame.
-    Text(String),
+    /// A text frame (shared bytes: one rendering fans out to many sockets without copies).
+    Text(Utf8Bytes),
     /// Close the socket.
     Close,
 }
@@ -34,12 +36,45 @@ pub(crate) struct TokenState {
 pub(crate) struct Socket {
     pub conn: u64,
     pub tx: mpsc::UnboundedSender<Outbound>,
+    /// Frames queued but not yet written; the flood reads it to go only as fast as the
+    /// client drains, instead of growing the unbounded queue without limit.
+    pub pending: Arc<AtomicUsize>,
+}
+
+impl Socket {
+    /// A socket handle around `tx`.
+    pub(crate) fn new(conn: u64, tx: mpsc::UnboundedSender<Outbound>) -> Self {
+        Self {
+            conn,
+            tx,
+            pending: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Queues a frame; false if the socket task is gone.
+    pub(crate) fn send(&self, out: Outbound) -> bool {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(out).is_ok() {
+            true
+        } else {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            false
+        }
+    }
+
+    /// Queues a text frame; false if the socket task is gone.
+    pub(crate) fn send_text(&self, text: impl Into<Utf8Bytes>) -> bool {
+        self.send(Outbound::Text(text.into()))
+    }
 }
 
 /// A notification channel.
 pub(crate) struct ChannelState {
     pub id: String,
+    /// The token that created it (channel listings are per token).
     pub token: String,
+    /// Whether the channel dies with `token` (`SimConfig::channels_bound_to_token`).
+    pub bound: bool,
     /// Subscriptions as the client sent them (combined topics kept whole).
     pub topics: Vec<String>,
     /// Every concrete topic the subscriptions stand for.
@@ -118,6 +153,8 @@ pub(crate) struct Inner {
     pub routing: HashMap<usize, StatusState>,
     pub downloads: HashMap<String, bytes::Bytes>,
     pub next_conn: u64,
+    /// The newest `modifiedDate` a presence flood used, so the next flood starts after it.
+    pub flood_clock: Option<DateTime<Utc>>,
 }
 
 /// State shared by every task of one simulator.
@@ -172,6 +209,7 @@ impl Shared {
                 routing: HashMap::new(),
                 downloads: HashMap::new(),
                 next_conn: 0,
+                flood_clock: None,
             }),
         }
     }

@@ -2,12 +2,14 @@
 //! one socket per channel, websocket-level subscribe, and `result: 404` for dead channels.
 
 use super::channels::subscribe;
+use super::liveness::reap;
 use super::state::{AppState, Outbound, Shared, Socket};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chrono::Utc;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -20,26 +22,49 @@ pub(crate) async fn upgrade(
     ws.on_upgrade(move |socket| serve(shared, id, socket))
 }
 
+/// What the socket task keeps of its attachment.
+struct Attached {
+    conn: u64,
+    rx: mpsc::UnboundedReceiver<Outbound>,
+    pending: Arc<AtomicUsize>,
+}
+
 /// Attaches a new socket to the channel (kicking any previous one); `None` if it is gone.
-fn attach(shared: &Shared, id: &str) -> Option<(u64, mpsc::UnboundedReceiver<Outbound>)> {
+fn attach(shared: &Shared, id: &str) -> Option<Attached> {
     let mut inner = shared.lock();
+    reap(shared, &mut inner);
     inner.next_conn += 1;
     let conn = inner.next_conn;
-    let ch = inner
-        .channels
-        .iter_mut()
-        .find(|c| c.id == id && c.expires > Utc::now())?;
+    let ch = inner.channels.iter_mut().find(|c| c.id == id)?;
     let (tx, rx) = mpsc::unbounded_channel();
-    if let Some(old) = ch.socket.replace(Socket { conn, tx }) {
-        let _ = old.tx.send(Outbound::Close);
+    let sock = Socket::new(conn, tx);
+    let pending = sock.pending.clone();
+    if let Some(old) = ch.socket.replace(sock) {
+        old.send(Outbound::Close);
     }
     ch.last_used = Instant::now();
-    Some((conn, rx))
+    Some(Attached { conn, rx, pending })
+}
+
+/// The heartbeat-time liveness check: reaps dead channels (which queues the 404 and close
+/// for this socket if its channel died) and says whether this socket is still attached.
+fn still_attached(shared: &Shared, id: &str, conn: u64) -> bool {
+    let mut inner = shared.lock();
+    reap(shared, &mut inner);
+    inner
+        .channels
+        .iter()
+        .any(|c| c.id == id && c.socket.as_ref().is_some_and(|s| s.conn == conn))
 }
 
 /// Runs one socket until it closes, is kicked, or the simulator stops.
 async fn serve(shared: AppState, id: String, mut socket: WebSocket) {
-    let Some((conn, mut rx)) = attach(&shared, &id) else {
+    let Some(Attached {
+        conn,
+        mut rx,
+        pending,
+    }) = attach(&shared, &id)
+    else {
         metrics::counter!("wfm_reactor_sim_ws_unknown_channel_total").increment(1);
         let msg = json!({"result": "404", "message": "The channel does not exist or has expired."});
         let _ = socket.send(Message::Text(msg.to_string().into())).await;
@@ -55,7 +80,9 @@ async fn serve(shared: AppState, id: String, mut socket: WebSocket) {
         tokio::select! {
             out = rx.recv() => match out {
                 Some(Outbound::Text(t)) => {
-                    if socket.send(Message::Text(t.into())).await.is_err() { break; }
+                    let sent = socket.send(Message::Text(t)).await;
+                    pending.fetch_sub(1, Ordering::Relaxed);
+                    if sent.is_err() { break; }
                 }
                 Some(Outbound::Close) | None => {
                     let _ = socket.send(Message::Close(None)).await;
@@ -63,6 +90,8 @@ async fn serve(shared: AppState, id: String, mut socket: WebSocket) {
                 }
             },
             _ = heartbeat.tick() => {
+                // A dead channel's 404 and close are queued already: deliver those instead.
+                if !still_attached(&shared, &id, conn) { continue; }
                 if socket.send(Message::Text(beat.clone().into())).await.is_err() { break; }
             }
             msg = socket.recv() => match msg {
@@ -129,6 +158,7 @@ fn on_client_message(shared: &Shared, id: &str, text: &str) -> Option<String> {
 /// Removes topics from a channel (websocket `unsubscribe`).
 fn unsubscribe(shared: &Shared, id: &str, topics: &[String]) -> Result<(), super::errors::ApiError> {
     let mut inner = shared.lock();
+    reap(shared, &mut inner);
     let ch = inner
         .channels
         .iter_mut()

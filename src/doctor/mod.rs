@@ -1,0 +1,222 @@
+//! `doctor`: an online preflight against the configured org. It makes every REST call the
+//! daemon will make (on the watched business units) and subscribes every topic it will
+//! subscribe on a temporary channel (`ignoreErrors=true`, deleted afterwards), so a
+//! missing permission is found before the daemon runs, named, and explained.
+//!
+//! It is a library function ([`run`]) so tests can run it against their own simulator.
+
+mod render;
+mod rest;
+mod topics;
+
+use crate::auth::TokenProvider;
+use crate::config::Config;
+use crate::wfm::{ClientSettings, Credentials, RateBudget, WfmClient, WfmError};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Where a missing permission is granted (the same for every permission).
+pub const GRANT_HINT: &str = "Admin > Roles/Permissions > the role assigned to the OAuth client \
+     (Admin > Integrations > OAuth > client > Roles)";
+
+/// How one check ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// It worked; the text says what was seen.
+    Pass,
+    /// It failed.
+    Fail,
+    /// It could not be tried (an earlier check failed, or nothing to try it on).
+    Skipped,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was checked (`REST schedules.list (BU b1)`, `topic v2.users.{id}.presence`).
+    pub name: String,
+    /// Result.
+    pub outcome: Outcome,
+    /// A failure's permission(s), any one of which is enough (empty when not a permission problem).
+    pub missing_permissions: Vec<String>,
+    /// What was seen or what went wrong.
+    pub detail: String,
+    /// Whether a failure makes the daemon unable to do its job (exit 1).
+    pub required: bool,
+}
+
+impl Check {
+    /// A passed check.
+    pub fn pass(name: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(name, Outcome::Pass, detail)
+    }
+
+    /// A skipped check.
+    pub fn skipped(name: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(name, Outcome::Skipped, detail)
+    }
+
+    /// A failed check naming the permissions that would fix it.
+    pub fn fail(name: impl Into<String>, detail: impl Into<String>, missing: Vec<String>) -> Self {
+        Self {
+            missing_permissions: missing,
+            ..Self::new(name, Outcome::Fail, detail)
+        }
+    }
+
+    /// A failed REST check, with the permission(s) a 403 named.
+    pub fn from_wfm_error(name: impl Into<String>, err: &WfmError) -> Self {
+        let missing = match err {
+            WfmError::Forbidden { permission, .. } => split_permissions(permission),
+            _ => Vec::new(),
+        };
+        Self::fail(name, err.to_string(), missing)
+    }
+
+    fn new(name: impl Into<String>, outcome: Outcome, detail: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            outcome,
+            missing_permissions: Vec::new(),
+            detail: detail.into(),
+            required: true,
+        }
+    }
+
+    /// Marks the check as advisory: a failure is reported but does not fail `doctor`.
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+}
+
+/// `"a or b"` (as [`WfmError::Forbidden`] words it) → `["a", "b"]`.
+fn split_permissions(text: &str) -> Vec<String> {
+    text.split(" or ")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every check, in the order they ran.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DoctorReport {
+    /// The rows.
+    pub checks: Vec<Check>,
+}
+
+impl DoctorReport {
+    /// True when no required check failed.
+    pub fn ok(&self) -> bool {
+        !self
+            .checks
+            .iter()
+            .any(|c| c.required && c.outcome == Outcome::Fail)
+    }
+
+    /// The process exit code: 0 when [`DoctorReport::ok`], else 1.
+    pub fn exit_code(&self) -> i32 {
+        if self.ok() {
+            crate::cli::exit::OK
+        } else {
+            crate::cli::exit::FAILURE
+        }
+    }
+
+    /// Every permission named by a failed check (sorted, deduplicated).
+    pub fn missing_permissions(&self) -> BTreeSet<String> {
+        self.checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .flat_map(|c| c.missing_permissions.iter().cloned())
+            .collect()
+    }
+
+    /// The human-readable table plus, for each failure, how to fix it.
+    pub fn render(&self) -> String {
+        render::render(self)
+    }
+}
+
+/// Runs every check against the org `config` points at (`api_url`/`login_url` or region).
+/// For `region = "simulator"` the caller starts the simulator first (as the command does
+/// with [`crate::app::start_simulator`]). Never panics on a failing org: every problem
+/// is a row.
+pub async fn run(config: &Config) -> DoctorReport {
+    let mut report = DoctorReport::default();
+    let g = &config.genesys;
+    let http = match reqwest::Client::builder()
+        .timeout(config.fetch.request_timeout)
+        .user_agent(concat!("wfm-reactor-doctor/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(h) => h,
+        Err(err) => {
+            report
+                .checks
+                .push(Check::fail("HTTP client", err.to_string(), Vec::new()));
+            return report;
+        }
+    };
+    let tokens = TokenProvider::new(
+        g.login_base(),
+        g.client_id.clone(),
+        g.client_secret.clone(),
+        http.clone(),
+    );
+    match tokens.token().await {
+        Ok(_) => report.checks.push(Check::pass(
+            "OAuth token (client credentials)",
+            format!("client {} at {}", g.client_id, g.login_base()),
+        )),
+        Err(err) => {
+            report.checks.push(Check::fail(
+                "OAuth token (client credentials)",
+                format!(
+                    "{err}: check genesys.client_id / client_secret, the region, and that the \
+                     OAuth client uses the Client Credentials grant"
+                ),
+                Vec::new(),
+            ));
+            return report;
+        }
+    }
+    let settings = ClientSettings {
+        request_timeout: config.fetch.request_timeout,
+        max_attempts: 2,
+        ..ClientSettings::default()
+    };
+    let budget = RateBudget::new(config.fetch.requests_per_minute, config.fetch.concurrency);
+    let wfm = match WfmClient::new(
+        &g.api_base(),
+        Credentials::Provider(tokens.clone()),
+        budget,
+        settings,
+    ) {
+        Ok(w) => w,
+        Err(err) => {
+            report
+                .checks
+                .push(Check::fail("REST client", err.to_string(), Vec::new()));
+            return report;
+        }
+    };
+    let membership = rest::check(config, &wfm, &mut report.checks).await;
+    let topic_set = crate::reactor::topic_set(config, &membership);
+    topics::check(
+        config,
+        &g.api_base(),
+        tokens,
+        http,
+        &topic_set,
+        &mut report.checks,
+    )
+    .await;
+    for c in report.checks.iter().filter(|c| c.outcome == Outcome::Fail) {
+        tracing::warn!(check = %c.name, missing = ?c.missing_permissions, detail = %c.detail, "doctor check failed");
+        metrics::counter!("wfm_reactor_doctor_failures_total").increment(1);
+    }
+    report
+}
