@@ -80,7 +80,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| NewEvent::presence_changed(HOST, black_box(&p)))
     });
     let built = NewEvent::presence_changed(HOST, &p);
-    g.bench_function("presence_render", |b| b.iter(|| black_box(&built).render(black_box(123_456))));
+    g.bench_function("presence_render", |b| {
+        b.iter(|| black_box(&built).render(black_box(123_456)))
+    });
     g.bench_function("presence_build_and_render", |b| {
         b.iter(|| NewEvent::presence_changed(HOST, black_box(&p)).render(123_456))
     });
@@ -91,9 +93,14 @@ fn bench(c: &mut Criterion) {
         // Guard: the rendered envelope must be valid JSON carrying the data, or the figure lies.
         let v: serde_json::Value = serde_json::from_str(&rendered).expect("rendered event is JSON");
         assert_eq!(v["data"]["agents"].as_array().map(Vec::len), Some(n));
-        g.bench_function(format!("schedule_{n}_agents_build_and_render ({} bytes)", rendered.len()), |b| {
-            b.iter(|| NewEvent::schedule_changed(HOST, "2026-11-22T07:01:02.345Z", black_box(&s)).render(7))
-        });
+        g.bench_function(
+            format!("schedule_{n}_agents_build_and_render ({} bytes)", rendered.len()),
+            |b| {
+                b.iter(|| {
+                    NewEvent::schedule_changed(HOST, "2026-11-22T07:01:02.345Z", black_box(&s)).render(7)
+                })
+            },
+        );
     }
     g.finish();
 }

@@ -59,7 +59,8 @@ fn schedule_frame(agents: usize) -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let heartbeat = json!({"topicName": "channel.metadata", "eventBody": {"message": "WebSocket Heartbeat"}}).to_string();
+    let heartbeat =
+        json!({"topicName": "channel.metadata", "eventBody": {"message": "WebSocket Heartbeat"}}).to_string();
     let frames = [
         ("presence", presence_frame()),
         ("schedule_complete_1_agent", schedule_frame(1)),

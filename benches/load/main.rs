@@ -10,6 +10,7 @@ mod harness;
 mod ingest;
 mod reconcile;
 mod scale;
+mod stats;
 
 use harness::{Figure, Report};
 use std::time::Duration;
@@ -39,7 +40,8 @@ async fn schedules() -> anyhow::Result<Report> {
     let done = d.first_reconcile(Duration::from_secs(180)).await?;
     reconcile::first(&d, done, &mut r);
     d.subscribed(5_010, Duration::from_secs(30)).await?;
-    d.settle(Duration::from_millis(500), Duration::from_secs(120)).await?;
+    d.settle(Duration::from_millis(500), Duration::from_secs(120))
+        .await?;
     bursts::run(&d, QUIET, &mut r).await?;
     reconcile::after_gap(&d, RPM, &mut r).await?;
     d.app.shutdown().await;
@@ -82,7 +84,10 @@ fn main() -> anyhow::Result<()> {
     }
     // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing heavy to run.
     if args.iter().any(|a| a == "--list") || !args.iter().any(|a| a == "--bench") {
-        println!("load: run with `cargo bench --bench load [-- SCENARIO...]` ({})", SCENARIOS.join(", "));
+        println!(
+            "load: run with `cargo bench --bench load [-- SCENARIO...]` ({})",
+            SCENARIOS.join(", ")
+        );
         return Ok(());
     }
     let wanted: Vec<&str> = SCENARIOS

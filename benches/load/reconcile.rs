@@ -12,7 +12,11 @@ use wfm_reactor::sim::{AgentPick, Emit, ScheduleChange};
 pub fn first(d: &Daemon, done: Instant, r: &mut Report) {
     let reqs = harness::requests_since(&d.sim, d.started);
     let api = reqs.iter().filter(|q| harness::is_api(q)).count();
-    r.info("first reconcile: wall time from start", (done - d.started).as_secs_f64(), "s");
+    r.info(
+        "first reconcile: wall time from start",
+        (done - d.started).as_secs_f64(),
+        "s",
+    );
     r.info("first reconcile: API requests", api as f64, "requests");
 }
 
@@ -34,16 +38,36 @@ pub async fn after_gap(d: &Daemon, rpm: u32, r: &mut Report) -> anyhow::Result<(
     let mark = Instant::now();
     d.sim.drop_sockets();
     let arrived = await_changes(&mut live, &want, Duration::from_secs(180)).await;
-    d.settle(Duration::from_millis(300), Duration::from_secs(180)).await?;
-    let wall = arrived.values().max().map_or(f64::NAN, |t| (*t - mark).as_secs_f64());
+    d.settle(Duration::from_millis(300), Duration::from_secs(180))
+        .await?;
+    let wall = arrived
+        .values()
+        .max()
+        .map_or(f64::NAN, |t| (*t - mark).as_secs_f64());
     let reqs = harness::requests_since(&d.sim, mark);
     let api: Vec<_> = reqs.iter().filter(|q| harness::is_api(q)).cloned().collect();
-    let queries = api.iter().filter(|q| q.path.ends_with("/agentschedules/query")).count();
-    r.at_least("gap reconcile: schedules found changed", arrived.len() as f64, "count", want.len() as f64);
+    let queries = api
+        .iter()
+        .filter(|q| q.path.ends_with("/agentschedules/query"))
+        .count();
+    r.at_least(
+        "gap reconcile: schedules found changed",
+        arrived.len() as f64,
+        "count",
+        want.len() as f64,
+    );
     r.info("gap reconcile: wall time (gap → last event)", wall, "s");
     r.info("gap reconcile: API requests", api.len() as f64, "requests");
-    r.info("gap reconcile: agent-schedule queries", queries as f64, "requests");
-    r.info("gap reconcile: result downloads", (reqs.len() - api.len()) as f64, "requests");
+    r.info(
+        "gap reconcile: agent-schedule queries",
+        queries as f64,
+        "requests",
+    );
+    r.info(
+        "gap reconcile: result downloads",
+        (reqs.len() - api.len()) as f64,
+        "requests",
+    );
     let whole: Vec<_> = harness::requests_since(&d.sim, d.started)
         .into_iter()
         .filter(harness::is_api)

@@ -99,6 +99,20 @@ impl RateBudget {
         Permit { _slot: slot }
     }
 
+    /// A concurrency slot only, no token: for pre-signed result downloads, which carry no
+    /// bearer token and so do not count against the per-token rate limit (spec §5). Taking
+    /// a token for them would halve how many agent-schedule queries fit in a minute.
+    pub async fn acquire_unmetered(&self) -> Permit {
+        let slot = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        Permit { _slot: slot }
+    }
+
     /// Blocks every acquisition until `d` from now (extends, never shortens, a pause).
     pub fn pause_for(&self, d: Duration) {
         let until = Instant::now() + d;
