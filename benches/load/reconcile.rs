@@ -73,6 +73,16 @@ pub async fn after_gap(d: &Daemon, rpm: u32, r: &mut Report) -> anyhow::Result<(
         .filter(harness::is_api)
         .collect();
     r.info("configured requests_per_minute", f64::from(rpm), "requests/min");
+    // Channel create/subscribe calls share the per-token limit but not the WFM budget.
+    let channel_calls = whole
+        .iter()
+        .filter(|q| q.path.starts_with("/api/v2/notifications/"))
+        .count();
+    r.info(
+        "of which notifications API calls (whole run)",
+        channel_calls as f64,
+        "requests",
+    );
     r.at_most(
         "max API requests in any 60 s window (whole run)",
         harness::max_in_window(&whole, Duration::from_secs(60)) as f64,
