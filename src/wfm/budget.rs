@@ -41,7 +41,7 @@ pub struct Permit {
 
 impl RateBudget {
     /// `requests_per_minute` (at least 1) with `concurrency` (at least 1) in flight; the
-    /// burst is `min(concurrency, requests_per_minute)`.
+    /// burst is `min(concurrency, requests_per_minute)`, taken out of the minute's refill.
     pub fn new(requests_per_minute: u32, concurrency: usize) -> Self {
         let rpm = requests_per_minute.max(1);
         let concurrency = concurrency.max(1);
@@ -49,7 +49,10 @@ impl RateBudget {
         Self {
             inner: Arc::new(Inner {
                 slots: Arc::new(Semaphore::new(concurrency)),
-                per_sec: rpm as f64 / 60.0,
+                // The bucket starts full and may hand out `burst` at once on top of its
+                // refill, so refill at `rpm - burst` a minute: then no sliding 60 s window
+                // ever holds more than `rpm` requests (measured by the load bench).
+                per_sec: (rpm as f64 - burst).max(1.0) / 60.0,
                 burst,
                 bucket: Mutex::new(Bucket {
                     tokens: burst,
@@ -80,8 +83,11 @@ impl RateBudget {
                         let elapsed = now.saturating_duration_since(b.refilled).as_secs_f64();
                         b.tokens = (b.tokens + elapsed * self.inner.per_sec).min(self.inner.burst);
                         b.refilled = now;
-                        if b.tokens >= 1.0 {
-                            b.tokens -= 1.0;
+                        // The epsilon: after sleeping exactly the computed wait, float
+                        // rounding can leave 0.999…; without it that rounds to a 0 ns wait
+                        // and the loop spins (seen with non-integer rates per second).
+                        if b.tokens >= 1.0 - 1e-9 {
+                            b.tokens = (b.tokens - 1.0).max(0.0);
                             None
                         } else {
                             let missing = (1.0 - b.tokens) / self.inner.per_sec;
@@ -96,6 +102,20 @@ impl RateBudget {
             }
         }
         crate::telemetry::rest::budget_waited(started.elapsed());
+        Permit { _slot: slot }
+    }
+
+    /// A concurrency slot only, no token: for pre-signed result downloads, which carry no
+    /// bearer token and so do not count against the per-token rate limit (spec §5). Taking
+    /// a token for them would halve how many agent-schedule queries fit in a minute.
+    pub async fn acquire_unmetered(&self) -> Permit {
+        let slot = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         Permit { _slot: slot }
     }
 

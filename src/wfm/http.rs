@@ -40,7 +40,11 @@ impl WfmClient {
         let mut backoff = self.settings.retry.start();
         let (mut failures, mut limited, mut reauthed) = (0u32, 0u32, false);
         loop {
-            let permit = self.budget.acquire().await;
+            let permit = if call.bearer {
+                self.budget.acquire().await
+            } else {
+                self.budget.acquire_unmetered().await
+            };
             let mut req = self.http.request(call.method.clone(), &call.url);
             let mut token = None;
             if call.bearer {
