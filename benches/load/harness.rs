@@ -65,15 +65,28 @@ impl Report {
     }
 }
 
-/// A daemon running against its own simulator, with its temporary state directory.
-pub struct Daemon {
+/// The real daemon with its temporary state directory.
+pub struct App {
     /// The running daemon.
     pub app: RunningApp,
-    /// The simulator it talks to.
-    pub sim: SimHandle,
     /// When `app::start` was called.
     pub started: Instant,
     _dir: tempfile::TempDir,
+}
+
+/// A daemon running against its own in-process simulator.
+pub struct Daemon {
+    /// The daemon.
+    pub daemon: App,
+    /// The simulator it talks to.
+    pub sim: SimHandle,
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.daemon
+    }
 }
 
 /// Starts a simulator with `sim_config`, then the real daemon against it (durable SQLite
@@ -91,10 +104,16 @@ pub async fn start_sim(sim_config: SimConfig) -> anyhow::Result<(SimHandle, Inst
     Ok((sim, Instant::now()))
 }
 
-/// Starts the daemon against an already running simulator.
+/// Starts the daemon against an already running in-process simulator.
 pub async fn start_against(sim: SimHandle, extra: &str) -> anyhow::Result<Daemon> {
+    let daemon = start_app(&sim.base_url(), &sim.client_id(), &sim.client_secret(), extra).await?;
+    Ok(Daemon { daemon, sim })
+}
+
+/// Starts the daemon against the simulator (or platform) at `base` with these client
+/// credentials: durable SQLite outbox and one file sink in a temporary directory.
+pub async fn start_app(base: &str, id: &str, secret: &str, extra: &str) -> anyhow::Result<App> {
     let dir = tempfile::tempdir()?;
-    let base = sim.base_url();
     let text = format!(
         r#"
 [genesys]
@@ -118,8 +137,6 @@ type = "file"
 path = "{events}"
 {extra}
 "#,
-        id = sim.client_id(),
-        secret = sim.client_secret(),
         state = dir.path().join("state.db").display(),
         events = dir.path().join("events.ndjson").display(),
     );
@@ -128,9 +145,8 @@ path = "{events}"
     anyhow::ensure!(problems.is_empty(), "bench config invalid: {problems:?}");
     let started = Instant::now();
     let app = app::start(config, Listeners::default()).await?;
-    Ok(Daemon {
+    Ok(App {
         app,
-        sim,
         started,
         _dir: dir,
     })
@@ -151,7 +167,9 @@ impl Daemon {
         anyhow::ensure!(ok, "not subscribed to {topics} topics within {timeout:?}");
         Ok(Instant::now())
     }
+}
 
+impl App {
     /// Waits for the first reconcile to finish.
     pub async fn first_reconcile(&self, timeout: Duration) -> anyhow::Result<Instant> {
         let mut rx = self.app.reactor.first_reconcile_done.clone();

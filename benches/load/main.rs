@@ -9,6 +9,7 @@ mod bursts;
 mod harness;
 mod ingest;
 mod reconcile;
+mod remote;
 mod scale;
 mod stats;
 
@@ -44,7 +45,7 @@ async fn schedules() -> anyhow::Result<Report> {
         .await?;
     bursts::run(&d, QUIET, &mut r).await?;
     reconcile::after_gap(&d, RPM, &mut r).await?;
-    d.app.shutdown().await;
+    d.daemon.app.shutdown().await;
     Ok(r)
 }
 

@@ -44,7 +44,7 @@ pub async fn run(agents: usize) -> anyhow::Result<Report> {
         // The daemon must refuse clearly at start rather than silently drop topics.
         let refused = match harness::start_against(sim.clone(), EXTRA).await {
             Ok(d) => {
-                d.app.shutdown().await;
+                d.daemon.app.shutdown().await;
                 false
             }
             Err(e) => {
@@ -119,7 +119,7 @@ pub async fn run(agents: usize) -> anyhow::Result<Report> {
         "MiB",
         64.0,
     );
-    d.app.shutdown().await;
+    d.daemon.app.shutdown().await;
     if let Ok(Ok((n, total, max))) = tokio::time::timeout(Duration::from_secs(5), sizes).await {
         r.info("events committed (seen live)", n as f64, "count");
         r.info("their total size", total as f64 / 1_048_576.0, "MiB");

@@ -8,9 +8,9 @@ pub fn cpu_seconds() -> f64 {
     stat_cpu("/proc/self/stat")
 }
 
-/// User + system CPU seconds of the calling thread so far.
-pub fn thread_cpu_seconds() -> f64 {
-    stat_cpu("/proc/thread-self/stat")
+/// User + system CPU seconds of process `pid` so far (0 once it is gone).
+pub fn pid_cpu_seconds(pid: u32) -> f64 {
+    stat_cpu(&format!("/proc/{pid}/stat"))
 }
 
 fn stat_cpu(path: &str) -> f64 {

@@ -9,6 +9,7 @@ mod bench;
 mod change;
 mod channels;
 mod config;
+mod control;
 mod errors;
 mod flood;
 mod handle;
@@ -94,6 +95,10 @@ fn router(shared: AppState) -> Router {
             "/api/v2/users/{id}/routingstatus",
             get(presence_routes::get_routing),
         )
+        // Test/benchmark aid for a simulator in another process; not a Genesys route.
+        .route("/sim/flood", post(control::flood))
+        .route("/sim/channels", get(control::channels))
+        .route("/sim/agents", get(control::agents))
         .fallback(|| async { errors::ApiError::not_found("resource") })
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
