@@ -159,6 +159,11 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
     // the business unit's from membership instead of one metadata call per schedule. An
     // MU without agents in this schedule answers an empty list, and the diff reports its
     // previously known agents as removed.
+    // A notification names only the management units it changed: fetching just those is
+    // the point, but then the schedule's stored version must not advance (another MU may
+    // hold a change whose notification was lost or is still on its way, and a reconcile
+    // compares versions). Only a fetch of every MU records the version.
+    let narrowed = !hint.management_units.is_empty();
     if hint.management_units.is_empty() {
         hint.management_units = known_management_units(ctx, &key.business_unit_id);
     }
@@ -200,8 +205,13 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
     let tz = super::membership::time_zone(ctx, &key.business_unit_id).await;
     let mut codes = ctx.wfm.activity_codes(&key.business_unit_id).await?;
     let emit = hint.cause != HintCause::Snapshot || ctx.config.reconcile.initial_snapshot;
-    let mut batch = Batch::default();
+    let mut events = 0;
     for mu in &hint.management_units {
+        // One transaction per management unit (its agents' state + its event): a snapshot
+        // event can be a megabyte, so holding a whole schedule's worth at once is costly.
+        // The schedule row (version) is written after every MU, so a crash in between
+        // re-fetches; already committed MUs then diff as unchanged.
+        let mut batch = Batch::default();
         let label = hint.version.max(announced.get());
         let answer = match ctx
             .wfm
@@ -270,17 +280,29 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
                 .events
                 .push(NewEvent::schedule_changed(&ctx.api_host, &time, &data));
         }
+        events += batch.events.len();
+        ctx.store.commit(batch).await?;
     }
-    batch.changes.push(StateChange::Schedule(StoredSchedule {
-        schedule_id: key.schedule_id.clone(),
-        business_unit_id: key.business_unit_id.clone(),
-        week_date,
-        week_count: hint.week_count.unwrap_or(1),
-        published: hint.published.unwrap_or(true),
-        version: hint.version.unwrap_or_default(),
-    }));
-    batch.changes.push(StateChange::ClearDirty(dirty(key)));
-    let events = batch.events.len();
+    let stored_version = stored.as_ref().map(|s| s.version);
+    let version = if narrowed {
+        stored_version.unwrap_or(0)
+    } else {
+        hint.version.unwrap_or_default()
+    };
+    let batch = Batch {
+        changes: vec![
+            StateChange::Schedule(StoredSchedule {
+                schedule_id: key.schedule_id.clone(),
+                business_unit_id: key.business_unit_id.clone(),
+                week_date,
+                week_count: hint.week_count.unwrap_or(1),
+                published: hint.published.unwrap_or(true),
+                version,
+            }),
+            StateChange::ClearDirty(dirty(key)),
+        ],
+        events: vec![],
+    };
     ctx.store.commit(batch).await?;
     tracing::info!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, version = ?hint.version, events, cause = ?hint.cause, "schedule reconciled");
     Ok(())
