@@ -295,8 +295,15 @@ impl Reactor {
                     Ok(keys) => {
                         self.reconcile_retry.reset();
                         let now = Instant::now();
-                        let offered: Vec<_> = keys.iter().map(|(k, _)| k.clone()).collect();
+                        let mut offered = Vec::with_capacity(keys.len());
                         for (key, hint) in keys {
+                            // Staggered reconnects cause back-to-back reconciles: a key whose
+                            // full fetch at this version is already running needs no other.
+                            if !hint.deleted && self.tasks.covers(&key, hint.version) {
+                                metrics::counter!("wfm_reactor_reconcile_keys_skipped_total").increment(1);
+                                continue;
+                            }
+                            offered.push(key.clone());
                             self.offer(key, hint, now);
                         }
                         self.first.listed(offered);
