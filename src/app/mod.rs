@@ -165,6 +165,7 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
                 upstream: upstream.clone(),
                 first_reconcile_done: reactor_handle.first_reconcile_done.clone(),
                 delivery: delivery.clone(),
+                store: store.clone(),
             }),
             metrics: crate::telemetry::prometheus::handle(),
             live: store.live_sender(),

@@ -19,6 +19,8 @@ pub struct ReadinessInputs {
     pub first_reconcile_done: watch::Receiver<bool>,
     /// Sink statuses.
     pub delivery: DeliveryHandle,
+    /// The store (its writer thread must be alive).
+    pub store: crate::store::Store,
 }
 
 /// Builds the report closure the admin server calls on every `/readyz`.
@@ -40,6 +42,11 @@ pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + S
                 format!("missing {}", rejected.missing_permissions.join(" or "))
             };
             report.degraded.push(format!("topic {topic} rejected: {why}"));
+        }
+        if !inputs.store.is_healthy() {
+            report
+                .reasons
+                .push("state store writer stopped; restart the daemon".into());
         }
         if !*inputs.first_reconcile_done.borrow() {
             report.reasons.push("first reconcile not finished".into());

@@ -5,6 +5,7 @@
 //! as child tasks and report back, so the loop never waits on the network.
 
 mod convert;
+mod hint;
 mod intake;
 mod membership;
 mod presence;
@@ -12,6 +13,7 @@ mod reconcile;
 mod schedule;
 mod stop;
 mod tasks;
+mod triggers;
 
 pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
 pub use presence::{PresenceCache, reload_cache as reload_presence_cache};
@@ -173,38 +175,6 @@ impl Reactor {
         self.shutdown().await;
     }
 
-    async fn initial_cause(&self) -> HintCause {
-        let initialized = self
-            .ctx
-            .store
-            .meta(reconcile::META_INITIALIZED)
-            .await
-            .ok()
-            .flatten()
-            .is_some();
-        if initialized {
-            HintCause::Reconcile
-        } else {
-            HintCause::Snapshot
-        }
-    }
-
-    async fn offer_dirty_keys(&mut self) {
-        match self.ctx.store.dirty_keys().await {
-            Ok(keys) => {
-                for k in keys {
-                    let key = ScheduleKey {
-                        business_unit_id: k.business_unit_id.clone(),
-                        schedule_id: k.schedule_id.clone(),
-                    };
-                    tracing::info!(business_unit = %k.business_unit_id, schedule = %k.schedule_id, "re-fetching a schedule left pending by the last run");
-                    self.offer(key, Hint::reconcile(None), Instant::now());
-                }
-            }
-            Err(err) => tracing::error!(error = %err, "cannot read dirty keys from the store"),
-        }
-    }
-
     fn on_upstream(&mut self, ev: UpstreamEvent) {
         match ev {
             UpstreamEvent::Gap(gap) => {
@@ -295,8 +265,15 @@ impl Reactor {
                     Ok(keys) => {
                         self.reconcile_retry.reset();
                         let now = Instant::now();
-                        let offered: Vec<_> = keys.iter().map(|(k, _)| k.clone()).collect();
+                        let mut offered = Vec::with_capacity(keys.len());
                         for (key, hint) in keys {
+                            // Staggered reconnects cause back-to-back reconciles: a key whose
+                            // full fetch at this version is already running needs no other.
+                            if !hint.deleted && self.tasks.covers(&key, hint.version) {
+                                metrics::counter!("wfm_reactor_reconcile_keys_skipped_total").increment(1);
+                                continue;
+                            }
+                            offered.push(key.clone());
                             self.offer(key, hint, now);
                         }
                         self.first.listed(offered);
@@ -312,28 +289,6 @@ impl Reactor {
                 }
             }
         }
-    }
-
-    /// Asks for a reconcile `after` from now; folds into one already wanted (earliest time,
-    /// strongest cause). One wanted while another runs starts when that one finished, since
-    /// the running one may have listed before the gap ended.
-    fn request_reconcile(&mut self, cause: HintCause, after: Duration) {
-        let at = Instant::now() + after;
-        self.reconcile_due = Some(match self.reconcile_due {
-            Some((t, c)) => (t.min(at), c.max(cause)),
-            None => (at, cause),
-        });
-    }
-
-    fn start_reconcile(&mut self) {
-        let Some((_, cause)) = self.reconcile_due.take() else {
-            return;
-        };
-        self.reconcile_running = true;
-        let ctx = self.ctx.clone();
-        self.tasks.spawn_reconcile(cause, async move {
-            Done::Reconcile(cause, reconcile::run(&ctx, cause).await)
-        });
     }
 }
 

@@ -3,115 +3,13 @@
 
 use super::Context;
 use super::convert::agent_change;
+pub use super::hint::{Announced, Hint, HintCause};
 use crate::coalesce::ScheduleKey;
 use crate::diff::{CanonicalAgentSchedule, Change, diff, resolve_codes};
-use crate::events::{Cause, NewEvent, ScheduleChanged, ScheduleDeleted};
+use crate::events::{NewEvent, ScheduleChanged, ScheduleDeleted};
 use crate::store::{Batch, DirtyKey, StateChange, StoredSchedule};
 use crate::wfm::WfmError;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicI64, Ordering};
-
-/// Why a key is being fetched (the strongest reason wins when hints merge).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum HintCause {
-    /// Reconcile (start, gap, timer, resync, dirty key).
-    Reconcile,
-    /// First start with an empty store (wins over reconcile: the baseline is not there yet).
-    Snapshot,
-    /// A live notification.
-    Notification,
-}
-
-impl HintCause {
-    fn event_cause(self) -> Cause {
-        match self {
-            HintCause::Snapshot => Cause::Snapshot,
-            HintCause::Reconcile => Cause::Reconcile,
-            HintCause::Notification => Cause::Notification,
-        }
-    }
-}
-
-/// What is already known about a key before fetching (from events or the schedule list).
-#[derive(Debug, Clone)]
-pub struct Hint {
-    /// Why.
-    pub cause: HintCause,
-    /// The operation of the latest notification.
-    pub operation_id: Option<String>,
-    /// Week start (`yyyy-MM-dd`).
-    pub week_date: Option<String>,
-    /// Weeks covered.
-    pub week_count: Option<u32>,
-    /// Published flag.
-    pub published: Option<bool>,
-    /// `metadata.version` announced.
-    pub version: Option<i64>,
-    /// Changed management units (empty: unknown, fetch every one).
-    pub management_units: BTreeSet<String>,
-    /// The schedule was deleted.
-    pub deleted: bool,
-}
-
-impl Hint {
-    /// A hint for a reconcile-found key (nothing known but maybe the list item).
-    pub fn reconcile(week_date: Option<String>) -> Self {
-        Self {
-            cause: HintCause::Reconcile,
-            operation_id: None,
-            week_date,
-            week_count: None,
-            published: None,
-            version: None,
-            management_units: BTreeSet::new(),
-            deleted: false,
-        }
-    }
-
-    /// Folds a later hint into this one: newest facts win, management units accumulate
-    /// (an empty set means "all", which absorbs everything).
-    pub fn merge(&mut self, later: &Hint) {
-        let all = self.management_units.is_empty() || later.management_units.is_empty();
-        self.management_units
-            .extend(later.management_units.iter().cloned());
-        if all {
-            self.management_units.clear();
-        }
-        self.cause = self.cause.max(later.cause);
-        self.operation_id = later.operation_id.clone().or(self.operation_id.take());
-        self.week_date = later.week_date.clone().or(self.week_date.take());
-        self.week_count = later.week_count.or(self.week_count);
-        self.published = later.published.or(self.published);
-        self.version = match (self.version, later.version) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => b.or(a),
-        };
-        self.deleted = later.deleted || (self.deleted && later.cause != HintCause::Notification);
-    }
-}
-
-/// The newest `metadata.version` announced for a key (by a notification or a reconcile
-/// listing) while its fetch runs; see [`fetch_and_commit`] for how it labels events.
-#[derive(Debug)]
-pub struct Announced(AtomicI64);
-
-impl Default for Announced {
-    fn default() -> Self {
-        Self(AtomicI64::new(i64::MIN))
-    }
-}
-
-impl Announced {
-    /// Records that `version` was announced (keeps the highest).
-    pub fn raise(&self, version: i64) {
-        self.0.fetch_max(version, Ordering::AcqRel);
-    }
-
-    /// The highest version announced so far, if any.
-    pub fn get(&self) -> Option<i64> {
-        Some(self.0.load(Ordering::Acquire)).filter(|v| *v != i64::MIN)
-    }
-}
 
 /// Fetches, diffs and commits one key. Returns false when it should be retried.
 ///
@@ -159,6 +57,11 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
     // the business unit's from membership instead of one metadata call per schedule. An
     // MU without agents in this schedule answers an empty list, and the diff reports its
     // previously known agents as removed.
+    // A notification names only the management units it changed: fetching just those is
+    // the point, but then the schedule's stored version must not advance (another MU may
+    // hold a change whose notification was lost or is still on its way, and a reconcile
+    // compares versions). Only a fetch of every MU records the version.
+    let narrowed = !hint.management_units.is_empty();
     if hint.management_units.is_empty() {
         hint.management_units = known_management_units(ctx, &key.business_unit_id);
     }
@@ -200,8 +103,13 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
     let tz = super::membership::time_zone(ctx, &key.business_unit_id).await;
     let mut codes = ctx.wfm.activity_codes(&key.business_unit_id).await?;
     let emit = hint.cause != HintCause::Snapshot || ctx.config.reconcile.initial_snapshot;
-    let mut batch = Batch::default();
+    let mut events = 0;
     for mu in &hint.management_units {
+        // One transaction per management unit (its agents' state + its event): a snapshot
+        // event can be a megabyte, so holding a whole schedule's worth at once is costly.
+        // The schedule row (version) is written after every MU, so a crash in between
+        // re-fetches; already committed MUs then diff as unchanged.
+        let mut batch = Batch::default();
         let label = hint.version.max(announced.get());
         let answer = match ctx
             .wfm
@@ -270,17 +178,29 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
                 .events
                 .push(NewEvent::schedule_changed(&ctx.api_host, &time, &data));
         }
+        events += batch.events.len();
+        ctx.store.commit(batch).await?;
     }
-    batch.changes.push(StateChange::Schedule(StoredSchedule {
-        schedule_id: key.schedule_id.clone(),
-        business_unit_id: key.business_unit_id.clone(),
-        week_date,
-        week_count: hint.week_count.unwrap_or(1),
-        published: hint.published.unwrap_or(true),
-        version: hint.version.unwrap_or_default(),
-    }));
-    batch.changes.push(StateChange::ClearDirty(dirty(key)));
-    let events = batch.events.len();
+    let stored_version = stored.as_ref().map(|s| s.version);
+    let version = if narrowed {
+        stored_version.unwrap_or(0)
+    } else {
+        hint.version.unwrap_or_default()
+    };
+    let batch = Batch {
+        changes: vec![
+            StateChange::Schedule(StoredSchedule {
+                schedule_id: key.schedule_id.clone(),
+                business_unit_id: key.business_unit_id.clone(),
+                week_date,
+                week_count: hint.week_count.unwrap_or(1),
+                published: hint.published.unwrap_or(true),
+                version,
+            }),
+            StateChange::ClearDirty(dirty(key)),
+        ],
+        events: vec![],
+    };
     ctx.store.commit(batch).await?;
     tracing::info!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, version = ?hint.version, events, cause = ?hint.cause, "schedule reconciled");
     Ok(())

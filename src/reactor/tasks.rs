@@ -69,6 +69,18 @@ impl Tasks {
         self.reconcile = Some((id, cause));
     }
 
+    /// True when a fetch of `key` is running that reads every management unit at
+    /// `version` or later (a reconcile's own), so offering the key again would only cause
+    /// a redundant re-fetch.
+    pub(super) fn covers(&self, key: &ScheduleKey, version: Option<i64>) -> bool {
+        self.fetches.values().any(|f| {
+            f.key == *key
+                && f.hint.management_units.is_empty()
+                && version.is_some()
+                && f.hint.version >= version
+        })
+    }
+
     /// Tells the fetch of `key`, if one runs, that `version` was announced meanwhile.
     pub(super) fn announce(&self, key: &ScheduleKey, version: Option<i64>) {
         if let (Some(cell), Some(v)) = (self.by_key.get(key), version) {

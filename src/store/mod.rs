@@ -5,6 +5,7 @@
 //! connection. State changes and the events they produce commit in one transaction,
 //! which is what makes delivery at-least-once: an event exists only once its state did.
 
+mod checkpoint;
 mod deadletters;
 mod outbox;
 mod queries;
@@ -95,6 +96,8 @@ struct Inner {
     reader: mpsc::Sender<ReadOp>,
     committed: watch::Receiver<u64>,
     live: broadcast::Sender<Arc<str>>,
+    /// Dropping it (with the last handle) tells the checkpoint thread to finish.
+    _checkpoint_stop: std::sync::mpsc::Sender<()>,
 }
 
 impl std::fmt::Debug for Store {
@@ -125,6 +128,11 @@ impl Store {
         spawn("store-reader")
             .spawn(move || writer::run_reader(reader_conn, rrx))
             .map_err(|e| StoreError::open(path, e))?;
+        let checkpoint_conn = checkpoint::open(path)?;
+        let (checkpoint_stop, stop_rx) = std::sync::mpsc::channel();
+        spawn("store-checkpoint")
+            .spawn(move || checkpoint::run(checkpoint_conn, stop_rx))
+            .map_err(|e| StoreError::open(path, e))?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -132,6 +140,7 @@ impl Store {
                 reader: rtx,
                 committed,
                 live,
+                _checkpoint_stop: checkpoint_stop,
             }),
         })
     }
@@ -164,6 +173,12 @@ impl Store {
     /// The last committed sequence, updated after every commit (wakes sink tasks).
     pub fn committed(&self) -> watch::Receiver<u64> {
         self.inner.committed.clone()
+    }
+
+    /// False once the writer or reader thread has stopped (it panicked): every commit
+    /// would fail, so readiness reports it.
+    pub fn is_healthy(&self) -> bool {
+        !self.inner.writer.is_closed() && !self.inner.reader.is_closed()
     }
 
     /// The live feed's sender, for subscribers that join later (the admin SSE endpoint).

@@ -48,6 +48,9 @@ pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     }
     let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
     configure(&conn, path)?;
+    // Checkpoints run on their own thread (see `checkpoint.rs`), never inside a commit.
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
+        .map_err(|e| StoreError::open(path, e))?;
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| StoreError::open(path, e))?;

@@ -1,0 +1,109 @@
+//! What is known about a schedule key before its fetch: the hint (merged as events
+//! coalesce) and the versions announced while the fetch runs.
+
+use crate::events::Cause;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Why a key is being fetched (the strongest reason wins when hints merge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HintCause {
+    /// Reconcile (start, gap, timer, resync, dirty key).
+    Reconcile,
+    /// First start with an empty store (wins over reconcile: the baseline is not there yet).
+    Snapshot,
+    /// A live notification.
+    Notification,
+}
+
+impl HintCause {
+    /// The `cause` field of the events this fetch emits.
+    pub(super) fn event_cause(self) -> Cause {
+        match self {
+            HintCause::Snapshot => Cause::Snapshot,
+            HintCause::Reconcile => Cause::Reconcile,
+            HintCause::Notification => Cause::Notification,
+        }
+    }
+}
+
+/// What is already known about a key before fetching (from events or the schedule list).
+#[derive(Debug, Clone)]
+pub struct Hint {
+    /// Why.
+    pub cause: HintCause,
+    /// The operation of the latest notification.
+    pub operation_id: Option<String>,
+    /// Week start (`yyyy-MM-dd`).
+    pub week_date: Option<String>,
+    /// Weeks covered.
+    pub week_count: Option<u32>,
+    /// Published flag.
+    pub published: Option<bool>,
+    /// `metadata.version` announced.
+    pub version: Option<i64>,
+    /// Changed management units (empty: unknown, fetch every one).
+    pub management_units: BTreeSet<String>,
+    /// The schedule was deleted.
+    pub deleted: bool,
+}
+
+impl Hint {
+    /// A hint for a reconcile-found key (nothing known but maybe the list item).
+    pub fn reconcile(week_date: Option<String>) -> Self {
+        Self {
+            cause: HintCause::Reconcile,
+            operation_id: None,
+            week_date,
+            week_count: None,
+            published: None,
+            version: None,
+            management_units: BTreeSet::new(),
+            deleted: false,
+        }
+    }
+
+    /// Folds a later hint into this one: newest facts win, management units accumulate
+    /// (an empty set means "all", which absorbs everything).
+    pub fn merge(&mut self, later: &Hint) {
+        let all = self.management_units.is_empty() || later.management_units.is_empty();
+        self.management_units
+            .extend(later.management_units.iter().cloned());
+        if all {
+            self.management_units.clear();
+        }
+        self.cause = self.cause.max(later.cause);
+        self.operation_id = later.operation_id.clone().or(self.operation_id.take());
+        self.week_date = later.week_date.clone().or(self.week_date.take());
+        self.week_count = later.week_count.or(self.week_count);
+        self.published = later.published.or(self.published);
+        self.version = match (self.version, later.version) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => b.or(a),
+        };
+        self.deleted = later.deleted || (self.deleted && later.cause != HintCause::Notification);
+    }
+}
+
+/// The newest `metadata.version` announced for a key (by a notification or a reconcile
+/// listing) while its fetch runs; see [`super::schedule::fetch_and_commit`] for how it labels events.
+#[derive(Debug)]
+pub struct Announced(AtomicI64);
+
+impl Default for Announced {
+    fn default() -> Self {
+        Self(AtomicI64::new(i64::MIN))
+    }
+}
+
+impl Announced {
+    /// Records that `version` was announced (keeps the highest).
+    pub fn raise(&self, version: i64) {
+        self.0.fetch_max(version, Ordering::AcqRel);
+    }
+
+    /// The highest version announced so far, if any.
+    pub fn get(&self) -> Option<i64> {
+        Some(self.0.load(Ordering::Acquire)).filter(|v| *v != i64::MIN)
+    }
+}
