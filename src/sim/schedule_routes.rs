@@ -22,7 +22,7 @@ use std::time::Duration;
 pub(crate) const SCHEDULE_PERMS: &[&str] = &["wfm:schedule:view", "wfm:publishedSchedule:view"];
 
 /// Downloads kept before old ones are dropped.
-const MAX_DOWNLOADS: usize = 256;
+const MAX_DOWNLOADS: usize = 1024;
 
 /// Renders the list-item fields of a schedule (shared by list, metadata and events).
 pub(crate) fn schedule_json(shared: &Shared, s: &ScheduleState) -> Value {
@@ -140,8 +140,10 @@ pub(crate) fn store_download(shared: &Shared, value: &Value) -> String {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let _ = gz.write_all(value.to_string().as_bytes());
     let bytes = gz.finish().unwrap_or_default();
-    let key = uuid::Uuid::new_v4().simple().to_string();
     let mut inner = shared.lock();
+    // Counter first so keys sort by age and the oldest download is the one dropped.
+    inner.download_seq += 1;
+    let key = format!("{:012x}{}", inner.download_seq, uuid::Uuid::new_v4().simple());
     if inner.downloads.len() >= MAX_DOWNLOADS
         && let Some(old) = inner.downloads.keys().next().cloned()
     {

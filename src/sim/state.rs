@@ -155,7 +155,10 @@ pub(crate) struct Inner {
     pub revisions: HashMap<(usize, usize), u32>,
     pub presence: HashMap<usize, StatusState>,
     pub routing: HashMap<usize, StatusState>,
-    pub downloads: HashMap<String, bytes::Bytes>,
+    /// Stored query results by key; keys sort by creation, so the first is the oldest.
+    pub downloads: std::collections::BTreeMap<String, bytes::Bytes>,
+    /// Creation counter behind the download keys.
+    pub download_seq: u64,
     pub next_conn: u64,
     /// The newest `modifiedDate` a presence flood used, so the next flood starts after it.
     pub flood_clock: Option<DateTime<Utc>>,
@@ -211,7 +214,8 @@ impl Shared {
                 revisions: HashMap::new(),
                 presence: HashMap::new(),
                 routing: HashMap::new(),
-                downloads: HashMap::new(),
+                downloads: std::collections::BTreeMap::new(),
+                download_seq: 0,
                 next_conn: 0,
                 flood_clock: None,
             }),
