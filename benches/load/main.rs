@@ -16,6 +16,11 @@ mod stats;
 use harness::{Figure, Report};
 use std::time::Duration;
 
+/// The same allocator as the `wfm-reactor` binary, so the measured daemon allocates as it
+/// does in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SCENARIOS: [&str; 4] = ["ingest", "schedules", "scale", "scale-over-capacity"];
 const RESULT_PREFIX: &str = "LOAD-RESULT ";
 

@@ -13,6 +13,8 @@ const CAPACITY: usize = 19_000;
 unsafe extern "C" {
     /// glibc: return free heap memory to the OS (Linux/glibc only, like this bench).
     fn malloc_trim(pad: usize) -> i32;
+    /// mimalloc (the global allocator): free retained pages now rather than lazily.
+    fn mi_collect(force: bool);
 }
 
 fn sim_config(agents: usize) -> SimConfig {
@@ -111,6 +113,9 @@ pub async fn run(agents: usize) -> anyhow::Result<Report> {
     // glibc keeps freed memory of the snapshot's peak; hand it back to see the live heap.
     // SAFETY: malloc_trim only releases free pages of glibc's heap; no pointer is touched.
     unsafe { malloc_trim(0) };
+    // SAFETY: mi_collect only releases mimalloc's free pages; no live pointer is touched.
+    // glibc still serves SQLite's own allocations, so both are trimmed.
+    unsafe { mi_collect(true) };
     let trimmed = harness::rss_mib();
     r.info("RSS after malloc_trim (daemon + simulator)", trimmed, "MiB");
     r.at_most(

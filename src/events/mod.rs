@@ -14,6 +14,7 @@ pub use data::{
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
 /// `type` of a schedule change.
 pub const TYPE_SCHEDULE_CHANGED: &str = "wfm.schedule.changed";
@@ -116,7 +117,8 @@ impl NewEvent {
     ) -> Self {
         let key = format!("{event_type}\n{subject}\n{fingerprint}");
         // 128 bits of a SHA-256 is plenty for an idempotency key and keeps ids short.
-        let id = sha256_hex(key.as_bytes())[..32].to_string();
+        let mut id = sha256_hex(key.as_bytes());
+        id.truncate(32);
         Self {
             id,
             source,
@@ -133,20 +135,20 @@ impl NewEvent {
     /// Written by hand around the pre-serialised `data` so the (hot) commit path never
     /// re-parses or re-serialises the payload.
     pub fn render(&self, sequence: u64) -> String {
-        let s = |v: &str| serde_json::to_string(v).expect("strings always serialise");
+        // Strings are escaped straight into `out`: no temporary string per attribute.
         let mut out = String::with_capacity(self.data_json.len() + 256);
         out.push_str("{\"specversion\":\"1.0\",\"id\":");
-        out.push_str(&s(&self.id));
+        push_json_str(&mut out, &self.id);
         out.push_str(",\"source\":");
-        out.push_str(&s(&self.source));
+        push_json_str(&mut out, &self.source);
         out.push_str(",\"type\":");
-        out.push_str(&s(self.event_type));
+        push_json_str(&mut out, self.event_type);
         out.push_str(",\"subject\":");
-        out.push_str(&s(&self.subject));
+        push_json_str(&mut out, &self.subject);
         out.push_str(",\"time\":");
-        out.push_str(&s(&self.time));
+        push_json_str(&mut out, &self.time);
         out.push_str(",\"datacontenttype\":\"application/json\",\"sequence\":\"");
-        out.push_str(&sequence.to_string());
+        let _ = write!(out, "{sequence}");
         out.push_str("\",\"data\":");
         out.push_str(&self.data_json);
         out.push('}');
@@ -166,8 +168,69 @@ fn user_source(api_host: &str, user: &str) -> String {
     format!("wfm-reactor://{api_host}/users/{user}")
 }
 
+/// Appends `v` as a JSON string literal (quotes, `\\`, `\"` and control characters escaped).
+fn push_json_str(out: &mut String, v: &str) {
+    out.push('"');
+    // Ids, hosts, dates: almost never anything to escape, so copy them in one go.
+    if !v.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(v);
+        out.push('"');
+        return;
+    }
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Lower-case hex SHA-256 (also used for canonical agent-schedule hashes).
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped_exactly_like_serde_json() {
+        for v in [
+            "",
+            "plain",
+            "q\"b\\s/",
+            "\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}",
+            "é ✓ 😀",
+        ] {
+            let mut out = String::new();
+            push_json_str(&mut out, v);
+            assert_eq!(out, serde_json::to_string(v).unwrap(), "for {v:?}");
+        }
+    }
+
+    #[test]
+    fn sha256_hex_is_lower_case_hex_of_the_digest() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }
