@@ -5,109 +5,25 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
-use tokio_util::sync::CancellationToken;
 use wfm_reactor::auth::{AuthError, TokenProvider};
 use wfm_reactor::config::{NotificationsConfig, Secret};
+use wfm_reactor::notifications::ManagerHandle;
 use wfm_reactor::notifications::channel::ChannelClient;
-use wfm_reactor::notifications::{ChannelManager, ManagerHandle};
-use wfm_reactor::sim::{self, SimConfig, SimHandle};
-use wfm_reactor::topics::{Gap, GapCause, Notification, UpstreamEvent, bu_schedule_topic, presence_topics};
+use wfm_reactor::sim::{SimConfig, SimHandle};
+use wfm_reactor::topics::{GapCause, Notification, UpstreamEvent, bu_schedule_topic, presence_topics};
 
+#[path = "upstream_support/simkit.rs"]
+mod simkit;
+
+use simkit::*;
+
+/// The shared small org, with more agents and a short socket_closing grace.
 fn sim_config() -> SimConfig {
     SimConfig {
-        business_units: 1,
         agents: 12,
-        heartbeat_interval: Duration::from_millis(200),
         socket_closing_grace: Duration::from_secs(3),
-        ..SimConfig::default()
+        ..simkit::sim_config()
     }
-}
-
-async fn start_sim(cfg: SimConfig) -> SimHandle {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    sim::start(cfg, listener).await.unwrap()
-}
-
-fn notifications() -> NotificationsConfig {
-    NotificationsConfig {
-        backoff_min: Duration::from_millis(20),
-        backoff_max: Duration::from_millis(200),
-        heartbeat_timeout: Duration::from_secs(2),
-        pong_timeout: Duration::from_secs(1),
-        ..NotificationsConfig::default()
-    }
-}
-
-fn tokens(sim: &SimHandle) -> TokenProvider {
-    TokenProvider::new(
-        sim.base_url(),
-        sim.client_id(),
-        Secret::new(sim.client_secret()),
-        reqwest::Client::new(),
-    )
-}
-
-fn manager(sim: &SimHandle, cfg: NotificationsConfig) -> (ManagerHandle, mpsc::Receiver<UpstreamEvent>) {
-    let (tx, rx) = mpsc::channel(10_000);
-    let m = ChannelManager::spawn(
-        sim.base_url(),
-        tokens(sim),
-        reqwest::Client::new(),
-        cfg,
-        tx,
-        CancellationToken::new(),
-    );
-    (m, rx)
-}
-
-fn agents(sim: &SimHandle) -> Vec<String> {
-    sim.org().business_units[0]
-        .management_units
-        .iter()
-        .flat_map(|m| m.agent_ids.clone())
-        .collect()
-}
-
-async fn until(what: &str, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// Receives until the presence of `user` arrives; returns the gaps seen meanwhile.
-async fn presence_of(rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut gaps = Vec::new();
-    loop {
-        let ev = timeout(deadline - Instant::now(), rx.recv())
-            .await
-            .expect("event in time")
-            .expect("open");
-        match ev {
-            UpstreamEvent::Gap(g) => gaps.push(g),
-            UpstreamEvent::Notification {
-                notification: Notification::Presence(p),
-                ..
-            } if p.user_id == user => {
-                return gaps;
-            }
-            UpstreamEvent::Notification { .. } => {}
-        }
-    }
-}
-
-/// Emits presence changes for `user` until one reaches the manager (sockets may be reconnecting).
-async fn deliver(sim: &SimHandle, rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
-    until("a subscribed socket", || {
-        sim.channels()
-            .iter()
-            .any(|c| c.connected && c.topics.iter().any(|t| t.contains(user)))
-    })
-    .await;
-    sim.set_presence(user, "Available", true).unwrap();
-    presence_of(rx, user).await
 }
 
 /// A manager watching `users`' presence, past its start gap and ready.
@@ -116,26 +32,13 @@ async fn running(sim: &SimHandle, users: &[String]) -> (ManagerHandle, mpsc::Rec
     m.set_topics(presence_topics(users, false).into_iter().collect())
         .await
         .unwrap();
-    let gap = presence_of_gap(&mut rx).await;
+    let gap = next_gap(&mut rx).await;
     assert_eq!(gap.cause, GapCause::Start);
     until("ready", || {
         m.status().is_ready() && sim.channels().iter().any(|c| c.connected)
     })
     .await;
     (m, rx)
-}
-
-async fn presence_of_gap(rx: &mut mpsc::Receiver<UpstreamEvent>) -> Gap {
-    loop {
-        match timeout(Duration::from_secs(5), rx.recv())
-            .await
-            .expect("gap in time")
-            .expect("open")
-        {
-            UpstreamEvent::Gap(g) => return g,
-            UpstreamEvent::Notification { .. } => {}
-        }
-    }
 }
 
 #[tokio::test]
