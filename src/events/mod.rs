@@ -101,9 +101,9 @@ impl NewEvent {
         )
     }
 
-    /// Records when the triggering frame arrived (builder style).
-    pub fn received_at(mut self, at: tokio::time::Instant) -> Self {
-        self.received_at = Some(at);
+    /// Records when the triggering frame arrived, if known (builder style).
+    pub fn received_at(mut self, at: impl Into<Option<tokio::time::Instant>>) -> Self {
+        self.received_at = at.into();
         self
     }
 

@@ -34,6 +34,15 @@ fn skipped(kind: &'static str, reason: &'static str) {
     metrics::counter!("wfm_reactor_updates_skipped_total", "kind" => kind, "reason" => reason).increment(1);
 }
 
+/// The store's row for a presence state (the store keeps empty strings for unknowns).
+fn stored_form(p: &PresenceState, modified_date: String) -> StoredPresence {
+    StoredPresence {
+        system_presence: p.system_presence.clone(),
+        presence_definition_id: p.presence_definition_id.clone().unwrap_or_default(),
+        modified_date,
+    }
+}
+
 /// Where an observation came from, and whether a real change is emitted (a snapshot with
 /// `initial_snapshot = false` records silently).
 #[derive(Debug, Clone, Copy)]
@@ -80,11 +89,7 @@ pub fn apply_presence(
                 .unwrap_or_else(|| rfc3339(chrono::Utc::now()));
             batch.changes.push(StateChange::Presence {
                 user_id: user_id.to_string(),
-                presence: StoredPresence {
-                    system_presence: incoming.system_presence.clone(),
-                    presence_definition_id: incoming.presence_definition_id.clone().unwrap_or_default(),
-                    modified_date: modified.clone(),
-                },
+                presence: stored_form(&incoming, modified.clone()),
             });
             if emit {
                 let data = PresenceChanged {
@@ -99,11 +104,9 @@ pub fn apply_presence(
                     source,
                     cause,
                 };
-                let mut event = NewEvent::presence_changed(&ctx.api_host, &data);
-                if let Some(at) = received_at {
-                    event = event.received_at(at);
-                }
-                batch.events.push(event);
+                batch
+                    .events
+                    .push(NewEvent::presence_changed(&ctx.api_host, &data).received_at(received_at));
             }
             cache.presence.insert(user_id.to_string(), incoming);
         }
@@ -111,13 +114,10 @@ pub fn apply_presence(
             skipped("presence", "duplicate");
             if advance && let Some(stored) = cache.presence.get_mut(user_id) {
                 stored.modified_date = incoming.modified_date.clone();
+                let modified = stored.modified_date.clone().unwrap_or_default();
                 batch.changes.push(StateChange::Presence {
                     user_id: user_id.to_string(),
-                    presence: StoredPresence {
-                        system_presence: stored.system_presence.clone(),
-                        presence_definition_id: stored.presence_definition_id.clone().unwrap_or_default(),
-                        modified_date: stored.modified_date.clone().unwrap_or_default(),
-                    },
+                    presence: stored_form(stored, modified),
                 });
             }
         }
@@ -160,11 +160,9 @@ pub fn apply_routing(
                     start_time: start,
                     cause,
                 };
-                let mut event = NewEvent::routing_status_changed(&ctx.api_host, &data);
-                if let Some(at) = received_at {
-                    event = event.received_at(at);
-                }
-                batch.events.push(event);
+                batch
+                    .events
+                    .push(NewEvent::routing_status_changed(&ctx.api_host, &data).received_at(received_at));
             }
             cache.routing.insert(user_id.to_string(), incoming);
         }
