@@ -90,14 +90,19 @@ impl SimHandle {
         change::delete(&self.shared, bu_id, schedule_id, emit)
     }
 
-    /// Sets an agent's system presence ("On Queue", "Available", ...); returns `modifiedDate`.
-    pub fn set_presence(&self, user_id: &str, system_presence: &str, emit: bool) -> Result<String, SimError> {
-        let a = *self
-            .shared
+    /// The org index of an agent, or `UnknownAgent`.
+    fn agent(&self, user_id: &str) -> Result<usize, SimError> {
+        self.shared
             .org
             .agent_index
             .get(user_id)
-            .ok_or_else(|| SimError::UnknownAgent(user_id.into()))?;
+            .copied()
+            .ok_or_else(|| SimError::UnknownAgent(user_id.into()))
+    }
+
+    /// Sets an agent's system presence ("On Queue", "Available", ...); returns `modifiedDate`.
+    pub fn set_presence(&self, user_id: &str, system_presence: &str, emit: bool) -> Result<String, SimError> {
+        let a = self.agent(user_id)?;
         let now = Utc::now();
         let mut inner = self.shared.lock();
         inner.presence.insert(
@@ -116,12 +121,7 @@ impl SimHandle {
 
     /// Sets an agent's routing status (`IDLE`, `OFF_QUEUE`, ...); returns `startTime`.
     pub fn set_routing_status(&self, user_id: &str, status: &str, emit: bool) -> Result<String, SimError> {
-        let a = *self
-            .shared
-            .org
-            .agent_index
-            .get(user_id)
-            .ok_or_else(|| SimError::UnknownAgent(user_id.into()))?;
+        let a = self.agent(user_id)?;
         let now = Utc::now();
         let mut inner = self.shared.lock();
         inner.routing.insert(
