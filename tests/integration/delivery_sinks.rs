@@ -1,0 +1,73 @@
+//! stdout-style and file sinks write exactly the outbox, in order; shutdown is clean.
+
+use crate::delivery_support;
+
+use delivery_support::*;
+use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use wfm_reactor::sinks::{FileSink, Sink, WriterSink, spawn_sinks};
+use wfm_reactor::store::Store;
+
+#[tokio::test]
+async fn writer_and_file_sinks_produce_exactly_the_outbox_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db")).unwrap();
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    let file_path = dir.path().join("out/deep/events.ndjson");
+    let sinks = vec![
+        (
+            "stdout".to_string(),
+            Sink::Writer(WriterSink::new(Box::new(ours))),
+        ),
+        (
+            "file".to_string(),
+            Sink::File(FileSink::open(&file_path).await.unwrap()),
+        ),
+    ];
+    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
+    let handle = spawn_sinks(store.clone(), sinks, fast_options(), cancel.clone(), &tracker)
+        .await
+        .unwrap();
+    commit_presence(&store, 0, 50).await;
+    let outbox: Vec<String> = store
+        .read_outbox(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.json.to_string())
+        .collect();
+    assert_eq!(outbox.len(), 50);
+
+    let mut lines = tokio::io::BufReader::new(theirs).lines();
+    let mut got = Vec::new();
+    while got.len() < 50 {
+        let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        got.push(line);
+    }
+    assert_eq!(got, outbox, "writer sink output == outbox");
+
+    wait_cursor(&store, "file", 50).await;
+    let text = std::fs::read_to_string(&file_path).unwrap();
+    let file_lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert_eq!(file_lines, outbox, "file sink output == outbox");
+    wait_cursor(&store, "stdout", 50).await;
+    assert_eq!(handle.statuses()["file"].cursor, 50);
+
+    // Both acknowledged everything: the prune task empties the outbox.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while store.outbox_depth().await.unwrap() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "outbox never pruned");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cancel.cancel();
+    tracker.close();
+    tokio::time::timeout(Duration::from_secs(5), tracker.wait())
+        .await
+        .expect("sinks stop on cancel");
+}

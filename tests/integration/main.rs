@@ -1,0 +1,55 @@
+//! The integration tests, as one binary: one link and one process instead of one per file,
+//! which keeps a fresh CI build small on disk and quick. Each module is one area of the
+//! daemon; the `*_support` modules are the shared fixtures those areas use.
+
+#[allow(dead_code)]
+mod delivery_support;
+#[allow(dead_code)]
+mod ops_support;
+#[allow(dead_code)]
+mod reactor_support;
+#[allow(dead_code)]
+mod sim_support;
+#[allow(dead_code)]
+#[path = "upstream_support/simkit.rs"]
+mod simkit;
+#[allow(dead_code)]
+#[path = "upstream_support/stub.rs"]
+mod stub;
+#[allow(dead_code)]
+mod wfm_support;
+
+mod config_fixtures;
+mod delivery_crash;
+mod delivery_dlq;
+mod delivery_shutdown;
+mod delivery_sinks;
+mod delivery_webhook;
+mod ops_admin;
+mod ops_doctor;
+mod ops_shutdown;
+mod reactor_fetch;
+mod reactor_options;
+mod reactor_presence;
+mod reactor_reconcile;
+mod reactor_schedule;
+mod reactor_version;
+mod sim_bench;
+mod sim_channels;
+mod sim_control;
+mod sim_platform;
+mod sim_schedules;
+mod sim_tokens;
+mod sim_wfm;
+mod sim_ws;
+mod store_basic;
+mod store_event_contract;
+mod upstream_auth;
+mod upstream_manager;
+mod upstream_resilience;
+mod upstream_session;
+mod upstream_sim;
+mod upstream_topics;
+mod wfm_client;
+mod wfm_delivery;
+mod wfm_sim;
