@@ -84,7 +84,7 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
         Err(err @ AuthError::InvalidClient { .. }) => return Err(err.into()),
         Err(err) => tracing::warn!(error = %err, "no token yet; continuing, every call retries"),
     }
-    let budget = RateBudget::new(config.fetch.requests_per_minute, config.fetch.concurrency);
+    let budget = RateBudget::from_config(&config.fetch);
     let settings = ClientSettings {
         request_timeout: config.fetch.request_timeout,
         ..ClientSettings::default()

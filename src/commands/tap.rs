@@ -62,7 +62,7 @@ pub async fn tap_topics(config: &Config) -> anyhow::Result<BTreeSet<String>> {
     let g = &config.genesys;
     let http = reqwest::Client::new();
     let tokens = TokenProvider::new(g.login_base(), g.client_id.clone(), g.client_secret.clone(), http);
-    let budget = RateBudget::new(config.fetch.requests_per_minute, config.fetch.concurrency);
+    let budget = RateBudget::from_config(&config.fetch);
     let wfm = WfmClient::new(
         &g.api_base(),
         Credentials::Provider(tokens),

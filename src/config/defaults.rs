@@ -61,6 +61,9 @@ pub(super) fn default_pong_timeout() -> Duration {
 pub(super) fn default_expiry_margin() -> Duration {
     Duration::from_secs(60 * 60)
 }
+pub(super) fn default_rejected_retry() -> Duration {
+    Duration::from_secs(10 * 60)
+}
 pub(super) fn default_max_frame_bytes() -> usize {
     1 << 20
 }

@@ -164,6 +164,12 @@ pub struct FetchConfig {
     /// Client-side budget (token bucket), below the platform's per-token limit.
     #[serde(default = "default_rpm")]
     pub requests_per_minute: u32,
+    /// Requests that may start at once after a quiet spell (default: a quarter of
+    /// `requests_per_minute`, at least `concurrency`). Taken out of the minute's refill, so
+    /// no 60 s window ever holds more than `requests_per_minute` requests; a larger burst
+    /// only lets simultaneous schedule changes be fetched together instead of paced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
     /// Reconcile window: weeks before today.
     #[serde(default = "default_weeks_back")]
     pub weeks_back: u32,
@@ -227,6 +233,10 @@ pub struct NotificationsConfig {
     /// Resubscribe (extending the 24 h channel life) this long before `expires`.
     #[serde(default = "default_expiry_margin", with = "humantime_serde")]
     pub expiry_margin: Duration,
+    /// How often topics the server refused (missing permissions) are asked for again, so
+    /// a permission granted later takes effect without a restart.
+    #[serde(default = "default_rejected_retry", with = "humantime_serde")]
+    pub rejected_retry: Duration,
     /// Frames larger than this are rejected (counted, logged), never parsed.
     #[serde(default = "default_max_frame_bytes")]
     pub max_frame_bytes: usize,

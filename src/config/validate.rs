@@ -136,6 +136,13 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
         "fetch.requests_per_minute",
         "must be between 1 and 100000 (the platform default is 300 per token)",
     );
+    if let Some(burst) = f.burst {
+        p.check(
+            burst >= 1 && burst <= f.requests_per_minute,
+            "fetch.burst",
+            "must be between 1 and fetch.requests_per_minute",
+        );
+    }
     p.check(
         f.weeks_back <= 26,
         "fetch.weeks_back",
@@ -216,6 +223,11 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
         n.expiry_margin < std::time::Duration::from_secs(23 * 3600),
         "notifications.expiry_margin",
         "must be under 23h (channels live 24h)",
+    );
+    p.check(
+        n.rejected_retry >= std::time::Duration::from_secs(1),
+        "notifications.rejected_retry",
+        "must be at least 1s",
     );
 
     p.check(

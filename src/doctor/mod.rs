@@ -188,7 +188,7 @@ pub async fn run(config: &Config) -> DoctorReport {
         max_attempts: 2,
         ..ClientSettings::default()
     };
-    let budget = RateBudget::new(config.fetch.requests_per_minute, config.fetch.concurrency);
+    let budget = RateBudget::from_config(&config.fetch);
     let wfm = match WfmClient::new(
         &g.api_base(),
         Credentials::Provider(tokens.clone()),

@@ -9,6 +9,7 @@ pub mod channel;
 pub mod connect;
 pub mod dedupe;
 pub mod manager;
+mod rejected;
 pub mod retry;
 pub mod session;
 pub mod shard;

@@ -60,6 +60,24 @@ impl Shared {
         self.board().degraded.keys().cloned().collect()
     }
 
+    /// Forgets refusals of topics the server has now accepted: every topic of `sent` (and
+    /// each part of a combined one) that is not in `rejected`.
+    pub fn clear_accepted(&self, sent: &[String], rejected: &[RejectedTopic]) {
+        let refused: BTreeSet<&str> = rejected.iter().map(|r| r.topic.as_str()).collect();
+        let mut board = self.board();
+        if board.degraded.is_empty() {
+            return;
+        }
+        for topic in sent.iter().filter(|t| !refused.contains(t.as_str())) {
+            for part in crate::topics::expand_topic(topic) {
+                if board.degraded.remove(&part).is_some() {
+                    tracing::info!(topic = %part, "topic accepted now; no longer degraded");
+                    metrics::counter!("wfm_reactor_topics_recovered_total").increment(1);
+                }
+            }
+        }
+    }
+
     /// Records refused topics (logged with their missing permissions).
     pub fn record_rejected(&self, rejected: &[RejectedTopic]) {
         let mut board = self.board();

@@ -48,6 +48,35 @@ impl CombinedSplits {
     pub fn is_split(&self, combined: &str) -> bool {
         self.permitted.lock().expect("splits lock").contains_key(combined)
     }
+
+    /// The parts of a split `combined` topic that are still refused (empty if not split).
+    pub fn refused_parts(&self, combined: &str) -> Vec<String> {
+        let map = self.permitted.lock().expect("splits lock");
+        match map.get(combined) {
+            Some(permitted) => expand_topic(combined)
+                .into_iter()
+                .filter(|p| !permitted.contains(p))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Records that `parts` of a split `combined` topic are now permitted; once every part
+    /// is, the split is forgotten and the combined topic is sent whole again.
+    pub fn permit(&self, combined: &str, parts: &[String]) {
+        let mut map = self.permitted.lock().expect("splits lock");
+        let Some(permitted) = map.get_mut(combined) else {
+            return;
+        };
+        for p in parts {
+            if !permitted.contains(p) {
+                permitted.push(p.clone());
+            }
+        }
+        if expand_topic(combined).iter().all(|p| permitted.contains(p)) {
+            map.remove(combined);
+        }
+    }
 }
 
 fn is_combined(topic: &str) -> bool {
@@ -66,6 +95,7 @@ impl Shared {
     ) -> Result<(), ChannelError> {
         let wire = self.splits.wire(topics);
         let rejected = self.client.subscribe(channel_id, &wire, mode).await?;
+        self.clear_accepted(&wire, &rejected);
         let (combined, plain): (Vec<RejectedTopic>, Vec<RejectedTopic>) =
             rejected.into_iter().partition(|r| is_combined(&r.topic));
         self.record_rejected(&plain);
@@ -86,6 +116,7 @@ impl Shared {
             .client
             .subscribe_lenient(channel_id, &parts, SubscribeMode::Add)
             .await?;
+        self.clear_accepted(&parts, &refused_parts);
         self.record_rejected(&refused_parts);
         let refused: BTreeSet<&str> = refused_parts.iter().map(|r| r.topic.as_str()).collect();
         for r in &combined {
@@ -127,5 +158,18 @@ mod tests {
             s.wire(&untouched),
             vec!["v2.users.c?presence&routingStatus".to_string()]
         );
+    }
+
+    #[test]
+    fn permitting_every_refused_part_forgets_the_split() {
+        let s = CombinedSplits::default();
+        let combined = "v2.users.a?presence&routingStatus";
+        s.record(combined, vec!["v2.users.a.presence".into()]);
+        assert_eq!(s.refused_parts(combined), vec!["v2.users.a.routingStatus"]);
+        assert!(s.refused_parts("v2.users.z?presence&routingStatus").is_empty());
+        s.permit(combined, &["v2.users.a.routingStatus".into()]);
+        assert!(!s.is_split(combined));
+        let topics: BTreeSet<String> = [combined.to_string()].into();
+        assert_eq!(s.wire(&topics), vec![combined.to_string()]);
     }
 }

@@ -177,6 +177,7 @@ impl Worker {
         let mut retry_topics_at: Option<Instant> = None;
         let mut expiry_retry_at: Option<Instant> = None;
         let mut rollover_retry_at: Option<Instant> = None;
+        let mut refused_retry_at = Instant::now() + self.shared.cfg.rejected_retry;
         loop {
             let l = live.as_mut().expect("live while connected");
             let margin = self.shared.cfg.expiry_margin;
@@ -259,6 +260,10 @@ impl Worker {
                             rollover_retry_at = Some(Instant::now() + backoff.next_delay_at_least(f.retry_after));
                         }
                     }
+                }
+                _ = sleep_until(refused_retry_at) => {
+                    refused_retry_at = Instant::now() + self.shared.cfg.rejected_retry;
+                    self.ask_again_for_refused(l).await;
                 }
                 _ = sleep_until(stable_at.unwrap_or_else(Instant::now)), if stable_at.is_some() => {
                     backoff.reset();

@@ -4,9 +4,12 @@
 //!
 //! The platform limit is per token, not per route (spec §5.1), so a 429 on any route
 //! means every caller must hold off: [`RateBudget::pause_for`] blocks every future
-//! acquisition until `Retry-After` has passed, never sooner. The bucket's burst is small
-//! (the concurrency, at most) so a reconcile cannot spend a minute's budget in one go.
+//! acquisition until `Retry-After` has passed, never sooner. The bucket's burst (by
+//! default a quarter of the minute) is taken out of the refill, so no 60 s window ever
+//! holds more than `requests_per_minute`: simultaneous schedule changes are fetched
+//! together, yet a reconcile cannot spend more than the minute's budget.
 
+use crate::config::FetchConfig;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -40,12 +43,27 @@ pub struct Permit {
 }
 
 impl RateBudget {
-    /// `requests_per_minute` (at least 1) with `concurrency` (at least 1) in flight; the
-    /// burst is `min(concurrency, requests_per_minute)`, taken out of the minute's refill.
+    /// The budget `[fetch]` configures: `burst` if set, else [`default_burst`].
+    pub fn from_config(f: &FetchConfig) -> Self {
+        let burst = f
+            .burst
+            .unwrap_or_else(|| default_burst(f.requests_per_minute, f.concurrency));
+        Self::with_burst(f.requests_per_minute, f.concurrency, burst)
+    }
+
+    /// `requests_per_minute` (at least 1) with `concurrency` (at least 1) in flight and a
+    /// burst of one request per concurrency slot.
     pub fn new(requests_per_minute: u32, concurrency: usize) -> Self {
+        let slots = u32::try_from(concurrency).unwrap_or(u32::MAX);
+        Self::with_burst(requests_per_minute, concurrency, slots)
+    }
+
+    /// As [`RateBudget::new`] with `burst` requests (clamped to 1..=rpm) allowed at once,
+    /// taken out of the minute's refill.
+    pub fn with_burst(requests_per_minute: u32, concurrency: usize, burst: u32) -> Self {
         let rpm = requests_per_minute.max(1);
         let concurrency = concurrency.max(1);
-        let burst = (concurrency as f64).min(rpm as f64);
+        let burst = f64::from(burst.clamp(1, rpm));
         Self {
             inner: Arc::new(Inner {
                 slots: Arc::new(Semaphore::new(concurrency)),
@@ -131,6 +149,16 @@ impl RateBudget {
         let b = self.inner.bucket.lock().expect("budget lock");
         b.paused_until.filter(|p| *p > Instant::now())
     }
+}
+
+/// A quarter of the minute's budget, at least one request per concurrency slot: 60 at the
+/// default 240/min, enough to fetch every management unit of a typical burst of
+/// simultaneous schedule changes at once.
+pub fn default_burst(requests_per_minute: u32, concurrency: usize) -> u32 {
+    let slots = u32::try_from(concurrency).unwrap_or(u32::MAX);
+    (requests_per_minute / 4)
+        .max(slots)
+        .clamp(1, requests_per_minute.max(1))
 }
 
 #[cfg(test)]

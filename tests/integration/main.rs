@@ -46,6 +46,7 @@ mod store_basic;
 mod store_event_contract;
 mod upstream_auth;
 mod upstream_manager;
+mod upstream_permissions;
 mod upstream_resilience;
 mod upstream_session;
 mod upstream_sim;

@@ -126,6 +126,7 @@ async fn a_burst_across_50_schedules_stays_within_the_request_budget() {
         |c| {
             c.fetch.requests_per_minute = rpm;
             c.fetch.concurrency = concurrency;
+            c.fetch.burst = Some(concurrency as u32);
         },
     )
     .await;

@@ -97,3 +97,31 @@ async fn unmetered_permits_spend_no_tokens_but_hold_a_slot() {
     drop(held);
     let _c = waiter.await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_large_burst_goes_at_once_and_still_keeps_every_window_within_the_minute() {
+    // 240/min with a burst of 60: 60 at once, then refilled at 180/min.
+    let budget = RateBudget::with_burst(240, 64, 60);
+    let start = Instant::now();
+    let mut stamps = Vec::new();
+    for _ in 0..600 {
+        let _p = budget.acquire().await;
+        stamps.push(start.elapsed());
+    }
+    assert!(stamps[59] < Duration::from_millis(1), "the burst of 60 waits");
+    assert!(stamps[60] > Duration::from_millis(300), "the 61st is not paced");
+    for w in 0..170 {
+        let from = Duration::from_secs(w);
+        let to = from + Duration::from_secs(60);
+        let n = stamps.iter().filter(|t| **t >= from && **t < to).count();
+        assert!(n <= 240, "window starting {w}s had {n}");
+    }
+}
+
+#[test]
+fn the_default_burst_is_a_quarter_of_the_minute_but_at_least_the_slots() {
+    assert_eq!(default_burst(240, 4), 60);
+    assert_eq!(default_burst(20, 8), 8);
+    assert_eq!(default_burst(3, 8), 3);
+    assert_eq!(default_burst(1, 1), 1);
+}
