@@ -1,49 +1,14 @@
-//! SIGTERM during a debounce window, on the real binary: the process exits 0 and the
-//! pending schedule change reaches the file sink, before exit or after one more start.
+//! Signals on the real binary: SIGTERM during a debounce window exits 0 and the pending
+//! schedule change reaches the file sink (before exit or after one more start); a second
+//! signal while the graceful shutdown waits on a dead sink exits at once with 1.
 
 use crate::ops_support;
 
+use ops_support::process::{admin_url, await_log, exit_code, sigterm, spawn};
 use ops_support::{config_toml, file_events, parse_prometheus, poll_until, small_sim, start_sim, value};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use wfm_reactor::sim::{AgentPick, Emit, ScheduleChange};
-
-/// Starts the binary with `config`, logs into `dir/run-N.log`.
-fn spawn(config: &Path, dir: &Path, n: usize) -> Child {
-    let log = std::fs::File::create(dir.join(format!("run-{n}.log"))).expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_wfm-reactor"))
-        .args(["run", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn wfm-reactor")
-}
-
-fn sigterm(child: &Child) {
-    let ok = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(ok.success(), "kill -TERM failed");
-}
-
-/// Waits for the process to exit (deadline), returning its exit code.
-async fn exit_code(child: &mut Child, timeout: Duration) -> Option<i32> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status.code();
-        }
-        if tokio::time::Instant::now() >= deadline {
-            let _ = child.kill();
-            panic!("wfm-reactor did not exit within {timeout:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 async fn get(url: &str) -> Option<(u16, String)> {
     let r = reqwest::get(url).await.ok()?;
@@ -75,16 +40,12 @@ fn delivered(dir: &Path, schedule: &str, version: u32) -> bool {
 async fn sigterm_in_a_debounce_window_exits_zero_and_keeps_the_change() {
     let sim = start_sim(small_sim()).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        l.local_addr().expect("addr").port()
-    };
-    let admin = format!("http://127.0.0.1:{port}");
     let config_path = dir.path().join("config.toml");
-    let text = config_toml(&sim, dir.path(), &format!("127.0.0.1:{port}"), "5s", "");
+    let text = config_toml(&sim, dir.path(), "127.0.0.1:0", "5s", "");
     std::fs::write(&config_path, text).expect("write config");
 
     let mut child = spawn(&config_path, dir.path(), 1);
+    let admin = admin_url(dir.path(), 1).await;
     let ready = poll_until(Duration::from_secs(10), Duration::from_millis(50), || async {
         matches!(get(&format!("{admin}/readyz")).await, Some((200, _)))
     })
@@ -164,5 +125,44 @@ async fn sigterm_in_a_debounce_window_exits_zero_and_keeps_the_change() {
         "changed agents {:?} not all in {agents:?}",
         outcome.changed_agents
     );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_during_a_stuck_drain_exits_at_once_with_one() {
+    let sim = start_sim(small_sim()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A webhook that accepts connections (the kernel's backlog) but never answers: each
+    // delivery hangs within its 60 s timeout, so the graceful shutdown waits on it for the
+    // whole (long) grace. The listener lives until the end of the test.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let addr = silent.local_addr().expect("addr");
+    let extra =
+        format!("\n[[sinks]]\ntype = \"webhook\"\nurl = \"http://{addr}/events\"\ntimeout = \"60s\"\n");
+    let text = config_toml(&sim, dir.path(), "127.0.0.1:0", "1s", &extra)
+        .replace("grace = \"5s\"", "grace = \"120s\"");
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, text).expect("write config");
+
+    let mut child = spawn(&config_path, dir.path(), 1);
+    let admin = admin_url(dir.path(), 1).await;
+    // The snapshot reached the file sink, so the webhook has a backlog it cannot deliver.
+    let committed = poll_until(Duration::from_secs(10), Duration::from_millis(50), || async {
+        !file_events(dir.path()).is_empty()
+    })
+    .await;
+    assert!(committed, "no events committed");
+    assert!(matches!(get(&format!("{admin}/livez")).await, Some((200, _))));
+
+    sigterm(&child);
+    await_log(dir.path(), 1, "shutdown 3/4", Duration::from_secs(10)).await;
+    sigterm(&child);
+    assert_eq!(
+        exit_code(&mut child, Duration::from_secs(10)).await,
+        Some(1),
+        "a second signal exits at once with 1 (a graceful exit would be 0, after 120 s)"
+    );
+    await_log(dir.path(), 1, "second signal", Duration::from_secs(1)).await;
+    drop(silent);
     sim.shutdown();
 }

@@ -1,6 +1,8 @@
 //! Shared helpers of the operations tests: a small simulator on port 0, a daemon wired to
 //! it with its admin server on port 0, polling with deadlines, and a Prometheus text parser.
 
+pub mod process;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
