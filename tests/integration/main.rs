@@ -47,6 +47,7 @@ mod store_event_contract;
 mod upstream_auth;
 mod upstream_manager;
 mod upstream_permissions;
+mod upstream_recovery;
 mod upstream_resilience;
 mod upstream_session;
 mod upstream_sim;

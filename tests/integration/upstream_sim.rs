@@ -1,44 +1,19 @@
-//! Upstream against the embedded simulator: tokens, sharding, make-before-break, gaps,
-//! rejected topics, malformed frames, shutdown.
+//! Upstream against the embedded simulator: tokens, sharding, and make-before-break
+//! switches (socket_closing, token rollover) without loss or gap.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 use wfm_reactor::auth::{AuthError, TokenProvider};
-use wfm_reactor::config::{NotificationsConfig, Secret};
-use wfm_reactor::notifications::ManagerHandle;
+use wfm_reactor::config::Secret;
 use wfm_reactor::notifications::channel::ChannelClient;
-use wfm_reactor::sim::{SimConfig, SimHandle};
-use wfm_reactor::topics::{GapCause, Notification, UpstreamEvent, bu_schedule_topic, presence_topics};
+use wfm_reactor::sim::SimConfig;
+use wfm_reactor::topics::{Notification, UpstreamEvent, presence_topics};
 
 use crate::simkit;
 
 use simkit::*;
-
-/// The shared small org, with more agents and a short socket_closing grace.
-fn sim_config() -> SimConfig {
-    SimConfig {
-        agents: 12,
-        socket_closing_grace: Duration::from_secs(3),
-        ..simkit::sim_config()
-    }
-}
-
-/// A manager watching `users`' presence, past its start gap and ready.
-async fn running(sim: &SimHandle, users: &[String]) -> (ManagerHandle, mpsc::Receiver<UpstreamEvent>) {
-    let (m, mut rx) = manager(sim, notifications());
-    m.set_topics(presence_topics(users, false).into_iter().collect())
-        .await
-        .unwrap();
-    let gap = next_gap(&mut rx).await;
-    assert_eq!(gap.cause, GapCause::Start);
-    until("ready", || {
-        m.status().is_ready() && sim.channels().iter().any(|c| c.connected)
-    })
-    .await;
-    (m, rx)
-}
 
 #[tokio::test]
 async fn token_is_refreshed_before_expiry_and_never_used_expired() {
@@ -46,7 +21,7 @@ async fn token_is_refreshed_before_expiry_and_never_used_expired() {
         token_lifetime: Duration::from_secs(1),
         // This test is about the token, not the channel: keep the channel alive across tokens.
         channels_bound_to_token: false,
-        ..sim_config()
+        ..closing_grace_config()
     })
     .await;
     let client = ChannelClient::new(sim.base_url(), tokens(&sim), reqwest::Client::new());
@@ -67,7 +42,7 @@ async fn token_is_refreshed_before_expiry_and_never_used_expired() {
 
 #[tokio::test]
 async fn revoked_token_gets_one_refresh_and_the_call_succeeds() {
-    let sim = start_sim(sim_config()).await;
+    let sim = start_sim(closing_grace_config()).await;
     let client = ChannelClient::new(sim.base_url(), tokens(&sim), reqwest::Client::new());
     client.create().await.unwrap();
     sim.revoke_tokens();
@@ -79,7 +54,7 @@ async fn revoked_token_gets_one_refresh_and_the_call_succeeds() {
 
 #[tokio::test]
 async fn bad_credentials_are_a_clear_error() {
-    let sim = start_sim(sim_config()).await;
+    let sim = start_sim(closing_grace_config()).await;
     let p = TokenProvider::new(
         sim.base_url(),
         "not-the-client".into(),
@@ -93,7 +68,7 @@ async fn bad_credentials_are_a_clear_error() {
 
 #[tokio::test]
 async fn agents_2500_shard_into_three_channels() {
-    let sim = start_sim(sim_config()).await;
+    let sim = start_sim(closing_grace_config()).await;
     let (m, _rx) = manager(&sim, notifications());
     let users: Vec<String> = (0..2500)
         .map(|i| format!("00000000-0000-0000-0000-{i:012}"))
@@ -115,7 +90,7 @@ async fn agents_2500_shard_into_three_channels() {
 
 #[tokio::test]
 async fn socket_closing_switches_sockets_with_every_event_once_and_no_gap() {
-    let sim = start_sim(sim_config()).await;
+    let sim = start_sim(closing_grace_config()).await;
     let users = agents(&sim);
     let (m, mut rx) = running(&sim, &users[..1]).await;
     let user = users[0].clone();
@@ -180,7 +155,7 @@ async fn assert_no_more_events(rx: &mut mpsc::Receiver<UpstreamEvent>) {
 async fn token_rollover_moves_to_a_new_channel_without_loss_or_gap() {
     let sim = start_sim(SimConfig {
         token_lifetime: Duration::from_secs(2),
-        ..sim_config()
+        ..closing_grace_config()
     })
     .await;
     let users = agents(&sim);
@@ -233,137 +208,4 @@ async fn token_rollover_moves_to_a_new_channel_without_loss_or_gap() {
     );
     assert!(sim.request_log().iter().all(|r| r.status != 401));
     m.shutdown().await;
-}
-
-#[tokio::test]
-async fn hard_drop_recovers_with_one_gap() {
-    let sim = start_sim(sim_config()).await;
-    let users = agents(&sim);
-    let (m, mut rx) = running(&sim, &users[..2]).await;
-    sim.drop_sockets();
-    let gaps = deliver(&sim, &mut rx, &users[1]).await;
-    assert_eq!(
-        gaps.iter().map(|g| g.cause).collect::<Vec<_>>(),
-        vec![GapCause::SocketDropped]
-    );
-    assert_eq!(gaps[0].topics.len(), 2);
-    m.shutdown().await;
-}
-
-#[tokio::test]
-async fn result_404_recovers_on_a_new_channel_with_one_gap() {
-    let sim = start_sim(sim_config()).await;
-    let users = agents(&sim);
-    let (m, mut rx) = running(&sim, &users[..1]).await;
-    let before = sim.channels()[0].id.clone();
-    sim.expire_channels();
-    let gaps = deliver(&sim, &mut rx, &users[0]).await;
-    assert_eq!(
-        gaps.iter().map(|g| g.cause).collect::<Vec<_>>(),
-        vec![GapCause::ChannelLost]
-    );
-    assert_ne!(sim.channels()[0].id, before);
-    m.shutdown().await;
-}
-
-#[tokio::test]
-async fn expiry_while_disconnected_recovers_via_failed_head_with_one_gap() {
-    let sim = start_sim(sim_config()).await;
-    let users = agents(&sim);
-    let (m, mut rx) = running(&sim, &users[..1]).await;
-    sim.drop_sockets();
-    sim.expire_channels();
-    let gaps = deliver(&sim, &mut rx, &users[0]).await;
-    assert_eq!(gaps.len(), 1, "{gaps:?}");
-    assert!(matches!(
-        gaps[0].cause,
-        GapCause::ChannelLost | GapCause::SocketDropped
-    ));
-    assert_eq!(sim.channels().len(), 1);
-    m.shutdown().await;
-}
-
-#[tokio::test]
-async fn rejected_topic_names_the_permission_and_the_rest_deliver() {
-    let sim = start_sim(sim_config()).await;
-    sim.deny_permission("wfm:schedule:view");
-    sim.deny_permission("wfm:publishedSchedule:view");
-    let bu = sim.org().business_units[0].id.clone();
-    let users = agents(&sim);
-    let (m, mut rx) = manager(&sim, notifications());
-    let mut topics: BTreeSet<String> = presence_topics(&users[..3], false).into_iter().collect();
-    topics.insert(bu_schedule_topic(&bu));
-    m.set_topics(topics).await.unwrap();
-    until("ready", || {
-        m.status().is_ready() && sim.channels().iter().any(|c| c.connected)
-    })
-    .await;
-    let status = m.status();
-    let degraded = status
-        .degraded
-        .get(&bu_schedule_topic(&bu))
-        .expect("BU topic degraded");
-    assert!(
-        degraded
-            .missing_permissions
-            .iter()
-            .any(|p| p == "wfm:schedule:view"),
-        "{degraded:?}"
-    );
-    let gaps = deliver(&sim, &mut rx, &users[2]).await;
-    assert!(
-        gaps.iter().all(|g| !g.topics.contains(&bu_schedule_topic(&bu))),
-        "no gap for a rejected topic"
-    );
-    m.shutdown().await;
-}
-
-#[tokio::test]
-async fn malformed_frames_are_counted_and_the_session_survives() {
-    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
-    let handle = recorder.handle();
-    let _guard = metrics::set_default_local_recorder(&recorder);
-    let sim = start_sim(sim_config()).await;
-    let users = agents(&sim);
-    let (m, mut rx) = running(&sim, &users[..1]).await;
-    let topic = format!("v2.users.{}.presence", users[0]);
-    assert_eq!(
-        sim.publish(
-            &topic,
-            serde_json::json!({"modifiedDate": 42, "presenceDefinition": "x"})
-        ),
-        1
-    );
-    let gaps = deliver(&sim, &mut rx, &users[0]).await;
-    assert!(gaps.is_empty());
-    let text = handle.render();
-    assert!(
-        text.contains("wfm_reactor_frames_rejected_total{reason=\"wrong_type\"} 1"),
-        "{text}"
-    );
-    m.shutdown().await;
-}
-
-#[tokio::test]
-async fn shutdown_during_backoff_is_prompt() {
-    let sim = start_sim(sim_config()).await;
-    sim.fail_next("POST /api/v2/notifications/channels", 100, 503, None);
-    let cfg = NotificationsConfig {
-        backoff_min: Duration::from_secs(30),
-        backoff_max: Duration::from_secs(60),
-        ..notifications()
-    };
-    let (m, _rx) = manager(&sim, cfg);
-    m.set_topics(presence_topics(&agents(&sim)[..1], false).into_iter().collect())
-        .await
-        .unwrap();
-    until("a failed create", || {
-        sim.request_log().iter().any(|r| r.status == 503)
-    })
-    .await;
-    let t0 = Instant::now();
-    timeout(Duration::from_secs(3), m.shutdown())
-        .await
-        .expect("prompt shutdown");
-    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
 }

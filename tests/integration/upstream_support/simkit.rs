@@ -9,7 +9,7 @@ use wfm_reactor::auth::TokenProvider;
 use wfm_reactor::config::{NotificationsConfig, Secret};
 use wfm_reactor::notifications::{ChannelManager, ManagerHandle};
 use wfm_reactor::sim::{self, SimConfig, SimHandle};
-use wfm_reactor::topics::{Gap, Notification, UpstreamEvent};
+use wfm_reactor::topics::{Gap, GapCause, Notification, UpstreamEvent, presence_topics};
 
 /// A small org with a fast heartbeat.
 pub fn sim_config() -> SimConfig {
@@ -137,4 +137,28 @@ pub async fn assert_quiet(rx: &mut mpsc::Receiver<UpstreamEvent>, wait: Duration
 /// A set of topic names.
 pub fn set(topics: impl IntoIterator<Item = String>) -> BTreeSet<String> {
     topics.into_iter().collect()
+}
+
+/// The small org with more agents (12) and a short `socket_closing` grace (3 s).
+pub fn closing_grace_config() -> SimConfig {
+    SimConfig {
+        agents: 12,
+        socket_closing_grace: Duration::from_secs(3),
+        ..sim_config()
+    }
+}
+
+/// A manager watching `users`' presence, past its start gap and ready.
+pub async fn running(sim: &SimHandle, users: &[String]) -> (ManagerHandle, mpsc::Receiver<UpstreamEvent>) {
+    let (m, mut rx) = manager(sim, notifications());
+    m.set_topics(presence_topics(users, false).into_iter().collect())
+        .await
+        .unwrap();
+    let gap = next_gap(&mut rx).await;
+    assert_eq!(gap.cause, GapCause::Start);
+    until("ready", || {
+        m.status().is_ready() && sim.channels().iter().any(|c| c.connected)
+    })
+    .await;
+    (m, rx)
 }
