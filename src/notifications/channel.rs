@@ -6,9 +6,10 @@
 //! which topic lacks which permission while the other topics are still subscribed.
 //!
 //! Rate budget: the platform's limit is per token and the WFM client shares this token,
-//! so with a [`RateBudget`] attached a 429 here pauses the whole budget and every call
-//! here waits out a pause set by anyone. Calls do *not* spend bucket tokens: a 20-channel
-//! start is ~40 calls, which the default 240/min bucket (burst 4) would stretch to ~9 s.
+//! so with a [`RateBudget`] attached every call here spends one of its tokens (no
+//! concurrency slot: a channel call must not queue behind slow schedule downloads), a
+//! 429 here pauses the whole budget, and every call waits out a pause set by anyone. A
+//! 20-channel start is ~40 calls, well inside the default burst of 60.
 
 use crate::auth::{AccessToken, AuthError, TokenProvider};
 use crate::genesys::notifications::{Channel, ChannelTopic, ChannelTopicEntityListing};
@@ -109,17 +110,16 @@ impl ChannelClient {
         }
     }
 
-    /// Shares 429 pauses with `budget` (see the module docs: no tokens are spent).
+    /// Spends `budget`'s tokens and shares its 429 pauses (see the module docs).
     pub fn with_budget(mut self, budget: RateBudget) -> Self {
         self.budget = Some(budget);
         self
     }
 
-    /// Waits out a running budget pause (a 429 seen by any caller).
-    async fn wait_for_pause(&self) {
-        let Some(budget) = &self.budget else { return };
-        while let Some(until) = budget.paused_until() {
-            tokio::time::sleep_until(until).await;
+    /// Waits out a running budget pause (a 429 seen by any caller) and takes a token.
+    async fn spend_budget(&self) {
+        if let Some(budget) = &self.budget {
+            budget.acquire_token().await;
         }
     }
 
@@ -245,7 +245,7 @@ impl ChannelClient {
     ) -> Result<(StatusCode, String, AccessToken, Option<Duration>), ChannelError> {
         let url = format!("{}{}", self.api_base, path);
         for attempt in 0..2 {
-            self.wait_for_pause().await;
+            self.spend_budget().await;
             let token = self.tokens.token().await?;
             let mut req = self
                 .http

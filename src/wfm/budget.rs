@@ -91,6 +91,22 @@ impl RateBudget {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
+        self.take_token().await;
+        crate::telemetry::rest::budget_waited(started.elapsed());
+        Permit { _slot: slot }
+    }
+
+    /// Waits for the end of any pause and a token, without a concurrency slot: for the
+    /// notifications API, whose few calls count against the same per-token limit but must
+    /// not queue behind slow schedule downloads holding every slot.
+    pub async fn acquire_token(&self) {
+        let started = Instant::now();
+        self.take_token().await;
+        crate::telemetry::rest::budget_waited(started.elapsed());
+    }
+
+    /// Waits out any pause, then takes one token (waiting for the refill if needed).
+    async fn take_token(&self) {
         loop {
             let wait_until = {
                 let mut b = self.inner.bucket.lock().expect("budget lock");
@@ -119,8 +135,6 @@ impl RateBudget {
                 Some(at) => sleep_until(at).await,
             }
         }
-        crate::telemetry::rest::budget_waited(started.elapsed());
-        Permit { _slot: slot }
     }
 
     /// A concurrency slot only, no token: for pre-signed result downloads, which carry no

@@ -125,3 +125,18 @@ fn the_default_burst_is_a_quarter_of_the_minute_but_at_least_the_slots() {
     assert_eq!(default_burst(3, 8), 3);
     assert_eq!(default_burst(1, 1), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_token_only_acquisition_needs_no_slot_but_spends_the_bucket() {
+    let budget = RateBudget::with_burst(60, 1, 2);
+    let start = Instant::now();
+    let _held = budget.acquire().await; // the only slot, and one of the two tokens
+    budget.acquire_token().await; // no slot needed: goes at once with the second token
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    budget.acquire_token().await; // the bucket is empty: waits for the refill
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
+}
