@@ -17,7 +17,6 @@
 
 use crate::genesys::wfm::{BuAgentScheduleActivity, BuAgentScheduleQueryResponse, BuFullDayTimeOffMarker};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// An activity code as shown downstream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,10 +90,11 @@ pub struct CanonicalAgentSchedule {
 /// `…Z` with milliseconds when the instant parses, else the text as given.
 pub fn normalise_instant(s: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(s) {
+        // The same text as `format("%Y-%m-%dT%H:%M:%S%.3fZ")` (a test checks), without
+        // parsing a format string per instant: that was the largest cost of a diff.
         Ok(t) => t
             .with_timezone(&chrono::Utc)
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string(),
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         Err(_) => s.to_string(),
     }
 }
@@ -166,33 +166,8 @@ impl CanonicalAgentSchedule {
     }
 
     /// Stable lower-case hex sha256 over the canonical JSON, without shift ids and
-    /// resolved codes (see the module doc).
+    /// resolved codes (see the module doc and `hash.rs`).
     pub fn hash(&self) -> String {
-        let mut view = serde_json::to_value(self).expect("plain data serialises");
-        strip(&mut view);
-        // serde_json maps are key-ordered (no preserve_order feature): stable bytes.
-        let bytes = serde_json::to_vec(&view).expect("value serialises");
-        let digest = Sha256::digest(&bytes);
-        digest.iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-fn strip(v: &mut serde_json::Value) {
-    if let Some(shifts) = v.get_mut("shifts").and_then(|s| s.as_array_mut()) {
-        for s in shifts {
-            if let Some(o) = s.as_object_mut() {
-                o.remove("id");
-                if let Some(acts) = o.get_mut("activities").and_then(|a| a.as_array_mut()) {
-                    for a in acts.iter_mut().filter_map(|a| a.as_object_mut()) {
-                        a.remove("activityCode");
-                    }
-                }
-            }
-        }
-    }
-    if let Some(ms) = v.get_mut("fullDayTimeOffMarkers").and_then(|s| s.as_array_mut()) {
-        for m in ms.iter_mut().filter_map(|m| m.as_object_mut()) {
-            m.remove("activityCode");
-        }
+        super::hash::schedule_hash(self)
     }
 }

@@ -7,6 +7,7 @@
 //! which reports ids it could not resolve so the caller refreshes its code cache.
 
 mod canonical;
+mod hash;
 #[cfg(test)]
 mod tests;
 

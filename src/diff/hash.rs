@@ -1,0 +1,112 @@
+//! The stable hash of a canonical agent schedule, streamed straight into SHA-256.
+//!
+//! Why a hand-ordered view: the stored hashes were defined as SHA-256 over the canonical
+//! JSON with sorted keys, without shift ids and resolved activity codes. Building a
+//! `serde_json::Value`, stripping it and re-serialising cost most of a 500-agent diff;
+//! these borrowed views declare the same fields in the same (alphabetical) order, so
+//! `serde_json` writes byte-identical JSON directly into the hasher, with no allocation
+//! per field. A test keeps the two definitions equal, so stored hashes stay valid.
+
+use super::canonical::{CanonicalActivity, CanonicalAgentSchedule, CanonicalShift, CanonicalTimeOff};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// An activity as hashed: every field but the resolved code, keys in sorted order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityView<'a> {
+    activity_code_id: &'a Option<String>,
+    description: &'a Option<String>,
+    length_minutes: i64,
+    paid: Option<bool>,
+    start_date: &'a str,
+}
+
+/// A shift as hashed: no id.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ShiftView<'a> {
+    #[serde(serialize_with = "activities")]
+    activities: &'a [CanonicalActivity],
+    length_minutes: i64,
+    start_date: &'a str,
+}
+
+/// A full-day time-off marker as hashed: no resolved code.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TimeOffView<'a> {
+    activity_code_id: &'a Option<String>,
+    business_unit_date: &'a str,
+    description: &'a Option<String>,
+    length_minutes: i64,
+    paid: Option<bool>,
+}
+
+/// The whole schedule as hashed.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScheduleView<'a> {
+    #[serde(serialize_with = "time_offs")]
+    full_day_time_off_markers: &'a [CanonicalTimeOff],
+    #[serde(serialize_with = "shifts")]
+    shifts: &'a [CanonicalShift],
+}
+
+fn activities<S: serde::Serializer>(v: &&[CanonicalActivity], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|a| ActivityView {
+        activity_code_id: &a.activity_code_id,
+        description: &a.description,
+        length_minutes: a.length_minutes,
+        paid: a.paid,
+        start_date: &a.start_date,
+    }))
+}
+
+fn shifts<S: serde::Serializer>(v: &&[CanonicalShift], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|sh| ShiftView {
+        activities: &sh.activities,
+        length_minutes: sh.length_minutes,
+        start_date: &sh.start_date,
+    }))
+}
+
+fn time_offs<S: serde::Serializer>(v: &&[CanonicalTimeOff], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|m| TimeOffView {
+        activity_code_id: &m.activity_code_id,
+        business_unit_date: &m.business_unit_date,
+        description: &m.description,
+        length_minutes: m.length_minutes,
+        paid: m.paid,
+    }))
+}
+
+/// `io::Write` into a SHA-256 state.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Lower-case hex SHA-256 of the schedule's hashed view.
+pub(super) fn schedule_hash(schedule: &CanonicalAgentSchedule) -> String {
+    let view = ScheduleView {
+        full_day_time_off_markers: &schedule.full_day_time_off_markers,
+        shifts: &schedule.shifts,
+    };
+    let mut w = HashWriter(Sha256::new());
+    serde_json::to_writer(&mut w, &view).expect("writing into a hasher cannot fail");
+    let digest = w.0.finalize();
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push(char::from_digit(u32::from(b >> 4), 16).expect("nibble"));
+        hex.push(char::from_digit(u32::from(b & 0xf), 16).expect("nibble"));
+    }
+    hex
+}
