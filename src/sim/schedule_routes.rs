@@ -5,7 +5,7 @@
 use super::errors::{ApiError, ApiResult};
 use super::notify::publish_where;
 use super::query::Query;
-use super::schedules::{WeekKey, agent_week, iso};
+use super::schedules::{AgentWeek, WeekKey, agent_week, iso};
 use super::state::{AppState, ScheduleState, Shared};
 use super::topics::is_query_result_topic;
 use super::wfm_routes::{bu_or_404, require};
@@ -14,8 +14,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use serde::Serialize;
 use serde_json::{Value, json};
-use std::io::Write;
 use std::time::Duration;
 
 /// Permissions that allow reading schedules (any one).
@@ -136,9 +136,9 @@ pub(crate) async fn metadata(
 }
 
 /// Stores a gzip JSON result and returns its download URL.
-pub(crate) fn store_download(shared: &Shared, value: &Value) -> String {
+pub(crate) fn store_download(shared: &Shared, value: &impl Serialize) -> String {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let _ = gz.write_all(value.to_string().as_bytes());
+    let _ = serde_json::to_writer(&mut gz, value);
     let bytes = gz.finish().unwrap_or_default();
     let mut inner = shared.lock();
     // Counter first so keys sort by age and the oldest download is the one dropped.
@@ -175,7 +175,7 @@ pub(crate) async fn query(
     Path((bu, week, id)): Path<(String, String, String)>,
     RawQuery(raw): RawQuery,
     Json(req): Json<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let b = bu_or_404(&shared, &bu)?;
     require(&shared, SCHEDULE_PERMS)?;
     let idx = find(&shared, b, &week, &id)?;
@@ -211,10 +211,12 @@ pub(crate) async fn query(
     let q = Query::parse(raw.as_deref());
     let (force_async, force_download) = (q.flag("forceAsync"), q.flag("forceDownloadService"));
     let bu_ref = &shared.org.bus[b];
-    let schedules: Vec<Value> = {
+    // Only the revisions are read under the lock; rendering happens outside it, so
+    // simultaneous queries (and the schedule changes a test drives) do not queue.
+    let (schedule_id, week_date, agents) = {
         let inner = shared.lock();
         let s = &inner.schedules[idx];
-        shared.org.mus[m]
+        let agents: Vec<(usize, u32)> = shared.org.mus[m]
             .agents
             .iter()
             .filter(|&&a| {
@@ -222,21 +224,29 @@ pub(crate) async fn query(
                     .as_ref()
                     .is_none_or(|w| w.contains(&shared.org.agents[a].id.as_str()))
             })
-            .map(|&a| {
-                agent_week(&WeekKey {
-                    seed: shared.config.seed,
-                    schedule_id: &s.id,
-                    week_date: s.week_date,
-                    agent_index: a,
-                    agent_id: &shared.org.agents[a].id,
-                    revision: inner.revisions.get(&(idx, a)).copied().unwrap_or(0),
-                    offset_minutes: bu_ref.offset_minutes,
-                })
-            })
-            .collect()
+            .map(|&a| (a, inner.revisions.get(&(idx, a)).copied().unwrap_or(0)))
+            .collect();
+        (s.id.clone(), s.week_date, agents)
     };
+    let schedules: Vec<AgentWeek> = agents
+        .into_iter()
+        .map(|(a, revision)| {
+            agent_week(&WeekKey {
+                seed: shared.config.seed,
+                schedule_id: &schedule_id,
+                week_date,
+                agent_index: a,
+                agent_id: &shared.org.agents[a].id,
+                revision,
+                offset_minutes: bu_ref.offset_minutes,
+            })
+        })
+        .collect();
     let count = schedules.len();
-    let result = json!({"agentSchedules": schedules, "businessUnitTimeZone": bu_ref.time_zone});
+    let result = QueryResult {
+        agent_schedules: schedules,
+        business_unit_time_zone: &bu_ref.time_zone,
+    };
     let operation_id = uuid::Uuid::new_v4().to_string();
     let async_only = shared.lock().async_only;
     if force_async || (async_only && !force_download) {
@@ -248,17 +258,40 @@ pub(crate) async fn query(
             tokio::time::sleep(Duration::from_millis(20)).await;
             publish_where(&s2, is_query_result_topic, &body);
         });
-        return Ok(Json(
-            json!({"status": "Processing", "operationId": operation_id, "progress": 0}),
-        ));
+        return Ok(
+            Json(json!({"status": "Processing", "operationId": operation_id, "progress": 0})).into_response(),
+        );
     }
     if force_download || count > shared.config.download_threshold_agents {
         let url = store_download(&shared, &result);
         return Ok(Json(
             json!({"status": "Complete", "operationId": operation_id, "progress": 100, "downloadUrl": url}),
-        ));
+        )
+        .into_response());
     }
-    Ok(Json(
-        json!({"status": "Complete", "operationId": operation_id, "progress": 100, "result": result}),
-    ))
+    Ok(Json(InlineAnswer {
+        status: "Complete",
+        operation_id: &operation_id,
+        progress: 100,
+        result: &result,
+    })
+    .into_response())
+}
+
+/// The query's `result` (`BuAgentScheduleQueryResponse` list and the BU's time zone).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryResult<'a> {
+    agent_schedules: Vec<AgentWeek>,
+    business_unit_time_zone: &'a str,
+}
+
+/// A `Complete` answer with its result inline.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InlineAnswer<'a> {
+    status: &'static str,
+    operation_id: &'a str,
+    progress: u32,
+    result: &'a QueryResult<'a>,
 }

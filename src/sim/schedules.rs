@@ -3,7 +3,7 @@
 
 use super::ids::{Rng, hash, hash_str, uuid};
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// One activity inside a shift: (offset from shift start, minutes, activity code id).
 type Segment = (i64, i64, &'static str);
@@ -42,8 +42,88 @@ fn segments(meeting: bool) -> Vec<Segment> {
     s
 }
 
+/// `{"id": ...}`.
+#[derive(Serialize)]
+pub(crate) struct IdRef {
+    id: String,
+}
+
+/// The user reference of an agent schedule.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UserRef {
+    id: String,
+    self_uri: String,
+}
+
+/// The schedule reference each shift carries.
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ScheduleRef {
+    id: String,
+    week_date: String,
+}
+
+/// One `BuAgentScheduleActivity`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Activity {
+    start_date: String,
+    length_minutes: i64,
+    description: &'static str,
+    activity_code_id: &'static str,
+    paid: bool,
+    payable_minutes: i64,
+}
+
+/// One `BuAgentScheduleShift`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Shift {
+    id: String,
+    start_date: String,
+    length_minutes: i64,
+    activities: Vec<Activity>,
+    manually_edited: bool,
+    schedule: ScheduleRef,
+    work_plan_id: String,
+    work_plan_shift_id: String,
+}
+
+/// One `BuFullDayTimeOffMarker`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TimeOffMarker {
+    business_unit_date: String,
+    length_minutes: i64,
+    description: &'static str,
+    activity_code_id: &'static str,
+    paid: bool,
+    payable_minutes: i64,
+    time_off_request_id: String,
+    time_off_request_sync_version: u32,
+}
+
+/// `{"version": n}`.
+#[derive(Serialize)]
+pub(crate) struct Metadata {
+    version: u32,
+}
+
+/// One rendered `BuAgentScheduleQueryResponse`: typed rather than a `serde_json::Value`,
+/// so a 500-agent answer serialises without building (and dropping) a map per object.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AgentWeek {
+    user: UserRef,
+    shifts: Vec<Shift>,
+    full_day_time_off_markers: Vec<TimeOffMarker>,
+    work_plan: IdRef,
+    metadata: Metadata,
+}
+
 /// The rendered `BuAgentScheduleQueryResponse` of one agent for one schedule week.
-pub(crate) fn agent_week(k: &WeekKey<'_>) -> Value {
+pub(crate) fn agent_week(k: &WeekKey<'_>) -> AgentWeek {
     let base = hash(&[k.seed, hash_str(k.schedule_id), k.agent_index as u64]);
     let mut rng = Rng::new(base);
     // Works Monday to Friday mostly, Tuesday to Saturday sometimes.
@@ -52,46 +132,67 @@ pub(crate) fn agent_week(k: &WeekKey<'_>) -> Value {
     // The revision moves the start, so an edited agent always has different shifts.
     let start_slot = (rng.below(13) + u64::from(k.revision)) % 13; // 06:00 .. 12:00 by 30 min
     let start_local_min = 360 + 30 * start_slot as i64;
-    let schedule_ref = json!({"id": k.schedule_id, "weekDate": k.week_date.to_string()});
-    let mut shifts = Vec::new();
+    let schedule_ref = ScheduleRef {
+        id: k.schedule_id.to_string(),
+        week_date: k.week_date.to_string(),
+    };
+    let mut shifts = Vec::with_capacity(5);
     let mut markers = Vec::new();
     for day in first_day..first_day + 5 {
         let date = k.week_date + Duration::days(day);
         if Some(day) == time_off_day {
-            markers.push(json!({
-                "businessUnitDate": date.to_string(), "lengthMinutes": 480, "description": "",
-                "activityCodeId": "5", "paid": true, "payableMinutes": 480,
-                "timeOffRequestId": uuid(&[base, 7, day as u64]), "timeOffRequestSyncVersion": 1,
-            }));
+            markers.push(TimeOffMarker {
+                business_unit_date: date.to_string(),
+                length_minutes: 480,
+                description: "",
+                activity_code_id: "5",
+                paid: true,
+                payable_minutes: 480,
+                time_off_request_id: uuid(&[base, 7, day as u64]),
+                time_off_request_sync_version: 1,
+            });
             continue;
         }
         let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
         let start = midnight + Duration::minutes(start_local_min - i64::from(k.offset_minutes));
         let meeting = rng.below(3) == 0;
-        let activities: Vec<Value> = segments(meeting)
+        let activities = segments(meeting)
             .into_iter()
             .map(|(off, len, code)| {
                 let paid = code != "2";
-                json!({
-                    "startDate": iso(start + Duration::minutes(off)), "lengthMinutes": len,
-                    "description": "", "activityCodeId": code, "paid": paid,
-                    "payableMinutes": if paid { len } else { 0 },
-                })
+                Activity {
+                    start_date: iso(start + Duration::minutes(off)),
+                    length_minutes: len,
+                    description: "",
+                    activity_code_id: code,
+                    paid,
+                    payable_minutes: if paid { len } else { 0 },
+                }
             })
             .collect();
-        shifts.push(json!({
-            "id": uuid(&[base, 8, day as u64, u64::from(k.revision)]),
-            "startDate": iso(start), "lengthMinutes": 480, "activities": activities,
-            "manuallyEdited": k.revision > 0, "schedule": schedule_ref,
-            "workPlanId": uuid(&[k.seed, 9, first_day as u64]),
-            "workPlanShiftId": uuid(&[k.seed, 10, first_day as u64, day as u64]),
-        }));
+        shifts.push(Shift {
+            id: uuid(&[base, 8, day as u64, u64::from(k.revision)]),
+            start_date: iso(start),
+            length_minutes: 480,
+            activities,
+            manually_edited: k.revision > 0,
+            schedule: schedule_ref.clone(),
+            work_plan_id: uuid(&[k.seed, 9, first_day as u64]),
+            work_plan_shift_id: uuid(&[k.seed, 10, first_day as u64, day as u64]),
+        });
     }
-    json!({
-        "user": {"id": k.agent_id, "selfUri": format!("/api/v2/users/{}", k.agent_id)},
-        "shifts": shifts,
-        "fullDayTimeOffMarkers": markers,
-        "workPlan": {"id": uuid(&[k.seed, 9, first_day as u64])},
-        "metadata": {"version": k.revision + 1},
-    })
+    AgentWeek {
+        user: UserRef {
+            id: k.agent_id.to_string(),
+            self_uri: format!("/api/v2/users/{}", k.agent_id),
+        },
+        shifts,
+        full_day_time_off_markers: markers,
+        work_plan: IdRef {
+            id: uuid(&[k.seed, 9, first_day as u64]),
+        },
+        metadata: Metadata {
+            version: k.revision + 1,
+        },
+    }
 }
