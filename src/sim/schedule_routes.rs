@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::io::Write;
 use std::time::Duration;
 
 /// Permissions that allow reading schedules (any one).
@@ -138,7 +139,10 @@ pub(crate) async fn metadata(
 /// Stores a gzip JSON result and returns its download URL.
 pub(crate) fn store_download(shared: &Shared, value: &impl Serialize) -> String {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let _ = serde_json::to_writer(&mut gz, value);
+    // Serialised whole first: serde_json writes many tiny fragments, and each write into
+    // the encoder is a deflate call.
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let _ = gz.write_all(&json);
     let bytes = gz.finish().unwrap_or_default();
     let mut inner = shared.lock();
     // Counter first so keys sort by age and the oldest download is the one dropped.
