@@ -34,12 +34,7 @@ pub async fn fetch_and_commit(ctx: &Context, key: &ScheduleKey, hint: Hint, anno
 }
 
 async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Announced) -> anyhow::Result<()> {
-    let stored = ctx
-        .store
-        .known_schedules()
-        .await?
-        .into_iter()
-        .find(|s| s.schedule_id == key.schedule_id);
+    let stored = ctx.store.known_schedule(&key.schedule_id).await?;
     if hint.deleted {
         return commit_deletion(ctx, key, &hint, stored).await;
     }

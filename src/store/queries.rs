@@ -13,6 +13,20 @@ fn presence_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPresence> {
     })
 }
 
+const SCHEDULE_COLUMNS: &str =
+    "SELECT schedule_id, business_unit_id, week_date, week_count, published, version FROM schedules";
+
+fn schedule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSchedule> {
+    Ok(StoredSchedule {
+        schedule_id: r.get(0)?,
+        business_unit_id: r.get(1)?,
+        week_date: r.get(2)?,
+        week_count: r.get(3)?,
+        published: r.get(4)?,
+        version: r.get(5)?,
+    })
+}
+
 // === impl Store (state reads) ===
 
 impl Store {
@@ -30,20 +44,21 @@ impl Store {
         .await
     }
 
+    /// One known schedule header.
+    pub async fn known_schedule(&self, schedule_id: &str) -> Result<Option<StoredSchedule>, StoreError> {
+        let id = schedule_id.to_string();
+        self.read(move |c| {
+            let mut st = c.prepare_cached(&format!("{SCHEDULE_COLUMNS} WHERE schedule_id = ?1"))?;
+            Ok(st.query_row([id], schedule_row).optional()?)
+        })
+        .await
+    }
+
     /// Every known schedule header.
     pub async fn known_schedules(&self) -> Result<Vec<StoredSchedule>, StoreError> {
         self.read(|c| {
-            let mut st = c.prepare("SELECT schedule_id, business_unit_id, week_date, week_count, published, version FROM schedules ORDER BY schedule_id")?;
-            let rows = st.query_map([], |r| {
-                Ok(StoredSchedule {
-                    schedule_id: r.get(0)?,
-                    business_unit_id: r.get(1)?,
-                    week_date: r.get(2)?,
-                    week_count: r.get(3)?,
-                    published: r.get(4)?,
-                    version: r.get(5)?,
-                })
-            })?;
+            let mut st = c.prepare(&format!("{SCHEDULE_COLUMNS} ORDER BY schedule_id"))?;
+            let rows = st.query_map([], schedule_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await

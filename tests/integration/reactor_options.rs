@@ -74,7 +74,18 @@ async fn without_initial_snapshot_the_baseline_is_silent_and_a_change_is_exact()
     // ... but recorded the baseline.
     let org = h.sim.org();
     let published = org.schedules.iter().filter(|s| s.published).count();
-    assert_eq!(h.app.store.known_schedules().await.unwrap().len(), published);
+    let known = h.app.store.known_schedules().await.unwrap();
+    assert_eq!(known.len(), published);
+    let one = h.app.store.known_schedule(&known[0].schedule_id).await.unwrap();
+    assert_eq!(
+        one.as_ref(),
+        Some(&known[0]),
+        "one header reads as in the full list"
+    );
+    assert_eq!(
+        h.app.store.known_schedule("no-such-schedule").await.unwrap(),
+        None
+    );
     let bu = &org.business_units[0];
     let mu = &bu.management_units[0];
     let agent = &mu.agent_ids[0];
