@@ -85,6 +85,9 @@ pub(super) fn default_sim_agents() -> usize {
 pub(super) fn default_sim_seed() -> u64 {
     7
 }
+pub(super) fn default_webhook_concurrency() -> usize {
+    1
+}
 pub(super) fn default_webhook_timeout() -> Duration {
     Duration::from_secs(10)
 }

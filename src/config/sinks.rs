@@ -1,7 +1,7 @@
 //! `[[sinks]]`: where events go (a closed set, so a tagged enum).
 
 use super::Secret;
-use super::defaults::default_webhook_timeout;
+use super::defaults::{default_webhook_concurrency, default_webhook_timeout};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,6 +37,12 @@ pub enum SinkConfig {
         /// Per-request timeout.
         #[serde(default = "default_webhook_timeout", with = "humantime_serde")]
         timeout: Duration,
+        /// POSTs in flight at once. 1 (the default) delivers strictly one after another;
+        /// more lifts throughput past one event per round trip, at the price of order
+        /// between the events in flight (the cursor still only moves over a contiguous
+        /// acknowledged prefix, so nothing is skipped across a crash).
+        #[serde(default = "default_webhook_concurrency")]
+        concurrency: usize,
     },
 }
 

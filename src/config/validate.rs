@@ -253,8 +253,17 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
                 );
             }
             SinkConfig::Webhook {
-                url, secret, timeout, ..
+                url,
+                secret,
+                timeout,
+                concurrency,
+                ..
             } => {
+                p.check(
+                    (1..=64).contains(concurrency),
+                    format!("sinks[{i}].concurrency"),
+                    "must be between 1 and 64",
+                );
                 p.check(
                     is_http_url(url),
                     format!("sinks[{i}].url"),

@@ -44,9 +44,13 @@ impl Sink {
                 Sink::File(f)
             }
             SinkConfig::Webhook {
-                url, secret, timeout, ..
+                url,
+                secret,
+                timeout,
+                concurrency,
+                ..
             } => Sink::Webhook(
-                WebhookSink::new(url, secret.expose(), *timeout)
+                WebhookSink::new(url, secret.expose(), *timeout, *concurrency)
                     .map_err(|e| anyhow::anyhow!("webhook sink {url}: {e}"))?,
             ),
         })

@@ -49,6 +49,7 @@ fn restart_after_crash_redelivers_from_the_durable_cursor() {
         url: url.into(),
         secret: Secret::default(),
         timeout: Duration::from_secs(5),
+        concurrency: 1,
     };
 
     let first = runtime();

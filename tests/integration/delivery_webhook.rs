@@ -20,6 +20,7 @@ fn webhook(url: &str) -> SinkConfig {
         url: url.into(),
         secret: Secret::new(SECRET),
         timeout: Duration::from_secs(5),
+        concurrency: 1,
     }
 }
 

@@ -25,6 +25,7 @@ mod delivery_dlq;
 mod delivery_shutdown;
 mod delivery_sinks;
 mod delivery_webhook;
+mod delivery_webhook_concurrency;
 mod ops_admin;
 mod ops_doctor;
 mod ops_shutdown;
