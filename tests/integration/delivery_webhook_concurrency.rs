@@ -22,14 +22,16 @@ use wfm_reactor::store::{Batch, Store};
 
 const CONCURRENCY: usize = 4;
 
+/// seq → (webhook-id, status answered) of each attempt.
+type Attempts = BTreeMap<u64, Vec<(String, u16)>>;
+
 /// Holds each request until `CONCURRENCY` are in flight (or 300 ms passed, for a batch's
 /// tail), answers 503 to the first two attempts of event 2, 200 otherwise.
 #[derive(Clone, Default)]
 struct Gate {
     in_flight: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
-    /// seq → (webhook-ids of its attempts, statuses answered).
-    seen: Arc<Mutex<BTreeMap<u64, Vec<(String, u16)>>>>,
+    seen: Arc<Mutex<Attempts>>,
 }
 
 async fn hold(State(g): State<Gate>, headers: HeaderMap, body: Bytes) -> StatusCode {
