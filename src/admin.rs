@@ -1,6 +1,7 @@
 //! The admin HTTP server (`[admin] listen`, localhost by default).
 //!
-//! - `GET /livez`: 200 while the process runs.
+//! - `GET /livez`: 200 while the process can make progress; 503 once it cannot (its store
+//!   writer died), so a supervisor restarts it instead of leaving it unready forever.
 //! - `GET /readyz`: 200 once every readiness condition holds, else 503 with the reasons.
 //! - `GET /metrics`: Prometheus text (`wfm_reactor_*`).
 //! - `GET /v1/state`: presence per user, scheduled activity now, known schedule versions.
@@ -35,6 +36,8 @@ pub struct ReadinessReport {
 /// Everything the admin server reads, supplied by the app wiring.
 #[derive(Clone)]
 pub struct AdminState {
+    /// Why the process can no longer make progress (`None` while it can).
+    pub liveness: Arc<dyn Fn() -> Option<String> + Send + Sync>,
     /// Computes the readiness report on each request.
     pub readiness: Arc<dyn Fn() -> ReadinessReport + Send + Sync>,
     /// Renders `/metrics`.
@@ -50,13 +53,24 @@ pub struct AdminState {
 /// The router, separate from serving so tests can call it in-process.
 pub fn router(state: AdminState) -> Router {
     Router::new()
-        .route("/livez", get(|| async { "ok" }))
+        .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/v1/state", get(v1_state))
         .route("/v1/events", get(v1_events))
         .route("/v1/resync", post(v1_resync))
         .with_state(state)
+}
+
+async fn livez(State(state): State<AdminState>) -> Response {
+    match (state.liveness)() {
+        None => "ok".into_response(),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "live": false, "reason": reason })),
+        )
+            .into_response(),
+    }
 }
 
 /// Serves the router on an already-bound listener until `cancel` fires.
@@ -157,4 +171,43 @@ fn live_stream(rx: broadcast::Receiver<Arc<str>>) -> impl Stream<Item = Result<E
         }
     })
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    fn state(dead: Arc<AtomicBool>) -> AdminState {
+        AdminState {
+            liveness: Arc::new(move || {
+                dead.load(Ordering::SeqCst)
+                    .then(|| "store writer stopped".to_string())
+            }),
+            readiness: Arc::new(ReadinessReport::default),
+            metrics: crate::telemetry::prometheus::handle(),
+            live: broadcast::channel(4).0,
+            state: Arc::new(|| Box::pin(async { Ok(serde_json::json!({})) })),
+            resync: mpsc::channel(1).0,
+        }
+    }
+
+    #[tokio::test]
+    async fn livez_fails_once_the_process_cannot_make_progress() {
+        let dead = Arc::new(AtomicBool::new(false));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/livez", listener.local_addr().unwrap());
+        let cancel = CancellationToken::new();
+        let server = tokio::spawn(serve(listener, state(dead.clone()), cancel.clone()));
+        let r = reqwest::get(&url).await.unwrap();
+        assert_eq!(r.status(), 200);
+        dead.store(true, Ordering::SeqCst);
+        let r = reqwest::get(&url).await.unwrap();
+        assert_eq!(r.status(), 503);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["live"], false);
+        assert_eq!(body["reason"], "store writer stopped");
+        cancel.cancel();
+        server.await.unwrap().unwrap();
+    }
 }

@@ -159,7 +159,12 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
     if let Some(listener) = listeners.admin {
         let addr = listener.local_addr()?;
         let state_ctx = ctx.clone();
+        let store_for_liveness = store.clone();
         let state = AdminState {
+            liveness: Arc::new(move || {
+                (!store_for_liveness.is_healthy())
+                    .then(|| "state store writer stopped; nothing can be committed".to_string())
+            }),
             readiness: readiness::readiness(readiness::ReadinessInputs {
                 token_held,
                 upstream: upstream.clone(),
