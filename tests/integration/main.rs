@@ -39,6 +39,7 @@ mod sim_bench;
 mod sim_channels;
 mod sim_control;
 mod sim_platform;
+mod sim_schedule_change;
 mod sim_schedules;
 mod sim_tokens;
 mod sim_wfm;

@@ -1,5 +1,4 @@
-//! Simulator: agent-schedule query delivery modes (inline, downloadUrl gzip, async) and
-//! the schedule change event sequence.
+//! Simulator: agent-schedule query delivery modes (inline, downloadUrl gzip, async).
 
 use crate::sim_support;
 
@@ -8,17 +7,17 @@ use serde_json::{Value, json};
 use sim_support::{Api, connect, next_event, small, start};
 use std::io::Read;
 use std::time::Duration;
-use wfm_reactor::sim::{AgentPick, Emit, ScheduleChange, SimConfig, SimHandle};
+use wfm_reactor::sim::{SimConfig, SimHandle};
 
-const WFM: &str = "/api/v2/workforcemanagement";
-const T: Duration = Duration::from_secs(3);
+pub(crate) const WFM: &str = "/api/v2/workforcemanagement";
+pub(crate) const T: Duration = Duration::from_secs(3);
 
-fn query_path(bu: &str, week: &str, sched: &str, flags: &str) -> String {
+pub(crate) fn query_path(bu: &str, week: &str, sched: &str, flags: &str) -> String {
     format!("{WFM}/businessunits/{bu}/weeks/{week}/schedules/{sched}/agentschedules/query{flags}")
 }
 
 /// (bu id, mu id, first published schedule id, its week date)
-fn first(sim: &SimHandle) -> (String, String, String, String) {
+pub(crate) fn first(sim: &SimHandle) -> (String, String, String, String) {
     let org = sim.org();
     let bu = &org.business_units[0];
     let s = org
@@ -191,137 +190,4 @@ async fn force_async_answers_processing_then_publishes_result_topic() {
         .await;
     assert_eq!(body["status"], "Complete");
     assert!(body["downloadUrl"].is_string());
-}
-
-#[tokio::test]
-async fn schedule_change_emits_processing_then_complete_and_changes_shifts() {
-    let sim = start(small()).await;
-    let api = Api::login(&sim).await;
-    let (bu, mu, sched, week) = first(&sim);
-    let (ch, uri) = api.channel().await;
-    assert_eq!(
-        api.subscribe(
-            &ch,
-            &[&format!("v2.workforcemanagement.businessunits.{bu}.schedules")]
-        )
-        .await
-        .0,
-        200
-    );
-    let mut ws = connect(&uri).await;
-    assert!(sim.wait_for_channels(T, |c| c[0].connected).await);
-    let path = query_path(&bu, &week, &sched, "");
-    let (_, before) = api
-        .send(Method::POST, &path, &json!({"managementUnitId": mu}))
-        .await;
-    let out = sim
-        .change_schedule(ScheduleChange {
-            business_unit_id: bu.clone(),
-            schedule_id: sched.clone(),
-            management_unit_id: Some(mu.clone()),
-            agents: AgentPick::Count(3),
-            emit: Emit::ProcessingThenComplete {
-                duplicate_complete: 1,
-            },
-        })
-        .unwrap();
-    assert_eq!(out.changed_agents.len(), 3);
-    assert_eq!(out.version, 2);
-    let p = next_event(&mut ws, T).await.unwrap();
-    assert_eq!(p["eventBody"]["status"], "Processing");
-    assert_eq!(p["eventBody"]["operationId"], out.operation_id.as_str());
-    for _ in 0..2 {
-        let c = next_event(&mut ws, T).await.unwrap();
-        assert_eq!(c["eventBody"]["status"], "Complete");
-        assert_eq!(c["eventBody"]["eventType"], "Update");
-        assert_eq!(c["eventBody"]["operationId"], out.operation_id.as_str());
-        let r = &c["eventBody"]["result"];
-        assert_eq!(r["id"], sched.as_str());
-        assert_eq!(r["metadata"]["version"], 2);
-        assert_eq!(r["managementUnits"][0]["managementUnit"]["id"], mu.as_str());
-        let agents: Vec<&str> = r["managementUnits"][0]["agents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["id"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            agents,
-            out.changed_agents.iter().map(String::as_str).collect::<Vec<_>>()
-        );
-    }
-    let (_, after) = api
-        .send(Method::POST, &path, &json!({"managementUnitId": mu}))
-        .await;
-    let by_user = |v: &Value, id: &str| {
-        v["result"]["agentSchedules"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["user"]["id"] == id)
-            .cloned()
-            .unwrap()
-    };
-    for id in &out.changed_agents {
-        assert_ne!(
-            by_user(&before, id)["shifts"],
-            by_user(&after, id)["shifts"],
-            "changed agent {id}"
-        );
-    }
-    let unchanged = before["result"]["agentSchedules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["user"]["id"].as_str().unwrap())
-        .find(|id| !out.changed_agents.iter().any(|c| c == id))
-        .unwrap();
-    assert_eq!(by_user(&before, unchanged), by_user(&after, unchanged));
-    // Silent change: no event, state still moves on.
-    let silent = sim
-        .change_schedule(ScheduleChange {
-            business_unit_id: bu.clone(),
-            schedule_id: sched.clone(),
-            management_unit_id: None,
-            agents: AgentPick::Ids(vec![unchanged.to_string()]),
-            emit: Emit::Silent,
-        })
-        .unwrap();
-    assert_eq!(silent.version, 3);
-    let (_, meta) = api
-        .get(&format!(
-            "{WFM}/businessunits/{bu}/weeks/{week}/schedules/{sched}"
-        ))
-        .await;
-    assert_eq!(meta["metadata"]["version"], 3);
-    let late = sim
-        .change_schedule(ScheduleChange {
-            business_unit_id: bu.clone(),
-            schedule_id: sched.clone(),
-            management_unit_id: None,
-            agents: AgentPick::Count(1),
-            emit: Emit::CompleteThenLateProcessing,
-        })
-        .unwrap();
-    let c = next_event(&mut ws, T).await.unwrap();
-    let p = next_event(&mut ws, T).await.unwrap();
-    assert_eq!(
-        (
-            c["eventBody"]["status"].as_str(),
-            p["eventBody"]["status"].as_str()
-        ),
-        (Some("Complete"), Some("Processing"))
-    );
-    assert_eq!(p["eventBody"]["operationId"], late.operation_id.as_str());
-    sim.delete_schedule(&bu, &sched, Emit::Complete).unwrap();
-    let d = next_event(&mut ws, T).await.unwrap();
-    assert_eq!(d["eventBody"]["eventType"], "Delete");
-    assert_eq!(
-        api.get(&format!(
-            "{WFM}/businessunits/{bu}/weeks/{week}/schedules/{sched}"
-        ))
-        .await
-        .0,
-        404
-    );
 }
