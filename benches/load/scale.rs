@@ -19,6 +19,34 @@ unsafe extern "C" {
     fn malloc_trim(pad: usize) -> i32;
     /// mimalloc (the global allocator): free retained pages now rather than lazily.
     fn mi_collect(force: bool);
+    /// glibc: heap statistics summed over every arena.
+    fn mallinfo2() -> MallInfo2;
+}
+
+/// glibc's `struct mallinfo2` (all fields `size_t`).
+#[repr(C)]
+struct MallInfo2 {
+    arena: usize,
+    ordblks: usize,
+    smblks: usize,
+    hblks: usize,
+    hblkhd: usize,
+    usmblks: usize,
+    fsmblks: usize,
+    uordblks: usize,
+    fordblks: usize,
+    keepcost: usize,
+}
+
+/// Bytes allocated from glibc malloc and still live (SQLite's own allocations; everything
+/// when the bench is built with the system allocator for a heap census).
+fn glibc_live_mib() -> f64 {
+    // SAFETY: mallinfo2 only reads the allocator's counters.
+    let m = unsafe { mallinfo2() };
+    let _ = (
+        m.arena, m.ordblks, m.smblks, m.hblks, m.usmblks, m.fsmblks, m.fordblks, m.keepcost,
+    );
+    (m.uordblks + m.hblkhd) as f64 / 1_048_576.0
 }
 
 /// Simulator options: no rate limit in the way, and inline query results (one response
@@ -101,6 +129,16 @@ pub async fn run(agents: usize) -> anyhow::Result<Report> {
         "MiB",
         64.0,
     );
+    let (anon, file) = harness::rss_split_mib();
+    r.info("  of which anonymous (heap, stacks)", anon, "MiB");
+    r.info("  of which file-backed (binary)", file, "MiB");
+    r.info("threads at steady state", harness::threads(), "count");
+    r.info("glibc malloc live (SQLite)", glibc_live_mib(), "MiB");
+    if std::env::var_os("LOAD_EXIT_AT_STEADY").is_some() {
+        // Heap census aid: under `heaptrack`, what is still allocated at exit is exactly
+        // the steady-state heap (see docs/performance.md, "How to profile").
+        std::process::exit(0);
+    }
     // Hand freed pages back to see the live heap (SQLite allocates from glibc, the rest
     // from mimalloc, so both are trimmed).
     // SAFETY: malloc_trim only releases free pages of glibc's heap; no pointer is touched.
@@ -114,6 +152,7 @@ pub async fn run(agents: usize) -> anyhow::Result<Report> {
         "MiB",
         64.0,
     );
+    r.info("  of which anonymous, trimmed", harness::rss_split_mib().0, "MiB");
     let events = d.events_path();
     let harness::App { app, _dir: dir, .. } = d;
     app.shutdown().await;

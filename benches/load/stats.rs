@@ -33,6 +33,16 @@ pub fn hwm_mib() -> f64 {
     status_mib("VmHWM:")
 }
 
+/// Anonymous (heap, stacks) and file-backed (the binary's pages) parts of the RSS, in MiB.
+pub fn rss_split_mib() -> (f64, f64) {
+    (status_mib("RssAnon:"), status_mib("RssFile:"))
+}
+
+/// Threads of this process.
+pub fn threads() -> f64 {
+    status_mib("Threads:") * 1024.0
+}
+
 fn status_mib(field: &str) -> f64 {
     let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     text.lines()
