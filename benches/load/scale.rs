@@ -60,13 +60,9 @@ const SIM_ARGS: [&str; 4] = [
 
 const EXTRA: &str = "[fetch]\nrequests_per_minute = 60000\nconcurrency = 8\n";
 
-/// Runs the scenario at `agents` watched agents.
-pub async fn run(agents: usize) -> anyhow::Result<Report> {
-    let mut r = Report::new(if agents > CAPACITY {
-        "scale-over-capacity"
-    } else {
-        "scale"
-    });
+/// Runs the scenario at `agents` watched agents, reported as `name`.
+pub async fn run(agents: usize, name: &'static str) -> anyhow::Result<Report> {
+    let mut r = Report::new(name);
     let sim = RemoteSim::spawn_with(agents, 1, &SIM_ARGS).await?;
     // Warm the bench's own HTTP client before the baseline.
     let _ = sim.channel_count().await?;
