@@ -88,6 +88,12 @@ pub struct SimArgs {
     /// Produce presence changes and schedule publishes in bursts.
     #[arg(long)]
     pub activity: bool,
+    /// Requests per minute per token before 429 (benchmarks raise it).
+    #[arg(long, default_value_t = 300)]
+    pub rate_limit_per_minute: u32,
+    /// Schedule query results with more agents than this are answered by `downloadUrl`.
+    #[arg(long, default_value_t = 100)]
+    pub download_threshold_agents: usize,
 }
 
 /// `tap` options.

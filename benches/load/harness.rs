@@ -71,7 +71,8 @@ pub struct App {
     pub app: RunningApp,
     /// When `app::start` was called.
     pub started: Instant,
-    _dir: tempfile::TempDir,
+    /// The state directory (removed when dropped).
+    pub _dir: tempfile::TempDir,
 }
 
 /// A daemon running against its own in-process simulator.
@@ -170,6 +171,11 @@ impl Daemon {
 }
 
 impl App {
+    /// The file sink's NDJSON file (one committed event per line).
+    pub fn events_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("events.ndjson")
+    }
+
     /// Waits for the first reconcile to finish.
     pub async fn first_reconcile(&self, timeout: Duration) -> anyhow::Result<Instant> {
         let mut rx = self.app.reactor.first_reconcile_done.clone();

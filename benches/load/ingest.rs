@@ -35,8 +35,8 @@ async fn drained(d: &harness::App, target: u64) {
     }
 }
 
-/// Runs the scenario.
-pub async fn run() -> anyhow::Result<Report> {
+/// Runs the scenario, reported as `name`.
+pub async fn run(name: &'static str) -> anyhow::Result<Report> {
     let sim = RemoteSim::spawn(USERS, 1).await?;
     let users = sim.agents().await?;
     anyhow::ensure!(users.len() == USERS, "sim generated {} agents", users.len());
@@ -64,7 +64,7 @@ pub async fn run() -> anyhow::Result<Report> {
     let hist1 = harness::histogram(EVENT_TO_OUTBOX);
     let events = d.sink_cursor().saturating_sub(seq0);
 
-    let mut r = Report::new("ingest");
+    let mut r = Report::new(name);
     r.info("notifications published", TOTAL as f64, "count");
     r.info("events delivered to the file sink", events as f64, "count");
     r.info(

@@ -21,7 +21,24 @@ use std::time::Duration;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SCENARIOS: [&str; 4] = ["ingest", "schedules", "scale", "scale-over-capacity"];
+const SCENARIOS: [&str; 6] = [
+    "ingest",
+    "ingest-lowmem",
+    "schedules",
+    "scale",
+    "scale-lowmem",
+    "scale-over-capacity",
+];
+
+/// mimalloc settings of the `-lowmem` scenarios (environment of the child process, read by
+/// mimalloc at process start): commit arena memory on demand and return freed pages to the
+/// OS at once. The deployment trade of memory for CPU, measured side by side with the
+/// defaults (docs/performance.md).
+const LOWMEM_ENV: [(&str, &str); 3] = [
+    ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+    ("MIMALLOC_PAGE_COMMIT_ON_DEMAND", "1"),
+    ("MIMALLOC_PURGE_DELAY", "0"),
+];
 const RESULT_PREFIX: &str = "LOAD-RESULT ";
 
 /// Debounce quiet window of the schedules scenario.
@@ -58,10 +75,12 @@ async fn child(name: &str) -> anyhow::Result<Report> {
     // Install the recorder before the daemon starts so the latency histogram is recorded.
     let _ = wfm_reactor::telemetry::prometheus::handle();
     match name {
-        "ingest" => ingest::run().await,
+        "ingest" => ingest::run("ingest").await,
+        "ingest-lowmem" => ingest::run("ingest-lowmem").await,
         "schedules" => schedules().await,
-        "scale" => scale::run(18_999).await,
-        "scale-over-capacity" => scale::run(20_000).await,
+        "scale" => scale::run(18_999, "scale").await,
+        "scale-lowmem" => scale::run(18_999, "scale-lowmem").await,
+        "scale-over-capacity" => scale::run(20_000, "scale-over-capacity").await,
         other => anyhow::bail!("unknown scenario {other}"),
     }
 }
@@ -106,7 +125,11 @@ fn main() -> anyhow::Result<()> {
     let mut failed = Vec::new();
     for name in wanted {
         eprintln!("load: running {name}...");
-        let out = std::process::Command::new(&exe)
+        let mut cmd = std::process::Command::new(&exe);
+        if name.ends_with("-lowmem") {
+            cmd.envs(LOWMEM_ENV);
+        }
+        let out = cmd
             .args(["--scenario", name])
             .stderr(std::process::Stdio::inherit())
             .output()?;

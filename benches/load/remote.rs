@@ -39,10 +39,16 @@ impl RemoteSim {
     /// Spawns `wfm-reactor sim` on an ephemeral loopback port with `agents` agents in
     /// `business_units` units, and reads its address and credentials from its stdout.
     pub async fn spawn(agents: usize, business_units: usize) -> anyhow::Result<Self> {
+        Self::spawn_with(agents, business_units, &[]).await
+    }
+
+    /// Like [`RemoteSim::spawn`], with more `wfm-reactor sim` options (`--rate-limit-per-minute`...).
+    pub async fn spawn_with(agents: usize, business_units: usize, extra: &[&str]) -> anyhow::Result<Self> {
         let mut child = Command::new(binary()?)
             .args(["sim", "--listen", "127.0.0.1:0"])
             .args(["--agents", &agents.to_string()])
             .args(["--business-units", &business_units.to_string()])
+            .args(extra)
             .env("RUST_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -109,6 +115,17 @@ impl RemoteSim {
             .ok_or_else(|| anyhow::anyhow!("flood answer without delivered: {v}"))
     }
 
+    /// Channels the simulator has (connected or not).
+    pub async fn channel_count(&self) -> anyhow::Result<usize> {
+        let r = self
+            .http
+            .get(format!("{}/sim/channels", self.base))
+            .send()
+            .await?;
+        let chs: Vec<Value> = r.error_for_status()?.json().await?;
+        Ok(chs.len())
+    }
+
     /// Waits until every channel is connected and they hold `topics` topics in total.
     pub async fn subscribed(&self, topics: usize, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
@@ -127,7 +144,7 @@ impl RemoteSim {
                 Instant::now() < deadline,
                 "not subscribed to {topics} topics within {timeout:?} (have {sum})"
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }

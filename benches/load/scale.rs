@@ -1,10 +1,14 @@
 //! Scenario 3, scale: many watched agents → time until every channel is connected with
-//! every topic, channels used, and resident memory at steady state (process-wide: the
-//! in-process simulator is included, so its own footprint is measured first).
+//! every topic, channels used, and resident memory at steady state.
+//!
+//! The simulator runs in its own process (`remote.rs`), so this process's RSS is the
+//! daemon's (plus the tokio runtime and the bench's small HTTP client, measured before the
+//! daemon starts as *baseline*). Event sizes are read afterwards from the file sink's file,
+//! not from a live-feed receiver, so no measuring subscriber holds events in the daemon.
 
 use crate::harness::{self, Report};
+use crate::remote::RemoteSim;
 use std::time::Duration;
-use wfm_reactor::sim::SimConfig;
 
 /// Topics one daemon can hold: 1,000 per channel × 19 channels (one of the platform's 20
 /// is kept spare for token rollover).
@@ -15,38 +19,60 @@ unsafe extern "C" {
     fn malloc_trim(pad: usize) -> i32;
     /// mimalloc (the global allocator): free retained pages now rather than lazily.
     fn mi_collect(force: bool);
+    /// glibc: heap statistics summed over every arena.
+    fn mallinfo2() -> MallInfo2;
 }
 
-fn sim_config(agents: usize) -> SimConfig {
-    SimConfig {
-        business_units: 1,
-        agents,
-        rate_limit_per_minute: 100_000,
-        // Inline query results: the simulator keeps 256 downloads and evicts an arbitrary
-        // one, which a 95-MU snapshot outruns (reported as a simulator issue).
-        download_threshold_agents: 10_000,
-        ..SimConfig::default()
-    }
+/// glibc's `struct mallinfo2` (all fields `size_t`).
+#[repr(C)]
+struct MallInfo2 {
+    arena: usize,
+    ordblks: usize,
+    smblks: usize,
+    hblks: usize,
+    hblkhd: usize,
+    usmblks: usize,
+    fsmblks: usize,
+    uordblks: usize,
+    fordblks: usize,
+    keepcost: usize,
 }
+
+/// Bytes allocated from glibc malloc and still live (SQLite's own allocations; everything
+/// when the bench is built with the system allocator for a heap census).
+fn glibc_live_mib() -> f64 {
+    // SAFETY: mallinfo2 only reads the allocator's counters.
+    let m = unsafe { mallinfo2() };
+    let _ = (
+        m.arena, m.ordblks, m.smblks, m.hblks, m.usmblks, m.fsmblks, m.fordblks, m.keepcost,
+    );
+    (m.uordblks + m.hblkhd) as f64 / 1_048_576.0
+}
+
+/// Simulator options: no rate limit in the way, and inline query results (one response
+/// per management unit, as before, so figures stay comparable across rounds).
+const SIM_ARGS: [&str; 4] = [
+    "--rate-limit-per-minute",
+    "100000",
+    "--download-threshold-agents",
+    "10000",
+];
 
 const EXTRA: &str = "[fetch]\nrequests_per_minute = 60000\nconcurrency = 8\n";
 
-/// Runs the scenario at `agents` watched agents.
-pub async fn run(agents: usize) -> anyhow::Result<Report> {
-    let mut r = Report::new(if agents > CAPACITY {
-        "scale-over-capacity"
-    } else {
-        "scale"
-    });
-    let rss_runtime = harness::rss_mib();
-    let (sim, _) = harness::start_sim(sim_config(agents)).await?;
-    let rss_sim = harness::rss_mib();
+/// Runs the scenario at `agents` watched agents, reported as `name`.
+pub async fn run(agents: usize, name: &'static str) -> anyhow::Result<Report> {
+    let mut r = Report::new(name);
+    let sim = RemoteSim::spawn_with(agents, 1, &SIM_ARGS).await?;
+    // Warm the bench's own HTTP client before the baseline.
+    let _ = sim.channel_count().await?;
+    let rss_baseline = harness::rss_mib();
     r.info("watched agents", agents as f64, "count");
     if agents + 1 > CAPACITY {
         // The daemon must refuse clearly at start rather than silently drop topics.
-        let refused = match harness::start_against(sim.clone(), EXTRA).await {
+        let refused = match harness::start_app(&sim.base, &sim.client_id, &sim.client_secret, EXTRA).await {
             Ok(d) => {
-                d.daemon.app.shutdown().await;
+                d.app.shutdown().await;
                 false
             }
             Err(e) => {
@@ -60,38 +86,18 @@ pub async fn run(agents: usize) -> anyhow::Result<Report> {
             "bool",
             1.0,
         );
-        sim.shutdown();
         return Ok(r);
     }
-    let d = harness::start_against(sim, EXTRA).await?;
-    // Sizes of the committed events (the snapshot's schedule events are large).
-    let mut live = d.app.store.live();
-    let sizes = tokio::spawn(async move {
-        let (mut n, mut total, mut max) = (0usize, 0usize, 0usize);
-        loop {
-            match live.recv().await {
-                Ok(e) => {
-                    n += 1;
-                    total += e.len();
-                    max = max.max(e.len());
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(_) => return (n, total, max),
-            }
-        }
-    });
+    let d = harness::start_app(&sim.base, &sim.client_id, &sim.client_secret, EXTRA).await?;
     let started_in = d.started.elapsed();
-    let subscribed = d.subscribed(agents + 1, Duration::from_secs(60)).await?;
-    let channels = d.sim.channels().len();
+    sim.subscribed(agents + 1, Duration::from_secs(60)).await?;
+    let subscribed = d.started.elapsed();
+    let channels = sim.channel_count().await?;
     r.info("app::start returned after", started_in.as_secs_f64(), "s");
-    r.at_most(
-        "time to fully subscribed",
-        (subscribed - d.started).as_secs_f64(),
-        "s",
-        5.0,
-    );
+    r.at_most("time to fully subscribed", subscribed.as_secs_f64(), "s", 5.0);
     r.info("channels used", channels as f64, "count");
     let rss_subscribed = harness::rss_mib();
+    let peak_before = harness::hwm_mib();
     // Steady state: the first reconcile (a snapshot of every schedule and presence) done.
     match d.first_reconcile(Duration::from_secs(240)).await {
         Ok(at) => r.info("first reconcile done after", (at - d.started).as_secs_f64(), "s"),
@@ -101,34 +107,73 @@ pub async fn run(agents: usize) -> anyhow::Result<Report> {
         .settle(Duration::from_millis(500), Duration::from_secs(60))
         .await;
     let rss = harness::rss_mib();
-    r.info("RSS: runtime only", rss_runtime, "MiB");
-    r.info("RSS: + simulator org (before daemon)", rss_sim, "MiB");
-    r.info("RSS when subscribed (daemon + simulator)", rss_subscribed, "MiB");
-    r.info("RSS at steady state (daemon + simulator)", rss, "MiB");
     r.info(
-        "RSS daemon estimate (steady − before daemon)",
-        rss - rss_sim,
+        "RSS baseline: runtime + bench client (before daemon)",
+        rss_baseline,
         "MiB",
     );
-    // glibc keeps freed memory of the snapshot's peak; hand it back to see the live heap.
-    // SAFETY: malloc_trim only releases free pages of glibc's heap; no pointer is touched.
-    unsafe { malloc_trim(0) };
-    // SAFETY: mi_collect only releases mimalloc's free pages; no live pointer is touched.
-    // glibc still serves SQLite's own allocations, so both are trimmed.
-    unsafe { mi_collect(true) };
-    let trimmed = harness::rss_mib();
-    r.info("RSS after malloc_trim (daemon + simulator)", trimmed, "MiB");
+    r.info("RSS when subscribed", rss_subscribed, "MiB");
+    r.info("RSS peak before first reconcile", peak_before, "MiB");
+    r.info(
+        "RSS peak (VmHWM) during first reconcile",
+        harness::hwm_mib(),
+        "MiB",
+    );
     r.at_most(
-        "RSS daemon estimate after malloc_trim",
-        trimmed - rss_sim,
+        "RSS at steady state (daemon process, untrimmed)",
+        rss,
         "MiB",
         64.0,
     );
-    d.daemon.app.shutdown().await;
-    if let Ok(Ok((n, total, max))) = tokio::time::timeout(Duration::from_secs(5), sizes).await {
-        r.info("events committed (seen live)", n as f64, "count");
-        r.info("their total size", total as f64 / 1_048_576.0, "MiB");
-        r.info("largest event", max as f64 / 1024.0, "KiB");
+    let (anon, file) = harness::rss_split_mib();
+    r.info("  of which anonymous (heap, stacks)", anon, "MiB");
+    r.info("  of which file-backed (binary)", file, "MiB");
+    r.info("threads at steady state", harness::threads(), "count");
+    r.info("glibc malloc live (SQLite)", glibc_live_mib(), "MiB");
+    if std::env::var_os("LOAD_EXIT_AT_STEADY").is_some() {
+        // Heap census aid: under `heaptrack`, what is still allocated at exit is exactly
+        // the steady-state heap (see docs/performance.md, "How to profile").
+        std::process::exit(0);
     }
+    // Hand freed pages back to see the live heap (SQLite allocates from glibc, the rest
+    // from mimalloc, so both are trimmed).
+    // SAFETY: malloc_trim only releases free pages of glibc's heap; no pointer is touched.
+    unsafe { malloc_trim(0) };
+    // SAFETY: mi_collect only releases mimalloc's free pages; no live pointer is touched.
+    unsafe { mi_collect(true) };
+    let trimmed = harness::rss_mib();
+    r.at_most(
+        "RSS at steady state after malloc_trim + mi_collect",
+        trimmed,
+        "MiB",
+        64.0,
+    );
+    r.info("  of which anonymous, trimmed", harness::rss_split_mib().0, "MiB");
+    let events = d.events_path();
+    let harness::App { app, _dir: dir, .. } = d;
+    app.shutdown().await;
+    let (n, total, max) = line_sizes(&events);
+    drop(dir);
+    r.info("events committed (file sink lines)", n as f64, "count");
+    r.info("their total size", total as f64 / 1_048_576.0, "MiB");
+    r.info("largest event", max as f64 / 1024.0, "KiB");
     Ok(r)
+}
+
+/// Lines, total bytes and the longest line of an NDJSON file (read in pieces).
+fn line_sizes(path: &std::path::Path) -> (usize, usize, usize) {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else {
+        return (0, 0, 0);
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let (mut n, mut total, mut max) = (0, 0, 0);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).is_ok_and(|len| len > 0) {
+        n += 1;
+        total += line.len();
+        max = max.max(line.len());
+        line.clear();
+    }
+    (n, total, max)
 }

@@ -25,9 +25,28 @@ fn stat_cpu(path: &str) -> f64 {
 
 /// Resident set size of this process in MiB (VmRSS).
 pub fn rss_mib() -> f64 {
+    status_mib("VmRSS:")
+}
+
+/// Peak resident set size of this process so far in MiB (VmHWM).
+pub fn hwm_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// Anonymous (heap, stacks) and file-backed (the binary's pages) parts of the RSS, in MiB.
+pub fn rss_split_mib() -> (f64, f64) {
+    (status_mib("RssAnon:"), status_mib("RssFile:"))
+}
+
+/// Threads of this process.
+pub fn threads() -> f64 {
+    status_mib("Threads:") * 1024.0
+}
+
+fn status_mib(field: &str) -> f64 {
     let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     text.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }

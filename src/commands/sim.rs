@@ -13,6 +13,8 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
         agents: args.agents,
         seed: args.seed,
         activity: args.activity,
+        rate_limit_per_minute: args.rate_limit_per_minute,
+        download_threshold_agents: args.download_threshold_agents,
         ..SimConfig::default()
     };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {

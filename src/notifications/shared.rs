@@ -120,7 +120,10 @@ impl Shared {
         // tungstenite's own cap sits far above ours so an oversized frame is counted and
         // skipped by the session instead of killing the socket.
         let limit = self.cfg.max_frame_bytes.saturating_mul(16).max(16 << 20);
+        // 16 KiB read chunks instead of tungstenite's 128 KiB: one buffer per socket, 19
+        // sockets at full scale (docs/performance.md, steady-state heap census).
         let ws_cfg = WebSocketConfig::default()
+            .read_buffer_size(16 * 1024)
             .max_message_size(Some(limit))
             .max_frame_size(Some(limit));
         let connect =

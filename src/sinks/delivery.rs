@@ -30,7 +30,7 @@ pub struct DeliveryOptions {
 impl Default for DeliveryOptions {
     fn default() -> Self {
         Self {
-            batch_size: 256,
+            batch_size: 1024,
             prune_interval: Duration::from_secs(60),
             grace: Duration::from_secs(20),
             backoff: BackoffPolicy::webhook(),

@@ -26,6 +26,13 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
+    // A checkpoint copies WAL frames to the database file without going through this
+    // connection's page cache: keep it minimal (SQLite's default is 2 MiB per connection).
+    conn.execute_batch("PRAGMA cache_size = -64;")
+        .map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     Ok(conn)
 }
 

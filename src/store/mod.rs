@@ -164,9 +164,7 @@ impl Store {
                 outbox::append(conn, st, &batch.events)
             })
             .await?;
-        for (event_type, received_at) in timing {
-            crate::telemetry::delivery::event_emitted(event_type, received_at);
-        }
+        crate::telemetry::delivery::events_emitted(&timing);
         Ok(seqs)
     }
 

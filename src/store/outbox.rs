@@ -48,7 +48,9 @@ pub(super) fn append(
         let json = ev.render(seq);
         insert.execute(params![seq as i64, ev.id, json])?;
         st.next_seq += 1;
-        st.emitted.push((seq, Arc::from(json)));
+        if st.live {
+            st.emitted.push((seq, Arc::from(json)));
+        }
         seqs.push(seq);
     }
     Ok(seqs)
@@ -73,12 +75,15 @@ impl Store {
             let mut out = Vec::new();
             let mut bytes = 0usize;
             while let Some(r) = rows.next()? {
-                let json: String = r.get(2)?;
+                // Straight from SQLite's buffer into the shared `Arc<str>`: no
+                // intermediate `String` (one copy of a possibly megabyte-sized event).
+                let text = r.get_ref(2)?.as_str();
+                let json: Arc<str> = Arc::from(text.map_err(|e| StoreError::Sqlite(e.to_string()))?);
                 bytes += json.len();
                 out.push(OutboxEvent {
                     seq: r.get::<_, i64>(0)? as u64,
                     id: r.get(1)?,
-                    json: Arc::from(json),
+                    json,
                 });
                 if bytes >= MAX_BATCH_BYTES {
                     break;

@@ -20,7 +20,13 @@ pub const MAX_GROUP: usize = 1024;
 pub struct GroupState {
     /// The sequence the next appended event gets.
     pub next_seq: u64,
-    /// Events appended in this group: (sequence, JSON), published after commit.
+    /// Whether the live feed has receivers this group: only then is each event's JSON
+    /// kept until the commit. Without receivers the rendered text is dropped as soon as
+    /// SQLite has it: a snapshot group can hold hundreds of megabytes of schedule events,
+    /// and keeping them only to be discarded by the broadcast made the memory peak.
+    pub live: bool,
+    /// Events appended in this group for the live feed: (sequence, JSON), published
+    /// after commit (empty when `live` is false).
     pub emitted: Vec<(u64, Arc<str>)>,
 }
 
@@ -43,6 +49,7 @@ pub struct Outputs {
 pub fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
     let mut state = GroupState {
         next_seq,
+        live: false,
         emitted: Vec::new(),
     };
     let mut ops = Vec::with_capacity(MAX_GROUP);
@@ -60,6 +67,8 @@ pub fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_se
 
 fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupState, out: &Outputs) {
     let group_start = state.next_seq;
+    // Best effort by design: a receiver subscribing during this group sees the next one.
+    state.live = out.live.receiver_count() > 0;
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -93,13 +102,12 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
     match tx.commit() {
         Ok(()) => {
             // Announce before answering: a caller told "committed" sees it in the watch.
-            if let Some((last, _)) = state.emitted.last() {
-                let last = *last;
-                for (_, json) in state.emitted.drain(..) {
-                    // No receiver is fine: the live feed is best effort by design.
-                    let _ = out.live.send(json);
-                }
-                out.committed.send_replace(last);
+            for (_, json) in state.emitted.drain(..) {
+                // No receiver is fine: the live feed is best effort by design.
+                let _ = out.live.send(json);
+            }
+            if state.next_seq > group_start {
+                out.committed.send_replace(state.next_seq - 1);
             }
             for reply in replies {
                 reply(Ok(()));
@@ -138,7 +146,9 @@ mod tests {
         Box::new(move |conn, st| {
             conn.execute("INSERT INTO t VALUES (?1)", [x]).unwrap();
             st.next_seq += 1;
-            st.emitted.push((st.next_seq - 1, Arc::from(x.to_string())));
+            if st.live {
+                st.emitted.push((st.next_seq - 1, Arc::from(x.to_string())));
+            }
             let reply: Reply = Box::new(move |commit| {
                 log.lock().unwrap().push((x, commit.is_ok() && !fail));
             });
@@ -161,6 +171,7 @@ mod tests {
         ];
         let mut st = GroupState {
             next_seq: 10,
+            live: false,
             emitted: Vec::new(),
         };
         run_group(&mut conn, &mut ops, &mut st, &out);
@@ -178,5 +189,37 @@ mod tests {
         assert_eq!(*rx.borrow(), 11, "watch = last committed sequence");
         assert_eq!(&*live_rx.try_recv().unwrap(), "1");
         assert_eq!(&*live_rx.try_recv().unwrap(), "3");
+    }
+
+    #[test]
+    fn without_live_receivers_nothing_is_kept_and_the_watch_still_advances() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let (committed, rx) = watch::channel(0);
+        let (live, live_rx) = broadcast::channel(16);
+        drop(live_rx);
+        let out = Outputs { committed, live };
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut ops: Vec<WriteOp> = vec![op(1, false, log.clone()), op(2, true, log.clone())];
+        let mut st = GroupState {
+            next_seq: 5,
+            live: true,
+            emitted: Vec::new(),
+        };
+        run_group(&mut conn, &mut ops, &mut st, &out);
+        assert!(!st.live, "no receiver: the group keeps no JSON");
+        assert!(st.emitted.is_empty());
+        assert_eq!(st.next_seq, 6);
+        assert_eq!(
+            *rx.borrow(),
+            5,
+            "the committed sequence is announced all the same"
+        );
+        // A later receiver gets the JSON of the groups after it subscribed.
+        let mut late = out.live.subscribe();
+        let mut ops: Vec<WriteOp> = vec![op(3, false, log.clone())];
+        run_group(&mut conn, &mut ops, &mut st, &out);
+        assert_eq!(&*late.try_recv().unwrap(), "3");
+        assert_eq!(*rx.borrow(), 6);
     }
 }

@@ -26,9 +26,32 @@ pub fn store_commit_failed(err: &str, requests: usize) {
 
 /// An event was committed; `received_at` is when its triggering frame arrived.
 pub fn event_emitted(event_type: &'static str, received_at: Option<tokio::time::Instant>) {
-    metrics::counter!(EVENTS_EMITTED, "type" => event_type).increment(1);
-    if let Some(at) = received_at {
-        metrics::histogram!(EVENT_TO_OUTBOX).record(at.elapsed().as_secs_f64());
+    events_emitted(&[(event_type, received_at)]);
+}
+
+/// The events of one commit: `(type, when the triggering frame arrived)` each.
+///
+/// Counted with one registry lookup per event type and commit rather than per event:
+/// under a presence flood a commit carries hundreds of events of one type, and the
+/// per-event label lookup was a visible share of the daemon's CPU (docs/performance.md).
+pub fn events_emitted(events: &[(&'static str, Option<tokio::time::Instant>)]) {
+    let now = tokio::time::Instant::now();
+    let mut latency = None;
+    // A commit holds one or two event types: a short list beats a map.
+    let mut per_type: Vec<(&'static str, u64)> = Vec::with_capacity(2);
+    for &(event_type, received_at) in events {
+        match per_type.iter_mut().find(|(t, _)| *t == event_type) {
+            Some((_, n)) => *n += 1,
+            None => per_type.push((event_type, 1)),
+        }
+        if let Some(at) = received_at {
+            latency
+                .get_or_insert_with(|| metrics::histogram!(EVENT_TO_OUTBOX))
+                .record(now.saturating_duration_since(at).as_secs_f64());
+        }
+    }
+    for (event_type, n) in per_type {
+        metrics::counter!(EVENTS_EMITTED, "type" => event_type).increment(n);
     }
 }
 

@@ -3,10 +3,13 @@
 use super::names::TopicKind;
 use super::{BuScheduleUpdate, Notification, PresenceUpdate, RoutingStatusUpdate, SystemEvent, SystemKind};
 use crate::genesys::notifications::{
-    ChannelMetadata, Envelope, PresenceEventUserPresence, SystemMessage, UserRoutingStatusUserRoutingStatus,
+    ChannelMetadata, PresenceEventUserPresence, SystemMessage, UserRoutingStatusUserRoutingStatus,
     WfmBuScheduleQueryResultNotification, WfmBuScheduleTopicBuScheduleNotification,
 };
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// What a server frame was.
 // Short-lived (parsed, matched, moved on): boxing would only add an allocation.
@@ -67,10 +70,43 @@ impl FrameError {
     }
 }
 
-fn body<T: DeserializeOwned + Default>(topic: &str, v: Option<serde_json::Value>) -> Result<T, FrameError> {
-    match v {
-        None | Some(serde_json::Value::Null) => Ok(T::default()),
-        Some(v) => serde_json::from_value(v).map_err(|e| FrameError::WrongType {
+/// The envelope fields the parser needs, borrowed from the frame text.
+///
+/// Why not [`crate::genesys::notifications::Envelope`]: it builds a `serde_json::Value`
+/// tree for `eventBody` (and a map for `metadata`) that is then converted again into the
+/// topic's type. Keeping the body as raw text and parsing it once into its type halves
+/// the parse cost of a presence frame, the daemon's hottest path (docs/performance.md).
+/// Unknown members (`version`, `metadata`...) are skipped without being built.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEnvelope<'a> {
+    #[serde(default, borrow)]
+    topic_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    event_body: Option<&'a RawValue>,
+    /// Result messages only: status code as a string (`"404"`); numbers accepted too.
+    #[serde(default)]
+    result: Option<serde_json::Value>,
+    /// Result messages: explanation.
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl RawEnvelope<'_> {
+    /// The `result` code as text (`"404"`), whatever JSON type it was sent as.
+    fn result_code(&self) -> Option<String> {
+        match self.result.as_ref()? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+fn body<T: DeserializeOwned + Default>(topic: &str, v: Option<&RawValue>) -> Result<T, FrameError> {
+    match v.map(RawValue::get) {
+        None | Some("null") => Ok(T::default()),
+        Some(text) => serde_json::from_str(text).map_err(|e| FrameError::WrongType {
             topic: topic.to_string(),
             error: e.to_string(),
         }),
@@ -79,18 +115,19 @@ fn body<T: DeserializeOwned + Default>(topic: &str, v: Option<serde_json::Value>
 
 /// Parses one text frame.
 pub fn parse_frame(text: &str) -> Result<Frame, FrameError> {
-    let env: Envelope = serde_json::from_str(text).map_err(|e| FrameError::InvalidJson(e.to_string()))?;
+    let env: RawEnvelope<'_> =
+        serde_json::from_str(text).map_err(|e| FrameError::InvalidJson(e.to_string()))?;
     if let Some(code) = env.result_code() {
         return Ok(Frame::Result {
             code,
-            message: env.message.clone(),
+            message: env.message,
         });
     }
-    let topic = env
+    let topic: String = env
         .topic_name
-        .clone()
         .filter(|t| !t.is_empty())
-        .ok_or(FrameError::NoTopic)?;
+        .ok_or(FrameError::NoTopic)?
+        .into_owned();
     let notification = match TopicKind::of(&topic) {
         TopicKind::ChannelMetadata => {
             let m: ChannelMetadata = body(&topic, env.event_body)?;
