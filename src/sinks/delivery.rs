@@ -142,7 +142,8 @@ impl SinkTask {
                 self.replays().await;
                 next_replay = Instant::now() + self.options.replay_poll;
             }
-            let batch = match self.store.read_outbox(self.cursor, self.options.batch_size).await {
+            let limit = self.sink.batch_limit(self.options.batch_size);
+            let batch = match self.store.read_outbox(self.cursor, limit).await {
                 Ok(b) => b,
                 Err(e) => {
                     self.store_error(&e.to_string()).await;

@@ -32,7 +32,20 @@ pub enum Sink {
     Webhook(WebhookSink),
 }
 
+/// Most events one webhook batch holds. A webhook posts per event but its cursor moves
+/// per batch, so the batch bounds how many delivered events a crash posts again; longer
+/// batches buy nothing there (each event is its own request anyway).
+pub const WEBHOOK_BATCH: usize = 64;
+
 impl Sink {
+    /// Events to read per batch, given the configured size (see [`WEBHOOK_BATCH`]).
+    pub fn batch_limit(&self, configured: usize) -> usize {
+        match self {
+            Sink::Webhook(_) => configured.min(WEBHOOK_BATCH),
+            Sink::Writer(_) | Sink::File(_) => configured,
+        }
+    }
+
     /// Builds the sink a config entry describes (opens files, builds HTTP clients).
     pub async fn from_config(config: &SinkConfig) -> anyhow::Result<Sink> {
         Ok(match config {
