@@ -110,3 +110,6 @@ pub(super) fn schedule_hash(schedule: &CanonicalAgentSchedule) -> String {
     }
     hex
 }
+
+#[cfg(test)]
+pub(super) mod tests;

@@ -173,119 +173,12 @@ fn an_entry_without_user_is_skipped() {
     assert!(CanonicalAgentSchedule::from_api(&a).is_none());
 }
 
-/// The hash as first defined: the canonical JSON as a `Value`, shift ids and resolved codes
-/// removed, re-serialised with sorted keys. Stored hashes were made this way.
-fn reference_hash(s: &CanonicalAgentSchedule) -> String {
-    use sha2::Digest;
-    let mut v = serde_json::to_value(s).unwrap();
-    for shift in v["shifts"].as_array_mut().unwrap() {
-        let o = shift.as_object_mut().unwrap();
-        o.remove("id");
-        for a in o["activities"].as_array_mut().unwrap() {
-            a.as_object_mut().unwrap().remove("activityCode");
-        }
-    }
-    for m in v["fullDayTimeOffMarkers"].as_array_mut().unwrap() {
-        m.as_object_mut().unwrap().remove("activityCode");
-    }
-    let d = sha2::Sha256::digest(serde_json::to_vec(&v).unwrap());
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-mod streamed_hash {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn text() -> impl Strategy<Value = Option<String>> {
-        proptest::option::of("[a-zA-Z0-9 \"\\\\\u{0}-\u{1f}é€😀]{0,12}")
-    }
-
-    fn code() -> impl Strategy<Value = Option<ActivityCodeInfo>> {
-        proptest::option::of(
-            (text(), text()).prop_map(|(name, category)| ActivityCodeInfo { name, category }),
-        )
-    }
-
-    fn activity() -> impl Strategy<Value = CanonicalActivity> {
-        (
-            ".{0,30}",
-            any::<i64>(),
-            text(),
-            code(),
-            text(),
-            any::<Option<bool>>(),
-        )
-            .prop_map(
-                |(start_date, length_minutes, activity_code_id, activity_code, description, paid)| {
-                    CanonicalActivity {
-                        start_date,
-                        length_minutes,
-                        activity_code_id,
-                        activity_code,
-                        description,
-                        paid,
-                    }
-                },
-            )
-    }
-
-    fn schedule() -> impl Strategy<Value = CanonicalAgentSchedule> {
-        let shift = (
-            text(),
-            ".{0,30}",
-            any::<i64>(),
-            proptest::collection::vec(activity(), 0..4),
-        )
-            .prop_map(|(id, start_date, length_minutes, activities)| CanonicalShift {
-                id,
-                start_date,
-                length_minutes,
-                activities,
-            });
-        let marker = (
-            ".{0,12}",
-            any::<i64>(),
-            text(),
-            code(),
-            text(),
-            any::<Option<bool>>(),
-        )
-            .prop_map(
-                |(business_unit_date, length_minutes, activity_code_id, activity_code, description, paid)| {
-                    CanonicalTimeOff {
-                        business_unit_date,
-                        length_minutes,
-                        activity_code_id,
-                        activity_code,
-                        description,
-                        paid,
-                    }
-                },
-            );
-        (
-            proptest::collection::vec(shift, 0..4),
-            proptest::collection::vec(marker, 0..3),
-        )
-            .prop_map(|(shifts, full_day_time_off_markers)| CanonicalAgentSchedule {
-                shifts,
-                full_day_time_off_markers,
-            })
-    }
-
-    proptest! {
-        #[test]
-        fn equals_the_value_based_definition(s in schedule()) {
-            prop_assert_eq!(s.hash(), reference_hash(&s));
-        }
-    }
-}
-
 #[test]
 fn the_streamed_hash_equals_the_value_based_one_on_a_real_schedule() {
     let (_, a) = api(agent("u1", "2026-08-17T13:00:00Z"));
-    assert_eq!(a.hash(), reference_hash(&a));
+    assert_eq!(a.hash(), super::hash::tests::reference_hash(&a));
     let empty = CanonicalAgentSchedule::default();
-    assert_eq!(empty.hash(), reference_hash(&empty));
+    assert_eq!(empty.hash(), super::hash::tests::reference_hash(&empty));
 }
 
 #[test]
