@@ -1,12 +1,12 @@
 //! Simulator: a schedule change emits Processing then Complete on the BU topic and really
 //! changes the changed agents' shifts in the next query.
 
-use crate::sim_schedules::{T, WFM, first, query_path};
+use crate::sim_schedules::query_path;
 use crate::sim_support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sim_support::{Api, connect, next_event, small, start};
+use sim_support::{Api, T, WFM, connect, first, next_event, small, start};
 use wfm_reactor::sim::{AgentPick, Emit, ScheduleChange};
 
 #[tokio::test]

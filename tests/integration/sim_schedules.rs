@@ -4,34 +4,12 @@ use crate::sim_support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sim_support::{Api, connect, next_event, small, start};
+use sim_support::{Api, T, WFM, connect, first, next_event, small, start};
 use std::io::Read;
-use std::time::Duration;
-use wfm_reactor::sim::{SimConfig, SimHandle};
-
-pub(crate) const WFM: &str = "/api/v2/workforcemanagement";
-pub(crate) const T: Duration = Duration::from_secs(3);
+use wfm_reactor::sim::SimConfig;
 
 pub(crate) fn query_path(bu: &str, week: &str, sched: &str, flags: &str) -> String {
     format!("{WFM}/businessunits/{bu}/weeks/{week}/schedules/{sched}/agentschedules/query{flags}")
-}
-
-/// (bu id, mu id, first published schedule id, its week date)
-pub(crate) fn first(sim: &SimHandle) -> (String, String, String, String) {
-    let org = sim.org();
-    let bu = &org.business_units[0];
-    let s = org
-        .schedules_of(&bu.id)
-        .into_iter()
-        .find(|s| s.published)
-        .unwrap()
-        .clone();
-    (
-        bu.id.clone(),
-        bu.management_units[0].id.clone(),
-        s.id,
-        s.week_date.to_string(),
-    )
 }
 
 #[tokio::test]

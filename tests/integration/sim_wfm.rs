@@ -3,30 +3,9 @@
 
 use crate::sim_support;
 
-use sim_support::{Api, connect, next_event, small, start};
+use sim_support::{Api, T, WFM, connect, first, next_event, small, start};
 use std::time::Duration;
-use wfm_reactor::sim::{SimConfig, SimHandle};
-
-const WFM: &str = "/api/v2/workforcemanagement";
-const T: Duration = Duration::from_secs(3);
-
-/// (bu id, mu id, first published schedule id, its week date)
-fn first(sim: &SimHandle) -> (String, String, String, String) {
-    let org = sim.org();
-    let bu = &org.business_units[0];
-    let s = org
-        .schedules_of(&bu.id)
-        .into_iter()
-        .find(|s| s.published)
-        .unwrap()
-        .clone();
-    (
-        bu.id.clone(),
-        bu.management_units[0].id.clone(),
-        s.id,
-        s.week_date.to_string(),
-    )
-}
+use wfm_reactor::sim::SimConfig;
 
 #[tokio::test]
 async fn org_structure_routes() {

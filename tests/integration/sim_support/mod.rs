@@ -158,3 +158,26 @@ pub async fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bo
     }
     cond()
 }
+
+/// The WFM API prefix.
+pub const WFM: &str = "/api/v2/workforcemanagement";
+/// How long a simulator test waits for any one answer or event.
+pub const T: Duration = Duration::from_secs(3);
+
+/// (bu id, mu id, first published schedule id, its week date)
+pub fn first(sim: &SimHandle) -> (String, String, String, String) {
+    let org = sim.org();
+    let bu = &org.business_units[0];
+    let s = org
+        .schedules_of(&bu.id)
+        .into_iter()
+        .find(|s| s.published)
+        .unwrap()
+        .clone();
+    (
+        bu.id.clone(),
+        bu.management_units[0].id.clone(),
+        s.id,
+        s.week_date.to_string(),
+    )
+}
