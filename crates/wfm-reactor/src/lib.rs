@@ -1,0 +1,36 @@
+//! wfm-reactor: keeps a websocket subscription to Genesys Cloud notification topics alive
+//! through every disruption, coalesces bursts of payload-less WFM schedule events into
+//! the fewest REST fetches, diffs what really changed against a durable store, and
+//! delivers CloudEvents at-least-once to stdout, files, webhooks and a live SSE feed.
+//!
+//! # Layout
+//! - [`config`], [`cli`], [`commands`]: the outside: configuration file and command line.
+//! - [`genesys`]: the Genesys Cloud JSON models (shared by the client and the simulator).
+//! - The simulator is its own crate (`genesys-sim`), embedded behind the default `embedded-sim` feature.
+//! - [`auth`], [`notifications`], [`topics`]: upstream: tokens, channels, sessions, typed events, gaps.
+//! - [`coalesce`], [`wfm`], [`diff`], [`presence`], [`reactor`]: turning events into real changes.
+//! - [`store`], [`events`], [`sinks`]: durable state + outbox, the CloudEvent, delivery.
+//! - [`admin`], [`app`], [`telemetry`], [`backoff`]: operating it.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod backoff;
+pub mod cli;
+pub mod coalesce;
+pub mod commands;
+pub mod config;
+pub mod diff;
+pub mod doctor;
+pub mod events;
+pub mod genesys;
+pub mod notifications;
+pub mod presence;
+pub mod reactor;
+pub mod sinks;
+pub mod store;
+pub mod telemetry;
+pub mod topics;
+pub mod wfm;

@@ -1,0 +1,131 @@
+//! `doctor` as a library against the test's own simulator: all checks pass on a healthy
+//! org; a rejected topic and a 403 route are each named with their permission, exit 1.
+
+use crate::ops_support;
+
+use ops_support::{config_toml, small_sim, start_sim};
+use wfm_reactor::config::Config;
+use wfm_reactor::doctor::{self, Outcome};
+
+fn config_for(sim: &genesys_sim::SimHandle, dir: &std::path::Path, extra: &str) -> Config {
+    Config::from_toml_str(&config_toml(sim, dir, "", "1s", extra)).expect("config parses")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_org_passes_every_check() {
+    let sim = start_sim(small_sim()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = doctor::run(&config_for(&sim, dir.path(), "[watch]\nrouting_status = true\n")).await;
+    let text = report.render();
+    assert!(report.ok(), "{text}");
+    assert_eq!(report.exit_code(), 0);
+    assert!(text.contains("All checks passed."), "{text}");
+    for route in [
+        "businessunits.list",
+        "businessunits.get",
+        "managementunits.list",
+        "managementunits.users",
+        "activitycodes.list",
+        "schedules.list",
+        "schedules.get",
+        "agentschedules.query",
+        "presence.bulk",
+        "routingstatus.get",
+    ] {
+        let row = report
+            .checks
+            .iter()
+            .find(|c| c.name.contains(route))
+            .unwrap_or_else(|| panic!("no {route} row:\n{text}"));
+        assert_eq!(row.outcome, Outcome::Pass, "{text}");
+    }
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.name.starts_with("topic v2.users.{id}")),
+        "{text}"
+    );
+    // The temporary channel's subscriptions were deleted.
+    assert!(
+        sim.channels().iter().all(|c| c.topics.is_empty()),
+        "doctor left subscriptions behind: {:?}",
+        sim.channels()
+    );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_topic_and_forbidden_route_name_both_permissions() {
+    let sim = start_sim(small_sim()).await;
+    // presence: the bulk route answers 403; routing: the combined topic is rejected.
+    sim.deny_permission("presence:userPresence:view");
+    sim.deny_permission("routing:agent:view");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = doctor::run(&config_for(&sim, dir.path(), "[watch]\nrouting_status = true\n")).await;
+    let text = report.render();
+    assert!(!report.ok(), "{text}");
+    assert_eq!(report.exit_code(), 1);
+
+    let bulk = report
+        .checks
+        .iter()
+        .find(|c| c.name == "REST presence.bulk")
+        .expect("presence.bulk row");
+    assert_eq!(bulk.outcome, Outcome::Fail, "{text}");
+    assert_eq!(
+        bulk.missing_permissions,
+        vec!["presence:userPresence:view"],
+        "{text}"
+    );
+
+    let topic = report
+        .checks
+        .iter()
+        .find(|c| c.name.starts_with("topic v2.users.{id}"))
+        .expect("presence topic row");
+    assert_eq!(topic.outcome, Outcome::Fail, "{text}");
+    assert!(
+        topic
+            .missing_permissions
+            .iter()
+            .any(|p| p == "routing:agent:view"),
+        "{text}"
+    );
+    // The schedule routes still pass: only what is missing is reported.
+    assert!(
+        report
+            .checks
+            .iter()
+            .filter(|c| c.name.contains("schedules"))
+            .all(|c| c.outcome == Outcome::Pass),
+        "{text}"
+    );
+    for p in ["presence:userPresence:view", "routing:agent:view"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("- ") && l.contains("grant") && l.contains(p)),
+            "{p} not named with how to grant it:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("Admin > Integrations > OAuth > client > Roles"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL"), "{text}");
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_secret_fails_the_token_check_and_stops() {
+    let sim = start_sim(small_sim()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = config_for(&sim, dir.path(), "");
+    config.genesys.client_secret = wfm_reactor::config::Secret::new("wrong".to_string());
+    let report = doctor::run(&config).await;
+    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.checks.len(), 1, "{}", report.render());
+    assert_eq!(report.checks[0].outcome, Outcome::Fail);
+    assert!(report.render().contains("client_secret"));
+    sim.shutdown();
+}
