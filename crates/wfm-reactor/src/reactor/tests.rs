@@ -38,8 +38,6 @@ path = "{sink}"
         wfm,
         api_host: "api.test".into(),
         config: Arc::new(config),
-        membership: Mutex::default(),
-        presence: Mutex::default(),
     })
 }
 
@@ -47,7 +45,7 @@ path = "{sink}"
 async fn a_panicked_fetch_is_retried_not_left_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let (_tx, rx) = mpsc::channel(1);
-    let (mut reactor, _handle) = Reactor::new(context(dir.path()), rx);
+    let (mut reactor, _handle) = Reactor::new(context(dir.path()), Membership::default(), rx);
     let key = ScheduleKey {
         business_unit_id: "bu".into(),
         schedule_id: "s".into(),
@@ -83,7 +81,7 @@ async fn a_panicked_fetch_is_retried_not_left_in_flight() {
 async fn a_panicked_reconcile_is_requested_again() {
     let dir = tempfile::tempdir().unwrap();
     let (_tx, rx) = mpsc::channel(1);
-    let (mut reactor, _handle) = Reactor::new(context(dir.path()), rx);
+    let (mut reactor, _handle) = Reactor::new(context(dir.path()), Membership::default(), rx);
     reactor.reconcile_running = true;
     reactor
         .tasks
