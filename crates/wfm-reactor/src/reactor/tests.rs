@@ -1,7 +1,8 @@
 //! The reactor loop's bookkeeping with a real store and no network: a panicked fetch is
 //! handed back to the coalescer as a failure (so it is retried) instead of staying in flight;
-//! a reconcile is done only once what it observed committed; membership and presence are
-//! replaced and read through messages to the reactor.
+//! a reconcile is done only once what it observed committed (a failed commit reloads the
+//! cache and retries it); membership and presence are replaced and read through messages
+//! to the reactor.
 
 use super::*;
 use crate::events::Cause;
@@ -167,4 +168,38 @@ async fn membership_and_presence_are_read_and_replaced_through_the_reactor() {
     let u1 = &view.users["u1"];
     assert_eq!(u1.presence.as_ref().unwrap().system_presence, "Away");
     assert!(u1.routing.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_presence_commit_reloads_the_cache_and_retries_its_reconcile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_tx, rx) = mpsc::channel(1);
+    let (mut reactor, _handle) = Reactor::new(context(dir.path()), watching(&["u1"]), rx);
+    let observed = reconcile::Observed {
+        presence: vec![("u1".into(), away("2026-08-10T09:00:00.000Z"), None)],
+        routing: vec![],
+    };
+    reactor.reconcile_running = true;
+    let listed = reconcile::Listed {
+        keys: vec![],
+        observed,
+    };
+    reactor.on_done(tasks::Joined::Done(Done::Reconcile(
+        HintCause::Reconcile,
+        Ok(listed),
+    )));
+    // The batch holding the decision never reaches the store: its commit failed.
+    assert!(reactor.presence.take_batch().is_some());
+    reactor.pending_reconcile.as_mut().unwrap().ticket = Some(1);
+    let failed = commits::Committed {
+        ticket: 1,
+        result: Err(crate::store::StoreError::WriterGone),
+    };
+    reactor.on_committed(failed).await;
+    let view = reactor.presence.users(["u1".to_string()].iter());
+    assert!(view["u1"].presence.is_none(), "the cache is the store's again");
+    assert!(!reactor.reconcile_running && reactor.pending_reconcile.is_none());
+    let (at, cause) = reactor.reconcile_due.expect("the reconcile is retried");
+    assert_eq!(cause, HintCause::Reconcile);
+    assert!(at > Instant::now());
 }
