@@ -3,6 +3,7 @@
 
 mod embedded;
 mod readiness;
+mod refresh;
 mod state_view;
 
 pub use embedded::{EmbeddedSim, start_simulator};
@@ -17,7 +18,7 @@ use crate::sinks::{DeliveryHandle, DeliveryOptions, spawn_delivery};
 use crate::store::Store;
 use crate::wfm::{ClientSettings, Credentials, RateBudget, WfmClient};
 use anyhow::Context as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -104,10 +105,7 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
         wfm: wfm.clone(),
         api_host,
         config: config.clone(),
-        membership: Mutex::new(membership),
-        presence: Mutex::default(),
     });
-    crate::reactor::reload_presence_cache(&ctx).await?;
 
     let (tx, rx) = mpsc::channel(UPSTREAM_BUFFER);
     let intake_cancel = cancel.child_token();
@@ -125,12 +123,13 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
         extras,
         intake_cancel.clone(),
     );
-    let topics = topic_set(&config, &ctx.membership.lock().expect("membership lock"));
+    let topics = topic_set(&config, &membership);
     tracing::info!(topics = topics.len(), "subscribing");
     upstream.set_topics(topics).await?;
 
     let reactor_cancel = cancel.child_token();
-    let (reactor, reactor_handle) = Reactor::new(ctx.clone(), rx);
+    let (mut reactor, reactor_handle) = Reactor::new(ctx.clone(), membership, rx);
+    reactor.load().await?;
     let reactor_task = tokio::spawn(reactor.run(reactor_cancel.clone()));
 
     let sinks: Vec<_> = config
@@ -151,14 +150,15 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
         held_tx,
         cancel.child_token(),
     ));
-    tracker.spawn(refresh_membership(
+    tracker.spawn(refresh::refresh_membership(
         ctx.clone(),
+        reactor_handle.clone(),
         upstream.clone(),
         cancel.child_token(),
     ));
     if let Some(listener) = listeners.admin {
         let addr = listener.local_addr()?;
-        let state_ctx = ctx.clone();
+        let state_ctx = (ctx.clone(), reactor_handle.clone());
         let store_for_liveness = store.clone();
         let state = AdminState {
             liveness: Arc::new(move || {
@@ -175,8 +175,8 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
             metrics: crate::telemetry::prometheus::handle(),
             live: store.live_sender(),
             state: Arc::new(move || {
-                let ctx = state_ctx.clone();
-                Box::pin(async move { state_view::snapshot(&ctx).await })
+                let (ctx, reactor) = state_ctx.clone();
+                Box::pin(async move { state_view::snapshot(&ctx, &reactor).await })
             }),
             resync: reactor_handle.resync.clone(),
         };
@@ -272,27 +272,6 @@ async fn resolve_with_retry(
                     _ = tokio::time::sleep(delay) => {}
                 }
             }
-        }
-    }
-}
-
-/// Re-reads membership every `watch.membership_refresh` and applies the new topic set.
-async fn refresh_membership(ctx: Arc<Context>, upstream: ManagerHandle, cancel: CancellationToken) {
-    let every = ctx.config.watch.membership_refresh;
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-        match resolve_membership(&ctx.config, &ctx.wfm).await {
-            Ok(m) => {
-                let topics = topic_set(&ctx.config, &m);
-                *ctx.membership.lock().expect("membership lock") = m;
-                if let Err(err) = upstream.set_topics(topics).await {
-                    tracing::error!(error = %err, "cannot apply the refreshed topic set");
-                }
-            }
-            Err(err) => tracing::warn!(error = %err, "membership refresh failed; keeping the previous set"),
         }
     }
 }

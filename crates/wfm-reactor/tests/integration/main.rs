@@ -31,6 +31,7 @@ mod ops_doctor;
 mod ops_shutdown;
 mod reactor_fetch;
 mod reactor_options;
+mod reactor_ordering;
 mod reactor_presence;
 mod reactor_reconcile;
 mod reactor_schedule;
