@@ -2,13 +2,10 @@
 //! event accepted exactly once, a retried event keeps its `webhook-id`, and the cursor
 //! reaches the end only when everything before it was acknowledged.
 
-use crate::delivery_support;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use delivery_support::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,6 +16,7 @@ use wfm_reactor::config::{Secret, SinkConfig};
 use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
 use wfm_reactor::sinks::spawn_delivery;
 use wfm_reactor::store::{Batch, Store};
+use wfm_testkit::delivery::*;
 
 const CONCURRENCY: usize = 4;
 

@@ -1,6 +1,6 @@
-//! The channel manager end to end against a small scripted stub (tests/upstream_support).
+//! The channel manager end to end against a small scripted stub (its own `stub` module).
 
-use crate::stub;
+mod stub;
 
 use serde_json::json;
 use std::collections::BTreeSet;

@@ -1,11 +1,9 @@
 //! The WFM client's retry and error rules against a scripted HTTP server on port 0.
 
-use crate::wfm_support;
-
 use std::time::Duration;
 use tokio::time::Instant;
 use wfm_reactor::wfm::WfmError;
-use wfm_support::*;
+use wfm_testkit::fake_http::*;
 
 #[tokio::test]
 async fn a_429_pauses_every_call_for_retry_after() {
