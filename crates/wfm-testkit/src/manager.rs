@@ -50,11 +50,6 @@ pub fn manager(sim: &SimHandle, cfg: NotificationsConfig) -> (ManagerHandle, mps
 /// Agent ids of the first business unit.
 pub use crate::org::bu_agents as agents;
 
-/// Waits until the synchronous `f` holds (the default patience); panics naming `what`.
-pub async fn until(what: &str, f: impl Fn() -> bool) {
-    crate::eventually!(f(), "{what}");
-}
-
 /// Receives until a presence event of `user` arrives; returns the gaps seen meanwhile.
 pub async fn presence_of(rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
     let deadline = Instant::now() + crate::patience(Duration::from_secs(5));
@@ -78,12 +73,12 @@ pub async fn presence_of(rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> 
 /// Waits for a connected socket subscribed to something of `user`, emits a presence change
 /// and receives it; returns the gaps seen meanwhile.
 pub async fn deliver(sim: &SimHandle, rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
-    until("a subscribed socket", || {
+    crate::eventually!(
         sim.channels()
             .iter()
-            .any(|c| c.connected && c.topics.iter().any(|t| t.contains(user)))
-    })
-    .await;
+            .any(|c| c.connected && c.topics.iter().any(|t| t.contains(user))),
+        "a subscribed socket"
+    );
     sim.set_presence(user, "Available", true).unwrap();
     presence_of(rx, user).await
 }
@@ -122,9 +117,9 @@ pub async fn running(sim: &SimHandle, users: &[String]) -> (ManagerHandle, mpsc:
         .unwrap();
     let gap = next_gap(&mut rx).await;
     assert_eq!(gap.cause, GapCause::Start);
-    until("ready", || {
-        m.status().is_ready() && sim.channels().iter().any(|c| c.connected)
-    })
-    .await;
+    crate::eventually!(
+        m.status().is_ready() && sim.channels().iter().any(|c| c.connected),
+        "ready"
+    );
     (m, rx)
 }

@@ -65,10 +65,17 @@ async fn sigterm_in_a_debounce_window_exits_zero_and_keeps_the_change() {
     );
 
     // A schedule the daemon watches (it was in the snapshot).
-    let schedule = file_events(dir.path())
-        .iter()
-        .find(|e| e["type"] == "wfm.schedule.changed")
-        .and_then(|e| e["data"]["scheduleId"].as_str().map(str::to_string))
+    // Ready means committed; the file sink writes a moment later, so wait for it.
+    let snapshot_schedule = || async {
+        file_events(dir.path())
+            .iter()
+            .find(|e| e["type"] == "wfm.schedule.changed")
+            .and_then(|e| e["data"]["scheduleId"].as_str().map(str::to_string))
+    };
+    let schedule = poll(Duration::from_secs(5), snapshot_schedule, Option::is_some)
+        .await
+        .ok()
+        .flatten()
         .expect("snapshot events in the file sink");
     let bu = sim.org().business_units[0].id.clone();
     let before = bu_schedule_notifications(&admin).await;

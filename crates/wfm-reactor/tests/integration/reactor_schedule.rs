@@ -2,31 +2,12 @@
 //! REST query and one event with exactly the changed agents; a notification during an
 //! in-flight fetch causes exactly one more fetch; a Delete emits `wfm.schedule.deleted`.
 
-use genesys_sim::{AgentPick, Emit, ScheduleChange, SimHandle};
+use genesys_sim::{AgentPick, Emit, ScheduleChange};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use wfm_testkit::outbox::*;
 use wfm_testkit::requests::*;
-use wfm_testkit::{DaemonBuilder, SimBuilder, eventually};
-
-/// The first published schedule of the first BU: (bu, schedule id, week, first MU, its agents).
-fn target(sim: &SimHandle) -> (String, String, String, String, Vec<String>) {
-    let org = sim.org();
-    let bu = &org.business_units[0];
-    let s = org
-        .schedules
-        .iter()
-        .find(|s| s.bu_id == bu.id && s.published)
-        .unwrap();
-    let mu = &bu.management_units[0];
-    (
-        bu.id.clone(),
-        s.id.clone(),
-        s.week_date.to_string(),
-        mu.id.clone(),
-        mu.agent_ids.clone(),
-    )
-}
+use wfm_testkit::{DaemonBuilder, FirstSchedule, SimBuilder, eventually};
 
 fn change(bu: &str, schedule: &str, mu: &str, agents: &[String], emit: Emit) -> ScheduleChange {
     ScheduleChange {
@@ -48,7 +29,13 @@ async fn thirty_events_for_one_schedule_become_one_query_and_one_event() {
         })
         .start(SimBuilder::reactor(1, 30).start().await)
         .await;
-    let (bu, schedule, week, mu, members) = target(&h.sim);
+    let FirstSchedule {
+        business_unit: bu,
+        schedule,
+        week,
+        management_unit: mu,
+        agents: members,
+    } = FirstSchedule::of(&h.sim);
     let agents = members[..3].to_vec();
     let seq = last_seq(&h.app).await;
     let queries_before = agent_queries(&h.sim.request_log()).len();
@@ -117,7 +104,13 @@ async fn a_change_arriving_during_a_fetch_causes_exactly_one_more_fetch() {
     let h = DaemonBuilder::reactor()
         .start(SimBuilder::reactor(1, 30).start().await)
         .await;
-    let (bu, schedule, week, mu, members) = target(&h.sim);
+    let FirstSchedule {
+        business_unit: bu,
+        schedule,
+        week,
+        management_unit: mu,
+        agents: members,
+    } = FirstSchedule::of(&h.sim);
     let (first, second) = (members[..2].to_vec(), members[2..4].to_vec());
     let seq = last_seq(&h.app).await;
     let queries_before = agent_queries(&h.sim.request_log()).len();
@@ -213,7 +206,12 @@ async fn a_delete_of_a_known_schedule_emits_schedule_deleted() {
     let h = DaemonBuilder::reactor()
         .start(SimBuilder::reactor(1, 20).start().await)
         .await;
-    let (bu, schedule, week, _, _) = target(&h.sim);
+    let FirstSchedule {
+        business_unit: bu,
+        schedule,
+        week,
+        ..
+    } = FirstSchedule::of(&h.sim);
     let seq = last_seq(&h.app).await;
     let op = h
         .sim

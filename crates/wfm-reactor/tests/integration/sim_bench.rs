@@ -10,8 +10,6 @@ use wfm_testkit::SimBuilder;
 use wfm_testkit::api::*;
 use wfm_testkit::ws::*;
 
-const T: Duration = Duration::from_secs(3);
-
 /// A logged-in client with one connected channel subscribed to `topics`.
 async fn setup(sim: &SimHandle, topics: &[&str]) -> (Api, Ws) {
     let api = Api::login(sim).await;

@@ -9,8 +9,6 @@ use wfm_testkit::SimBuilder;
 use wfm_testkit::api::*;
 use wfm_testkit::ws::*;
 
-const T: Duration = Duration::from_secs(3);
-
 /// POSTs `body` to `/sim/flood` without a token; (status, JSON or Null).
 async fn flood(base: &str, body: &Value) -> (u16, Value) {
     let resp = reqwest::Client::new()

@@ -9,8 +9,6 @@ use wfm_testkit::SimBuilder;
 use wfm_testkit::api::*;
 use wfm_testkit::ws::*;
 
-const T: Duration = Duration::from_secs(3);
-
 /// A logged-in client with one connected channel subscribed to `v2.users.a.presence`.
 async fn setup(sim: &SimHandle) -> (Api, String, String, Ws) {
     let api = Api::login(sim).await;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use wfm_reactor::config::NotificationsConfig;
 use wfm_reactor::topics::{GapCause, presence_topics};
 use wfm_testkit::SimBuilder;
+use wfm_testkit::eventually;
 use wfm_testkit::manager::*;
 
 fn retrying() -> NotificationsConfig {
@@ -25,7 +26,7 @@ async fn a_refused_part_of_a_combined_topic_is_subscribed_once_permitted() {
         .await
         .unwrap();
     assert_eq!(next_gap(&mut rx).await.cause, GapCause::Start);
-    until("degraded", || m.status().degraded.len() == 2).await;
+    eventually!(m.status().degraded.len() == 2, "degraded");
     let routing = format!("v2.users.{}.routingStatus", users[1]);
     assert_eq!(sim.publish(&routing, serde_json::json!({})), 0);
 
@@ -60,7 +61,7 @@ async fn a_refused_plain_topic_is_subscribed_once_permitted() {
     m.set_topics(set(presence_topics(&users[..1], false)))
         .await
         .unwrap();
-    until("degraded", || m.status().degraded.len() == 1).await;
+    eventually!(m.status().degraded.len() == 1, "degraded");
     sim.allow_permission("presence:userPresence:view");
     let gap = loop {
         let g = next_gap(&mut rx).await;

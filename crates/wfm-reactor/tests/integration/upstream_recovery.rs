@@ -8,6 +8,7 @@ use tokio::time::{Instant, timeout};
 use wfm_reactor::config::NotificationsConfig;
 use wfm_reactor::topics::{GapCause, bu_schedule_topic, presence_topics};
 use wfm_testkit::SimBuilder;
+use wfm_testkit::eventually;
 use wfm_testkit::manager::*;
 
 #[tokio::test]
@@ -69,10 +70,10 @@ async fn rejected_topic_names_the_permission_and_the_rest_deliver() {
     let mut topics: BTreeSet<String> = presence_topics(&users[..3], false).into_iter().collect();
     topics.insert(bu_schedule_topic(&bu));
     m.set_topics(topics).await.unwrap();
-    until("ready", || {
-        m.status().is_ready() && sim.channels().iter().any(|c| c.connected)
-    })
-    .await;
+    eventually!(
+        m.status().is_ready() && sim.channels().iter().any(|c| c.connected),
+        "ready"
+    );
     let status = m.status();
     let degraded = status
         .degraded
@@ -132,10 +133,10 @@ async fn shutdown_during_backoff_is_prompt() {
     m.set_topics(presence_topics(&agents(&sim)[..1], false).into_iter().collect())
         .await
         .unwrap();
-    until("a failed create", || {
-        sim.request_log().iter().any(|r| r.status == 503)
-    })
-    .await;
+    eventually!(
+        sim.request_log().iter().any(|r| r.status == 503),
+        "a failed create"
+    );
     let t0 = Instant::now();
     timeout(Duration::from_secs(3), m.shutdown())
         .await

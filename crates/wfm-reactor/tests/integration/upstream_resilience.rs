@@ -10,6 +10,7 @@ use wfm_reactor::notifications::channel::ChannelClient;
 use wfm_reactor::topics::{GapCause, Notification, UpstreamEvent, presence_topics};
 use wfm_reactor::wfm::RateBudget;
 use wfm_testkit::SimBuilder;
+use wfm_testkit::eventually;
 use wfm_testkit::manager::*;
 
 #[tokio::test]
@@ -30,7 +31,7 @@ async fn refused_combined_topic_is_split_and_presence_keeps_flowing() {
         presence_topics(&users[..2], false),
         "the start gap covers the permitted parts only"
     );
-    until("ready", || m.status().is_ready()).await;
+    eventually!(m.status().is_ready(), "ready");
 
     let status = m.status();
     for u in &users[..2] {
@@ -90,7 +91,7 @@ async fn channel_is_resubscribed_before_it_expires_without_a_gap() {
         .await
         .unwrap();
     assert_eq!(next_gap(&mut rx).await.cause, GapCause::Start);
-    until("ready", || m.status().is_ready()).await;
+    eventually!(m.status().is_ready(), "ready");
     let channel = sim.channels()[0].id.clone();
 
     // Events keep flowing across three channel lifetimes' worth of resubscriptions.
@@ -159,7 +160,7 @@ async fn silent_socket_is_pinged_replaced_and_reported_by_one_gap() {
         .await
         .unwrap();
     assert_eq!(next_gap(&mut rx).await.cause, GapCause::Start);
-    until("ready", || m.status().is_ready()).await;
+    eventually!(m.status().is_ready(), "ready");
     assert!(deliver(&sim, &mut rx, &users[0]).await.is_empty());
 
     sim.mute_sockets(true);
