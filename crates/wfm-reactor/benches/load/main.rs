@@ -142,8 +142,8 @@ fn main() -> anyhow::Result<()> {
         }
     }
     print_table(&figures);
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    std::fs::create_dir_all(&dir)?;
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/bench"));
+    std::fs::create_dir_all(dir)?;
     let json = serde_json::json!({
         "machine": {"cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
         "failed_scenarios": failed,

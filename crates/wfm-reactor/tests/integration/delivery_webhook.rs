@@ -122,14 +122,10 @@ async fn a_400_is_dead_lettered_later_events_flow_and_replay_delivers_it() {
     let accepted: Vec<u64> = rec.accepted().iter().map(|r| r.seq()).collect();
     assert_eq!(accepted, vec![1, 2, 4, 5, 6]);
 
-    let mut dead = Vec::new();
-    for _ in 0..200 {
-        dead = store.dead_letters().await.unwrap();
-        if !dead.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let dead_letters = || async { store.dead_letters().await.unwrap() };
+    let dead = wfm_testkit::eventually::poll(Duration::from_secs(1), dead_letters, |d| !d.is_empty())
+        .await
+        .unwrap_or_else(|last| last);
     assert_eq!(dead.len(), 1);
     assert_eq!(
         (dead[0].sink.as_str(), dead[0].sequence, dead[0].status),
@@ -152,12 +148,7 @@ async fn a_400_is_dead_lettered_later_events_flow_and_replay_delivers_it() {
         "replay sends the same event"
     );
     assert!(verify_standard_webhook(SECRET, &replayed.headers, &replayed.body));
-    for _ in 0..200 {
-        if store.dead_letters().await.unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let _ = wfm_testkit::eventually::poll(Duration::from_secs(1), dead_letters, Vec::is_empty).await;
     assert!(
         store.dead_letters().await.unwrap().is_empty(),
         "delivered replay leaves the table"
