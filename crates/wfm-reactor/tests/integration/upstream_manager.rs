@@ -14,6 +14,7 @@ use wfm_reactor::config::{NotificationsConfig, Secret};
 use wfm_reactor::notifications::{ChannelManager, ManagerHandle};
 use wfm_reactor::topics::{Gap, GapCause, Notification, UpstreamEvent, presence_topics};
 use wfm_testkit::eventually;
+use wfm_testkit::manager::{next_gap, presence_of as expect_presence};
 
 fn config() -> NotificationsConfig {
     NotificationsConfig {
@@ -33,40 +34,6 @@ fn spawn(base: &str, cfg: NotificationsConfig) -> (ManagerHandle, mpsc::Receiver
         ChannelManager::spawn(base.into(), tokens, http, cfg, tx, CancellationToken::new()),
         rx,
     )
-}
-
-async fn next_gap(rx: &mut mpsc::Receiver<UpstreamEvent>) -> Gap {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match timeout(deadline - Instant::now(), rx.recv())
-            .await
-            .expect("gap in time")
-            .expect("open")
-        {
-            UpstreamEvent::Gap(g) => return g,
-            UpstreamEvent::Notification { .. } => continue,
-        }
-    }
-}
-
-/// Waits for the presence event of `user`, collecting any gaps seen meanwhile.
-async fn expect_presence(rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut gaps = Vec::new();
-    loop {
-        match timeout(deadline - Instant::now(), rx.recv())
-            .await
-            .expect("event in time")
-            .expect("open")
-        {
-            UpstreamEvent::Gap(g) => gaps.push(g),
-            UpstreamEvent::Notification {
-                notification: Notification::Presence(p),
-                ..
-            } if p.user_id == user => return gaps,
-            UpstreamEvent::Notification { .. } => {}
-        }
-    }
 }
 
 fn presence_body() -> serde_json::Value {
