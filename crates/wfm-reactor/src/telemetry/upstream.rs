@@ -8,8 +8,8 @@ pub fn token_obtained(generation: u64) {
     info!(generation, "OAuth token obtained");
 }
 
-/// A token request failed.
-pub fn token_failed(client_id: &str, error: &crate::auth::AuthError) {
+/// A token request failed (generic over the error, so telemetry imports nothing of `auth`).
+pub fn token_failed(client_id: &str, error: &impl std::fmt::Display) {
     metrics::counter!("wfm_reactor_token_requests_total", "outcome" => "error").increment(1);
     warn!(client_id, error = %error, "OAuth token request failed");
 }
