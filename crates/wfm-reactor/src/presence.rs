@@ -83,8 +83,7 @@ impl PresenceState {
         let raw = def.system_presence.as_deref()?;
         let sp = normalise_system_presence(raw);
         if !sp.known {
-            tracing::warn!(system_presence = %raw, "unknown systemPresence, kept as given");
-            metrics::counter!("wfm_reactor_presence_unknown_total").increment(1);
+            crate::telemetry::reactor::presence_unknown(raw);
         }
         Some(Self {
             system_presence: sp.display,

@@ -65,6 +65,8 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
         None
     };
     let config = Arc::new(config);
+    crate::telemetry::prometheus::handle();
+    crate::telemetry::expose_known(&config.sink_names());
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
     let store = Store::open(&config.state.path)?;

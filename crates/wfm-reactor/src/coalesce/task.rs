@@ -108,8 +108,7 @@ where
                 Some(Msg::Offer(key)) => c.offer(key, Instant::now()),
                 Some(Msg::Finished(key, ok)) => {
                     if !c.finished(&key, Instant::now(), ok) {
-                        tracing::warn!("coalescer: finished reported for a key not in flight");
-                        metrics::counter!("wfm_reactor_coalescer_unexpected_finished_total").increment(1);
+                        crate::telemetry::reactor::coalescer_unexpected_finished();
                     }
                 }
                 Some(Msg::Pending(reply)) => {
@@ -118,7 +117,7 @@ where
             },
             _ = sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
                 for key in c.take_due(Instant::now()) {
-                    metrics::counter!("wfm_reactor_coalescer_fires_total").increment(1);
+                    crate::telemetry::reactor::coalescer_fired();
                     if due_tx.send(key).is_err() {
                         return c.pending_keys();
                     }

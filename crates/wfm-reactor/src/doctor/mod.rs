@@ -215,8 +215,7 @@ pub async fn run(config: &Config) -> DoctorReport {
     )
     .await;
     for c in report.checks.iter().filter(|c| c.outcome == Outcome::Fail) {
-        tracing::warn!(check = %c.name, missing = ?c.missing_permissions, detail = %c.detail, "doctor check failed");
-        metrics::counter!("wfm_reactor_doctor_failures_total").increment(1);
+        crate::telemetry::ops::doctor_check_failed(&c.name, &c.missing_permissions, &c.detail);
     }
     report
 }

@@ -196,7 +196,7 @@ async fn handle_text(text: &str, ctx: &SessionContext) -> Option<SessionEnd> {
             }
             // The same frame on two overlapping sockets/channels is delivered once.
             if !ctx.recent.lock().expect("dedupe lock").insert(text) {
-                metrics::counter!("wfm_reactor_frames_duplicate_total").increment(1);
+                tel::frame_duplicate();
                 return None;
             }
             tel::notification_received(notification.kind());

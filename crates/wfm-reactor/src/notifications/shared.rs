@@ -71,8 +71,7 @@ impl Shared {
         for topic in sent.iter().filter(|t| !refused.contains(t.as_str())) {
             for part in crate::topics::expand_topic(topic) {
                 if board.degraded.remove(&part).is_some() {
-                    tracing::info!(topic = %part, "topic accepted now; no longer degraded");
-                    metrics::counter!("wfm_reactor_topics_recovered_total").increment(1);
+                    tel::topic_recovered(&part);
                 }
             }
         }

@@ -5,6 +5,7 @@
 
 use super::channel::{ChannelError, RejectedTopic, SubscribeMode};
 use super::shared::Shared;
+use crate::telemetry::upstream as tel;
 use crate::topics::expand_topic;
 use std::collections::BTreeSet;
 
@@ -33,13 +34,7 @@ impl Shared {
         }
         let parts: Vec<String> = combined.iter().flat_map(|r| expand_topic(&r.topic)).collect();
         for r in &combined {
-            tracing::warn!(
-                channel = %channel_id,
-                topic = %r.topic,
-                missing = ?r.missing_permissions,
-                "combined topic refused; subscribing its parts one by one"
-            );
-            metrics::counter!("wfm_reactor_combined_topics_split_total").increment(1);
+            tel::combined_topic_split(channel_id, &r.topic, &r.missing_permissions);
         }
         let refused_parts = self
             .client

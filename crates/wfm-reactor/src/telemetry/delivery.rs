@@ -107,3 +107,14 @@ pub fn sink_store_error(sink: &str, err: &str) {
 pub fn sink_stopped(sink: &str, cursor: u64) {
     info!(sink = %sink, cursor, "sink stopped");
 }
+
+/// A WAL checkpoint ran; `frames` is the WAL size it reported.
+pub fn wal_checkpointed(frames: i64) {
+    metrics::gauge!("wfm_reactor_store_wal_frames").set(frames.max(0) as f64);
+}
+
+/// A WAL checkpoint failed (the next one retries).
+pub fn wal_checkpoint_failed(err: &impl std::fmt::Display, mode: &str) {
+    warn!(error = %err, mode, "WAL checkpoint failed");
+    metrics::counter!("wfm_reactor_store_checkpoint_failures_total").increment(1);
+}

@@ -35,3 +35,32 @@ pub fn retrying(route: &'static str, reason: &str, attempt: u32, delay: Duration
 pub fn budget_waited(waited: Duration) {
     metrics::histogram!("wfm_reactor_rest_budget_wait_seconds").record(waited.as_secs_f64());
 }
+
+/// A notifications REST answer (counted without a latency sample: those routes have none).
+pub fn answered(route: &'static str, status: u16) {
+    metrics::counter!("wfm_reactor_rest_requests_total", "route" => route, "status" => status.to_string())
+        .increment(1);
+}
+
+/// An agent schedule query answered with neither a result nor a download.
+pub fn query_without_result(
+    route: &'static str,
+    status: &impl std::fmt::Debug,
+    operation_id: &impl std::fmt::Debug,
+    forced: bool,
+) {
+    tracing::info!(
+        route,
+        status = ?status,
+        operation_id = ?operation_id,
+        forced,
+        "agent schedule query answered without a result"
+    );
+    metrics::counter!("wfm_reactor_rest_query_without_result_total").increment(1);
+}
+
+/// A REST answer could not be decoded.
+pub fn decode_failed(route: &'static str, error: &impl std::fmt::Display) {
+    tracing::warn!(route, error = %error, "cannot decode REST answer");
+    metrics::counter!("wfm_reactor_rest_decode_errors_total", "route" => route).increment(1);
+}

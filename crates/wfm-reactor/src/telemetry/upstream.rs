@@ -54,3 +54,20 @@ pub fn topic_rejected(topic: &str, reason: &str, missing: &[String]) {
     metrics::counter!("wfm_reactor_topics_rejected_total").increment(1);
     warn!(topic, reason, missing_permissions = ?missing, "topic subscription rejected");
 }
+
+/// A topic refused earlier was accepted now (it leaves the degraded list).
+pub fn topic_recovered(topic: &str) {
+    metrics::counter!("wfm_reactor_topics_recovered_total").increment(1);
+    info!(topic, "topic accepted now; no longer degraded");
+}
+
+/// A combined topic was refused as a whole; its parts are subscribed one by one.
+pub fn combined_topic_split(channel: &str, topic: &str, missing: &[String]) {
+    metrics::counter!("wfm_reactor_combined_topics_split_total").increment(1);
+    warn!(channel, topic, missing = ?missing, "combined topic refused; subscribing its parts one by one");
+}
+
+/// The same frame arrived on a second socket or channel and was dropped.
+pub fn frame_duplicate() {
+    metrics::counter!("wfm_reactor_frames_duplicate_total").increment(1);
+}

@@ -210,8 +210,7 @@ impl WfmClient {
 /// Parses a JSON body, counting and logging failures.
 pub(crate) fn parse<T: DeserializeOwned>(route: &'static str, body: &[u8]) -> Result<T, WfmError> {
     serde_json::from_slice(body).map_err(|e| {
-        tracing::warn!(route, error = %e, "cannot decode REST answer");
-        metrics::counter!("wfm_reactor_rest_decode_errors_total", "route" => route).increment(1);
+        crate::telemetry::rest::decode_failed(route, &e);
         WfmError::Decode {
             route,
             message: e.to_string(),
