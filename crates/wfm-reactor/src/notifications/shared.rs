@@ -1,7 +1,7 @@
 //! What every channel worker shares: REST client, config, output, status board.
 
 use super::channel::{ChannelClient, RejectedTopic, SubscribeMode};
-use super::connect::{Failure, Live, Socket};
+use super::connect::{ConnectError, Failure, Live, Socket};
 use super::dedupe::RecentFrames;
 use super::session::{self, RawFrame, SessionConfig, SessionContext, SessionNotice};
 use super::split::CombinedSplits;
@@ -115,7 +115,7 @@ impl Shared {
         channel: &Channel,
         notices: mpsc::UnboundedSender<SessionNotice>,
         cancel: &CancellationToken,
-    ) -> Result<Socket, String> {
+    ) -> Result<Socket, ConnectError> {
         // tungstenite's own cap sits far above ours so an oversized frame is counted and
         // skipped by the session instead of killing the socket.
         let limit = self.cfg.max_frame_bytes.saturating_mul(16).max(16 << 20);
@@ -128,9 +128,9 @@ impl Shared {
         let connect =
             tokio_tungstenite::connect_async_with_config(channel.connect_uri.as_str(), Some(ws_cfg), false);
         let (ws, _) = tokio::select! {
-            _ = cancel.cancelled() => return Err("cancelled".into()),
+            _ = cancel.cancelled() => return Err(ConnectError::Cancelled),
             r = tokio::time::timeout(std::time::Duration::from_secs(30), connect) => {
-                r.map_err(|_| "websocket connect timed out".to_string())?.map_err(|e| e.to_string())?
+                r.map_err(|_| ConnectError::TimedOut)??
             }
         };
         let stop = cancel.child_token();

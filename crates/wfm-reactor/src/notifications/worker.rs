@@ -57,18 +57,18 @@ impl Worker {
         while !self.cancel.is_cancelled() {
             let socket = match self.connect_once(&mut live, &notice_tx).await {
                 Ok(s) => s,
+                Err(Failure::Fatal { message }) => {
+                    self.shared.set_error(message);
+                    self.cancel.cancelled().await;
+                    break;
+                }
                 Err(f) => {
-                    if f.fatal {
-                        self.shared.set_error(f.message);
-                        self.cancel.cancelled().await;
-                        break;
-                    }
-                    if f.channel_gone {
+                    if let Failure::ChannelGone { .. } = f {
                         live = None;
                         pending.get_or_insert((Utc::now(), GapCause::ChannelLost));
                     }
-                    tracing::warn!(slot = self.slot, error = %f.message, "channel not connected, backing off");
-                    if !self.wait(&mut backoff, f.retry_after).await {
+                    tracing::warn!(slot = self.slot, error = %f.message(), "channel not connected, backing off");
+                    if !self.wait(&mut backoff, f.retry_after()).await {
                         break;
                     }
                     continue;
@@ -158,7 +158,7 @@ impl Worker {
             }
             Err(e) => {
                 let gone = matches!(self.shared.client.exists(&l.channel.id).await, Ok(false));
-                Err(Failure::retry(format!("websocket connect failed: {e}")).gone_if(gone))
+                Err(Failure::lost(format!("websocket connect failed: {e}"), gone))
             }
         }
     }
@@ -256,8 +256,8 @@ impl Worker {
                             rollover_retry_at = None;
                         }
                         Err(f) => {
-                            tracing::warn!(slot = self.slot, error = %f.message, "channel rollover failed; retrying");
-                            rollover_retry_at = Some(Instant::now() + backoff.next_delay_at_least(f.retry_after));
+                            tracing::warn!(slot = self.slot, error = %f.message(), "channel rollover failed; retrying");
+                            rollover_retry_at = Some(Instant::now() + backoff.next_delay_at_least(f.retry_after()));
                         }
                     }
                 }

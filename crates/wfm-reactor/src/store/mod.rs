@@ -52,9 +52,10 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
-    /// A statement failed.
+    /// A statement failed. Shared (`Arc`) because one failed group commit answers every
+    /// caller in the group with the same error.
     #[error("state store: {0}")]
-    Sqlite(String),
+    Sqlite(#[source] std::sync::Arc<rusqlite::Error>),
     /// The actor thread is gone (store dropped or a fatal error).
     #[error("state store writer stopped")]
     WriterGone,
@@ -71,7 +72,7 @@ impl StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Sqlite(e.to_string())
+        StoreError::Sqlite(std::sync::Arc::new(e))
     }
 }
 

@@ -114,7 +114,7 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
             }
         }
         Err(e) => {
-            let err = StoreError::Sqlite(e.to_string());
+            let err = StoreError::from(e);
             crate::telemetry::delivery::store_commit_failed(&err.to_string(), replies.len());
             for reply in replies {
                 reply(Err(err.clone()));
