@@ -22,6 +22,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 /// Upstream events buffered between the websocket sessions and the reactor.
 const UPSTREAM_BUFFER: usize = 8192;
@@ -133,7 +134,11 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
 
     let reactor_cancel = cancel.child_token();
     let (reactor, reactor_handle) = Reactor::new(ctx.clone(), rx);
-    let reactor_task = tokio::spawn(reactor.run(reactor_cancel.clone()));
+    let reactor_task = tokio::spawn(
+        reactor
+            .run(reactor_cancel.clone())
+            .instrument(tracing::info_span!("reactor")),
+    );
 
     let sinks: Vec<_> = config
         .sink_names()
@@ -148,16 +153,14 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
     let delivery = spawn_delivery(store.clone(), sinks, options, cancel.child_token(), &tracker).await?;
 
     let (held_tx, token_held) = watch::channel(true);
-    tracker.spawn(readiness::watch_token(
-        tokens.clone(),
-        held_tx,
-        cancel.child_token(),
-    ));
-    tracker.spawn(refresh_membership(
-        ctx.clone(),
-        upstream.clone(),
-        cancel.child_token(),
-    ));
+    tracker.spawn(
+        readiness::watch_token(tokens.clone(), held_tx, cancel.child_token())
+            .instrument(tracing::info_span!("token_watch")),
+    );
+    tracker.spawn(
+        refresh_membership(ctx.clone(), upstream.clone(), cancel.child_token())
+            .instrument(tracing::info_span!("membership_refresh")),
+    );
     if let Some(listener) = listeners.admin {
         let addr = listener.local_addr()?;
         let state_ctx = ctx.clone();
@@ -183,11 +186,14 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
             resync: reactor_handle.resync.clone(),
         };
         let admin_cancel = cancel.child_token();
-        tracker.spawn(async move {
-            if let Err(err) = admin::serve(listener, state, admin_cancel).await {
-                tracing::error!(error = %err, "admin server failed");
+        tracker.spawn(
+            async move {
+                if let Err(err) = admin::serve(listener, state, admin_cancel).await {
+                    tracing::error!(error = %err, "admin server failed");
+                }
             }
-        });
+            .instrument(tracing::info_span!("admin", %addr)),
+        );
         tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events POST /v1/resync");
     }
     Ok(RunningApp {

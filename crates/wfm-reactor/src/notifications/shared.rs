@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Shared by the manager and its workers.
 pub struct Shared {
@@ -99,7 +100,7 @@ impl Shared {
             self.subscribe(&channel.id, topics, SubscribeMode::Replace)
                 .await?;
         }
-        tracing::info!(slot, channel = %channel.id, topics = topics.len(), "channel created and subscribed");
+        tracing::info!(channel = %channel.id, topics = topics.len(), "channel created and subscribed");
         self.update(slot, |c| {
             c.channel_id = Some(channel.id.clone());
             c.topics = topics.len();
@@ -144,7 +145,9 @@ impl Shared {
             cancel: cancel.clone(),
             stop: stop.clone(),
         };
-        let handle = tokio::spawn(session::run(ws, ctx));
+        // Created inside the worker's span, so session lines read `channel_worker{slot}:session{channel}`.
+        let span = tracing::info_span!("session", channel = %channel.id);
+        let handle = tokio::spawn(session::run(ws, ctx).instrument(span));
         Ok(Socket { handle, stop })
     }
 }

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// A connection that lasted this long resets the reconnect backoff.
 const STABLE_AFTER: Duration = Duration::from_secs(30);
@@ -67,7 +68,7 @@ impl Worker {
                         live = None;
                         pending.get_or_insert((Utc::now(), GapCause::ChannelLost));
                     }
-                    tracing::warn!(slot = self.slot, error = %f.message(), "channel not connected, backing off");
+                    tracing::warn!(error = %f.message(), "channel not connected, backing off");
                     if !self.wait(&mut backoff, f.retry_after()).await {
                         break;
                     }
@@ -193,7 +194,7 @@ impl Worker {
                 end = &mut current.handle => {
                     let since = Utc::now();
                     let end = end.unwrap_or_else(|e| SessionEnd::Closed(format!("session task: {e}")));
-                    tracing::warn!(slot = self.slot, channel = %l.channel.id, end = ?end, "notification socket ended");
+                    tracing::warn!(channel = %l.channel.id, end = ?end, "notification socket ended");
                     let (cause, gone) = match end {
                         SessionEnd::Cancelled => return Outcome::Stop,
                         SessionEnd::ChannelGone(_) => (GapCause::ChannelLost, true),
@@ -252,11 +253,11 @@ impl Worker {
                             old.stop.cancel();
                             drain(&mut draining, old);
                             let client = self.shared.client.clone();
-                            tokio::spawn(async move { let _ = client.unsubscribe_all(&old_live.channel.id).await; });
+                            tokio::spawn(async move { let _ = client.unsubscribe_all(&old_live.channel.id).await; }.in_current_span());
                             rollover_retry_at = None;
                         }
                         Err(f) => {
-                            tracing::warn!(slot = self.slot, error = %f.message(), "channel rollover failed; retrying");
+                            tracing::warn!(error = %f.message(), "channel rollover failed; retrying");
                             rollover_retry_at = Some(Instant::now() + backoff.next_delay_at_least(f.retry_after()));
                         }
                     }
@@ -277,12 +278,15 @@ impl Worker {
 /// Keeps an old socket delivering until it closes, but never longer than [`DRAIN_LIMIT`].
 fn drain(set: &mut JoinSet<()>, old: Socket) {
     let Socket { handle, stop } = old;
-    set.spawn(async move {
-        // Aborting this task (the channel was lost) stops the old session too.
-        let _guard = stop.clone().drop_guard();
-        tokio::select! {
-            _ = handle => {}
-            _ = sleep(DRAIN_LIMIT) => stop.cancel(),
+    set.spawn(
+        async move {
+            // Aborting this task (the channel was lost) stops the old session too.
+            let _guard = stop.clone().drop_guard();
+            tokio::select! {
+                _ = handle => {}
+                _ = sleep(DRAIN_LIMIT) => stop.cancel(),
+            }
         }
-    });
+        .in_current_span(),
+    );
 }

@@ -76,7 +76,7 @@ impl Worker {
                 None
             }
             Err(e) => {
-                tracing::warn!(slot = self.slot, error = %e, "subscription update failed; will retry");
+                tracing::warn!(error = %e, "subscription update failed; will retry");
                 Some(Instant::now() + backoff.next_delay_at_least(e.retry_after()))
             }
         }

@@ -1,4 +1,6 @@
 //! Store and delivery happenings: each logs one structured line and updates one metric.
+//! The `sink_*` functions run inside the sink task's span (`sink{sink=NAME}`), so their
+//! lines do not repeat the name; the metrics still carry it as a label.
 
 use std::time::Duration;
 use tracing::{debug, error, info, warn};
@@ -63,26 +65,26 @@ pub fn outbox_depth(depth: u64, pruned: usize) {
 
 /// A sink acknowledged `count` events up to `upto`.
 pub fn sink_delivered(sink: &str, count: usize, upto: u64) {
-    debug!(sink = %sink, count, upto, "delivered");
+    debug!(count, upto, "delivered");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "ok").increment(count as u64);
 }
 
 /// A delivery failed in a retryable way and will be retried after `delay`.
 pub fn sink_retry(sink: &str, seq: u64, err: &str, delay: Duration) {
-    warn!(sink = %sink, sequence = seq, error = %err, retry_in = ?delay, "delivery failed, will retry");
+    warn!(sequence = seq, error = %err, retry_in = ?delay, "delivery failed, will retry");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "retry").increment(1);
 }
 
 /// A sink refused an event permanently; it went to the dead-letter table.
 pub fn sink_dead_lettered(sink: &str, seq: u64, status: Option<u16>, err: &str) {
-    warn!(sink = %sink, sequence = seq, status = ?status, error = %err, "event dead-lettered");
+    warn!(sequence = seq, status = ?status, error = %err, "event dead-lettered");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "dead_letter").increment(1);
     metrics::gauge!(DEAD_LETTERS).increment(1.0);
 }
 
 /// A replayed dead letter was delivered.
 pub fn sink_replayed(sink: &str, dead_letter_id: i64) {
-    info!(sink = %sink, dead_letter = dead_letter_id, "dead letter replayed");
+    info!(dead_letter = dead_letter_id, "dead letter replayed");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "replayed").increment(1);
     metrics::gauge!(DEAD_LETTERS).decrement(1.0);
 }
@@ -99,13 +101,13 @@ pub fn sink_lag(sink: &str, lag: u64) {
 
 /// A sink task hit a store error (it retries after a pause).
 pub fn sink_store_error(sink: &str, err: &str) {
-    error!(sink = %sink, error = %err, "sink cannot read or acknowledge the outbox");
+    error!(error = %err, "sink cannot read or acknowledge the outbox");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "store_error").increment(1);
 }
 
 /// A sink task stopped (cancelled or failed to start).
-pub fn sink_stopped(sink: &str, cursor: u64) {
-    info!(sink = %sink, cursor, "sink stopped");
+pub fn sink_stopped(cursor: u64) {
+    info!(cursor, "sink stopped");
 }
 
 /// A WAL checkpoint ran; `frames` is the WAL size it reported.

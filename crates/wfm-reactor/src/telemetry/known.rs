@@ -33,7 +33,7 @@ const RECONNECT_CAUSES: [&str; 5] = [
     "token_rollover",
 ];
 /// Sink delivery outcomes.
-const SINK_OUTCOMES: [&str; 4] = ["ok", "retry", "dead_letter", "replayed"];
+const SINK_OUTCOMES: [&str; 5] = ["ok", "retry", "dead_letter", "replayed", "store_error"];
 /// CloudEvent types the daemon emits.
 const EVENT_TYPES: [&str; 4] = [
     "wfm.schedule.changed",

@@ -15,9 +15,10 @@ pub fn token_failed(client_id: &str, error: &impl std::fmt::Display) {
 }
 
 /// A frame was refused before or during parsing.
-pub fn frame_rejected(channel: &str, reason: &'static str, detail: &str) {
+/// (Logged inside the session's span, which names the channel.)
+pub fn frame_rejected(reason: &'static str, detail: &str) {
     metrics::counter!("wfm_reactor_frames_rejected_total", "reason" => reason).increment(1);
-    warn!(channel, reason, detail, "notification frame rejected");
+    warn!(reason, detail, "notification frame rejected");
 }
 
 /// A notification frame was parsed (heartbeats excluded).
@@ -26,9 +27,10 @@ pub fn notification_received(kind: &'static str) {
 }
 
 /// A heartbeat window passed without any frame (a ping follows).
-pub fn heartbeat_missed(channel: &str) {
+/// (Logged inside the session's span, which names the channel.)
+pub fn heartbeat_missed() {
     metrics::counter!("wfm_reactor_heartbeats_missed_total").increment(1);
-    warn!(channel, "no frame within heartbeat timeout, sending ping");
+    warn!("no frame within heartbeat timeout, sending ping");
 }
 
 /// A socket or channel is being replaced.
