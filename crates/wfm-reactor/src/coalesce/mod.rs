@@ -11,13 +11,10 @@
 //! - A failed fetch is retried after a per-key jittered backoff ([`crate::backoff`]); an
 //!   event during that backoff never pulls the retry earlier.
 //!
-//! [`spawn_coalescer`] wraps the struct in a small task that owns the timer.
+//! The reactor owns the struct and its timer (`reactor/`).
 
-mod task;
 #[cfg(test)]
 mod tests;
-
-pub use task::{CoalescerHandle, Stopped, spawn_coalescer, spawn_with};
 
 use crate::backoff::{Backoff, BackoffPolicy};
 use std::collections::{BTreeSet, HashMap};
