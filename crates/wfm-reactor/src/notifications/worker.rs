@@ -5,10 +5,10 @@
 //! channel and one current socket (plus old sockets draining during a make-before-break
 //! switch) and emits a [`Gap`] whenever events may have been missed.
 
-use super::channel::SubscribeMode;
 use super::connect::{Failure, Live, Socket};
 use super::session::{SessionEnd, SessionNotice};
 use super::shared::Shared;
+use super::worker_ops::ChannelGone;
 use crate::backoff::{Backoff, BackoffPolicy};
 use crate::telemetry::upstream as tel;
 use crate::topics::{Gap, GapCause, UpstreamEvent, expand_topic};
@@ -28,7 +28,7 @@ const STABLE_AFTER: Duration = Duration::from_secs(30);
 const DRAIN_LIMIT: Duration = Duration::from_secs(65);
 
 /// How a connected period ended.
-enum Outcome {
+pub(super) enum Outcome {
     Stop,
     Lost {
         since: DateTime<Utc>,
@@ -192,20 +192,12 @@ impl Worker {
                     return Outcome::Stop;
                 }
                 end = &mut current.handle => {
-                    let since = Utc::now();
                     let end = end.unwrap_or_else(|e| SessionEnd::Closed(format!("session task: {e}")));
-                    tracing::warn!(channel = %l.channel.id, end = ?end, "notification socket ended");
-                    let (cause, gone) = match end {
-                        SessionEnd::Cancelled => return Outcome::Stop,
-                        SessionEnd::ChannelGone(_) => (GapCause::ChannelLost, true),
-                        SessionEnd::HeartbeatTimeout => (GapCause::HeartbeatTimeout, false),
-                        SessionEnd::Closed(_) | SessionEnd::Superseded => {
-                            let gone = matches!(self.shared.client.exists(&l.channel.id).await, Ok(false));
-                            (if gone { GapCause::ChannelLost } else { GapCause::SocketDropped }, gone)
-                        }
-                    };
-                    draining.abort_all();
-                    return Outcome::Lost { since, cause, channel_gone: gone };
+                    let outcome = self.session_ended(l, end).await;
+                    if let Outcome::Lost { .. } = outcome {
+                        draining.abort_all();
+                    }
+                    return outcome;
                 }
                 Some(_) = draining.join_next(), if !draining.is_empty() => {}
                 Some(SessionNotice::SocketClosing) = notices.recv() => {
@@ -228,39 +220,17 @@ impl Worker {
                     retry_topics_at = self.apply_topics(l, backoff).await;
                 }
                 _ = sleep_until(expiry_at) => {
-                    match self.shared.subscribe(&l.channel.id, &l.subscribed, SubscribeMode::Replace).await {
-                        Ok(()) => {
-                            l.extend();
-                            expiry_retry_at = None;
-                            tracing::info!(channel = %l.channel.id, "channel extended by resubscribing");
-                        }
-                        Err(e) if e.is_not_found() => {
+                    match self.extend_channel(l, backoff).await {
+                        Ok(retry_at) => expiry_retry_at = retry_at,
+                        Err(ChannelGone) => {
                             current.stop.cancel();
                             draining.abort_all();
                             return Outcome::Lost { since: Utc::now(), cause: GapCause::ChannelLost, channel_gone: true };
                         }
-                        Err(e) => {
-                            tracing::warn!(channel = %l.channel.id, error = %e, "resubscribe to extend channel failed");
-                            expiry_retry_at = Some(Instant::now() + backoff.next_delay_at_least(e.retry_after()));
-                        }
                     }
                 }
                 _ = sleep_until(rollover_at) => {
-                    match self.rollover(l, notice_tx).await {
-                        Ok((new_live, new_socket)) => {
-                            let old_live = std::mem::replace(l, new_live);
-                            let old = std::mem::replace(&mut current, new_socket);
-                            old.stop.cancel();
-                            drain(&mut draining, old);
-                            let client = self.shared.client.clone();
-                            tokio::spawn(async move { let _ = client.unsubscribe_all(&old_live.channel.id).await; }.in_current_span());
-                            rollover_retry_at = None;
-                        }
-                        Err(f) => {
-                            tracing::warn!(error = %f.message(), "channel rollover failed; retrying");
-                            rollover_retry_at = Some(Instant::now() + backoff.next_delay_at_least(f.retry_after()));
-                        }
-                    }
+                    rollover_retry_at = self.roll_over(l, &mut current, &mut draining, notice_tx, backoff).await;
                 }
                 _ = sleep_until(refused_retry_at) => {
                     refused_retry_at = Instant::now() + self.shared.cfg.rejected_retry;
@@ -270,6 +240,40 @@ impl Worker {
                     backoff.reset();
                     stable_at = None;
                 }
+            }
+        }
+    }
+}
+
+// === impl Worker (rollover) ===
+
+impl Worker {
+    /// Moves to a new channel under the refreshed token; the old socket drains and the old
+    /// channel's subscriptions are deleted in the background. `Some(when)` to retry.
+    async fn roll_over(
+        &mut self,
+        l: &mut Live,
+        current: &mut Socket,
+        draining: &mut JoinSet<()>,
+        notice_tx: &mpsc::UnboundedSender<SessionNotice>,
+        backoff: &mut Backoff,
+    ) -> Option<Instant> {
+        match self.rollover(l, notice_tx).await {
+            Ok((new_live, new_socket)) => {
+                let old_live = std::mem::replace(l, new_live);
+                let old = std::mem::replace(current, new_socket);
+                old.stop.cancel();
+                drain(draining, old);
+                let client = self.shared.client.clone();
+                let unsubscribe = async move {
+                    let _ = client.unsubscribe_all(&old_live.channel.id).await;
+                };
+                tokio::spawn(unsubscribe.in_current_span());
+                None
+            }
+            Err(f) => {
+                tracing::warn!(error = %f.message(), "channel rollover failed; retrying");
+                Some(Instant::now() + backoff.next_delay_at_least(f.retry_after()))
             }
         }
     }
