@@ -124,11 +124,9 @@ pub struct SystemMessage {
     pub channel_id: Option<String>,
     /// `no_longer_subscribed`, `subscription_changed`, `token_revoked`.
     pub system_topic_type: Option<String>,
-    /// Correlation id.
     pub correlation_id: Option<String>,
     /// Org id.
     pub organization_id: Option<String>,
-    /// User id.
     pub user_id: Option<String>,
     /// OAuth client id.
     pub oauth_client_id: Option<String>,
@@ -184,9 +182,7 @@ pub struct UserRoutingStatusRoutingStatus {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UserRoutingStatusUserParam {
-    /// Key.
     pub key: Option<String>,
-    /// Value.
     pub value: Option<String>,
 }
 
@@ -194,13 +190,10 @@ pub struct UserRoutingStatusUserParam {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct UserRoutingStatusErrorInfo {
-    /// Error code.
     pub error_code: Option<String>,
     /// HTTP-like status.
     pub status: Option<i64>,
-    /// Correlation id.
     pub correlation_id: Option<String>,
-    /// Message.
     pub user_message: Option<String>,
     /// Message template.
     pub user_params_message: Option<String>,
@@ -214,7 +207,6 @@ pub struct UserRoutingStatusErrorInfo {
 pub struct UserRoutingStatusUserRoutingStatus {
     /// User id.
     pub id: Option<String>,
-    /// The status.
     pub routing_status: Option<UserRoutingStatusRoutingStatus>,
     /// Error, if any.
     pub error_info: Option<UserRoutingStatusErrorInfo>,
@@ -226,7 +218,6 @@ pub struct UserRoutingStatusUserRoutingStatus {
 pub struct WfmBuScheduleQueryResultNotification {
     /// Operation id of the async query.
     pub operation_id: Option<String>,
-    /// Business unit.
     pub business_unit_id: Option<String>,
     /// Where the result can be downloaded.
     pub download_url: Option<String>,
