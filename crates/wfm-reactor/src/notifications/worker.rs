@@ -8,7 +8,6 @@
 use super::connect::{Failure, Live, Socket};
 use super::session::{SessionEnd, SessionNotice};
 use super::shared::Shared;
-use super::worker_ops::ChannelGone;
 use crate::backoff::{Backoff, BackoffPolicy};
 use crate::telemetry::upstream as tel;
 use crate::topics::{Gap, GapCause, UpstreamEvent, expand_topic};
@@ -222,7 +221,7 @@ impl Worker {
                 _ = sleep_until(expiry_at) => {
                     match self.extend_channel(l, backoff).await {
                         Ok(retry_at) => expiry_retry_at = retry_at,
-                        Err(ChannelGone) => {
+                        Err(_gone) => {
                             current.stop.cancel();
                             draining.abort_all();
                             return Outcome::Lost { since: Utc::now(), cause: GapCause::ChannelLost, channel_gone: true };
