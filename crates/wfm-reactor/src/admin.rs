@@ -51,7 +51,7 @@ pub struct AdminState {
 }
 
 /// The router, separate from serving so tests can call it in-process.
-pub fn router(state: AdminState) -> Router {
+pub(crate) fn router(state: AdminState) -> Router {
     Router::new()
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))

@@ -10,7 +10,7 @@ pub mod tap;
 use crate::cli::exit;
 
 /// Loads and validates a config file, printing every problem; `Err(exit code)` on failure.
-pub fn load_config(path: &std::path::Path) -> Result<crate::config::Config, i32> {
+pub(crate) fn load_config(path: &std::path::Path) -> Result<crate::config::Config, i32> {
     let config = crate::config::Config::load(path).map_err(|e| {
         eprintln!("{}: {e}", path.display());
         exit::CONFIG

@@ -66,7 +66,7 @@ impl Check {
     }
 
     /// A failed REST check, with the permission(s) a 403 named.
-    pub fn from_wfm_error(name: impl Into<String>, err: &WfmError) -> Self {
+    pub(crate) fn from_wfm_error(name: impl Into<String>, err: &WfmError) -> Self {
         let missing = match err {
             WfmError::Forbidden { permission, .. } => split_permissions(permission),
             _ => Vec::new(),

@@ -56,7 +56,7 @@ impl ChannelTopic {
     }
 
     /// True when the server said `Rejected` (any casing).
-    pub fn is_rejected(&self) -> bool {
+    pub(crate) fn is_rejected(&self) -> bool {
         self.state
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("rejected"))
@@ -92,17 +92,6 @@ pub struct Envelope {
     pub message: Option<String>,
     /// Result messages: correlation id.
     pub correlation_id: Option<String>,
-}
-
-impl Envelope {
-    /// The `result` code as text (`"404"`), whatever JSON type it was sent as.
-    pub fn result_code(&self) -> Option<String> {
-        match self.result.as_ref()? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
 }
 
 /// `channel.metadata` body: `{"message":"WebSocket Heartbeat"}` or `{"message":"pong"}`.

@@ -5,13 +5,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// Accepts an ISO instant or a bare `yyyy-MM-dd` (the topic types `weekDate` as date-time,
 /// REST as a date), and anything else as absent rather than failing the whole event.
-pub fn lenient_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+pub(crate) fn lenient_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     Ok(v.and_then(|v| v.as_str().and_then(parse_lenient_datetime)))
 }
 
 /// Parses an RFC 3339 instant or a `yyyy-MM-dd` date (as midnight UTC).
-pub fn parse_lenient_datetime(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_lenient_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }

@@ -57,7 +57,7 @@ impl ChannelError {
     }
 
     /// True when the channel does not exist any more.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, ChannelError::Status { status: 404, .. })
     }
 

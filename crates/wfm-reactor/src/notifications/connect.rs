@@ -46,7 +46,7 @@ impl Live {
 
     /// When to resubscribe: `margin` before expiry, but never earlier than half the
     /// lifetime (a short-lived channel must not be resubscribed in a loop).
-    pub fn resubscribe_at(&self, margin: Duration) -> Instant {
+    pub(crate) fn resubscribe_at(&self, margin: Duration) -> Instant {
         self.expires_at - margin.min(self.lifetime / 2)
     }
 

@@ -65,7 +65,7 @@ impl ChannelManager {
     }
 
     /// As [`ChannelManager::spawn`], also copying every raw frame to `raw` (for `tap`).
-    pub fn spawn_with_raw(
+    pub(crate) fn spawn_with_raw(
         api_base: String,
         tokens: TokenProvider,
         http: reqwest::Client,

@@ -51,19 +51,19 @@ impl Shared {
     }
 
     /// Records a configuration-level error.
-    pub fn set_error(&self, message: String) {
+    pub(crate) fn set_error(&self, message: String) {
         tracing::error!(error = %message, "upstream cannot continue");
         self.board().error = Some(message);
     }
 
     /// Topics refused so far.
-    pub fn degraded_topics(&self) -> BTreeSet<String> {
+    pub(crate) fn degraded_topics(&self) -> BTreeSet<String> {
         self.board().degraded.keys().cloned().collect()
     }
 
     /// Forgets refusals of topics the server has now accepted: every topic of `sent` (and
     /// each part of a combined one) that is not in `rejected`.
-    pub fn clear_accepted(&self, sent: &[String], rejected: &[RejectedTopic]) {
+    pub(crate) fn clear_accepted(&self, sent: &[String], rejected: &[RejectedTopic]) {
         let refused: BTreeSet<&str> = rejected.iter().map(|r| r.topic.as_str()).collect();
         let mut board = self.board();
         if board.degraded.is_empty() {
@@ -79,7 +79,7 @@ impl Shared {
     }
 
     /// Records refused topics (logged with their missing permissions).
-    pub fn record_rejected(&self, rejected: &[RejectedTopic]) {
+    pub(crate) fn record_rejected(&self, rejected: &[RejectedTopic]) {
         let mut board = self.board();
         for r in rejected {
             if !board.degraded.contains_key(&r.topic) {

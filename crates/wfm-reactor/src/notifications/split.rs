@@ -21,7 +21,7 @@ pub struct CombinedSplits {
 impl CombinedSplits {
     /// The topic names to send for `topics`: a refused combined topic is replaced by its
     /// permitted parts (none if every part was refused). Sorted, deduplicated.
-    pub fn wire(&self, topics: &BTreeSet<String>) -> Vec<String> {
+    pub(crate) fn wire(&self, topics: &BTreeSet<String>) -> Vec<String> {
         let map = self.permitted.lock().expect("splits lock");
         let mut out: BTreeSet<String> = BTreeSet::new();
         for t in topics {
@@ -36,7 +36,7 @@ impl CombinedSplits {
     }
 
     /// Remembers that `combined` was refused and which of its parts were permitted.
-    pub fn record(&self, combined: &str, permitted: Vec<String>) {
+    pub(crate) fn record(&self, combined: &str, permitted: Vec<String>) {
         self.permitted
             .lock()
             .expect("splits lock")
@@ -44,12 +44,13 @@ impl CombinedSplits {
     }
 
     /// Whether `combined` has been split.
-    pub fn is_split(&self, combined: &str) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_split(&self, combined: &str) -> bool {
         self.permitted.lock().expect("splits lock").contains_key(combined)
     }
 
     /// The parts of a split `combined` topic that are still refused (empty if not split).
-    pub fn refused_parts(&self, combined: &str) -> Vec<String> {
+    pub(crate) fn refused_parts(&self, combined: &str) -> Vec<String> {
         let map = self.permitted.lock().expect("splits lock");
         match map.get(combined) {
             Some(permitted) => expand_topic(combined)
@@ -62,7 +63,7 @@ impl CombinedSplits {
 
     /// Records that `parts` of a split `combined` topic are now permitted; once every part
     /// is, the split is forgotten and the combined topic is sent whole again.
-    pub fn permit(&self, combined: &str, parts: &[String]) {
+    pub(crate) fn permit(&self, combined: &str, parts: &[String]) {
         let mut map = self.permitted.lock().expect("splits lock");
         let Some(permitted) = map.get_mut(combined) else {
             return;

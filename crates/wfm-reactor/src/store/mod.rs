@@ -176,12 +176,12 @@ impl Store {
 
     /// False once the writer or reader thread has stopped (it panicked): every commit
     /// would fail, so readiness reports it.
-    pub fn is_healthy(&self) -> bool {
+    pub(crate) fn is_healthy(&self) -> bool {
         !self.inner.writer.is_closed() && !self.inner.reader.is_closed()
     }
 
     /// The live feed's sender, for subscribers that join later (the admin SSE endpoint).
-    pub fn live_sender(&self) -> broadcast::Sender<Arc<str>> {
+    pub(crate) fn live_sender(&self) -> broadcast::Sender<Arc<str>> {
         self.inner.live.clone()
     }
 

@@ -46,7 +46,7 @@ pub struct Outputs {
 }
 
 /// The writer loop; ends when every handle is dropped.
-pub fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
+pub(crate) fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
     let mut state = GroupState {
         next_seq,
         live: false,
@@ -130,7 +130,7 @@ fn savepoint(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 /// The reader loop; ends when every handle is dropped.
-pub fn run_reader(conn: Connection, mut rx: mpsc::Receiver<ReadOp>) {
+pub(crate) fn run_reader(conn: Connection, mut rx: mpsc::Receiver<ReadOp>) {
     while let Some(op) = rx.blocking_recv() {
         op(&conn);
     }
