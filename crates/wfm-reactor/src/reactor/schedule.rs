@@ -33,12 +33,12 @@ pub async fn fetch_and_commit(
     hint: Hint,
     announced: &Announced,
 ) -> bool {
-    metrics::counter!("wfm_reactor_schedule_fetches_total").increment(1);
+    crate::telemetry::reactor::schedule_fetch_started();
     match run(ctx, membership, key, hint, announced).await {
         Ok(()) => true,
         Err(err) => {
             tracing::warn!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %format!("{err:#}"), "schedule fetch failed; will retry with backoff");
-            metrics::counter!("wfm_reactor_schedule_fetch_failures_total").increment(1);
+            crate::telemetry::reactor::schedule_fetch_failed();
             false
         }
     }
