@@ -5,6 +5,7 @@
 mod config_fixtures;
 mod delivery_crash;
 mod delivery_dlq;
+mod delivery_redirect;
 mod delivery_shutdown;
 mod delivery_sinks;
 mod delivery_webhook;
