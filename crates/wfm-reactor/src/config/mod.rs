@@ -6,6 +6,8 @@
 
 mod defaults;
 mod expand;
+#[doc(hidden)]
+pub mod fuzzing;
 mod load;
 mod secret;
 mod sinks;

@@ -10,6 +10,7 @@ mod delivery_shutdown;
 mod delivery_sinks;
 mod delivery_webhook;
 mod delivery_webhook_concurrency;
+mod fuzz_corpus;
 mod ops_access;
 mod ops_admin;
 mod ops_doctor;
