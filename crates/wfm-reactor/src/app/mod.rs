@@ -2,10 +2,12 @@
 //! them down in order (intake → reactor → sinks → admin) within the grace period.
 
 mod embedded;
+mod ha;
 mod readiness;
 mod state_view;
 
 pub use embedded::{EmbeddedSim, start_simulator};
+pub use ha::run_replica;
 pub use state_view::activity_at;
 
 use crate::admin::{self, AdminState};
@@ -33,6 +35,15 @@ pub struct Listeners {
     pub admin: Option<tokio::net::TcpListener>,
 }
 
+/// What an `[ha]` replica hands over when it becomes the leader.
+#[derive(Default)]
+pub struct Prepared {
+    /// The store, opened fenced by the lease's epoch; `None` opens `[state]`'s.
+    pub store: Option<Store>,
+    /// `Some("leader")` under `[ha]`, for `/readyz`.
+    pub role: Option<&'static str>,
+}
+
 /// A running daemon.
 pub struct RunningApp {
     /// The embedded simulator, when `region = "simulator"`.
@@ -54,7 +65,16 @@ pub struct RunningApp {
 }
 
 /// Starts everything; returns once the daemon is running (not yet necessarily ready).
-pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<RunningApp> {
+pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<RunningApp> {
+    start_prepared(config, listeners, Prepared::default()).await
+}
+
+/// [`start`] with a store (and role) prepared by the caller: the `[ha]` leader's.
+pub async fn start_prepared(
+    mut config: Config,
+    listeners: Listeners,
+    prepared: Prepared,
+) -> anyhow::Result<RunningApp> {
     let simulator = if config.genesys.is_simulator() {
         let sim = start_simulator(&mut config)
             .await
@@ -67,7 +87,10 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
     let config = Arc::new(config);
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let store = Store::open(&config.state.path)?;
+    let store = match prepared.store {
+        Some(s) => s,
+        None => Store::open_configured(&config.state).await?,
+    };
     let http = reqwest::Client::builder()
         .timeout(config.fetch.request_timeout)
         .user_agent(concat!("wfm-reactor/", env!("CARGO_PKG_VERSION")))
@@ -171,6 +194,7 @@ pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<R
                 first_reconcile_done: reactor_handle.first_reconcile_done.clone(),
                 delivery: delivery.clone(),
                 store: store.clone(),
+                role: prepared.role,
             }),
             metrics: crate::telemetry::prometheus::handle(),
             live: store.live_sender(),

@@ -240,11 +240,12 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
     p.check(
         !c.sinks.is_empty(),
         "sinks",
-        "configure at least one [[sinks]] entry (stdout, file or webhook)",
+        "configure at least one [[sinks]] entry (stdout, file, webhook or nats)",
     );
     for (i, s) in c.sinks.iter().enumerate() {
         match s {
             SinkConfig::Stdout { .. } => {}
+            SinkConfig::Nats(n) => p.0.extend(n.problems(&format!("sinks[{i}]"))),
             SinkConfig::File { path, .. } => {
                 p.check(
                     !path.as_os_str().is_empty(),
@@ -282,6 +283,7 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
             }
         }
     }
+    p.0.extend(super::ha::problems(c));
     let names = c.sink_names();
     for (i, name) in names.iter().enumerate() {
         p.check(

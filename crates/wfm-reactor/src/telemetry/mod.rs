@@ -4,6 +4,7 @@
 //! line and increments one metric, so names stay consistent and greppable.
 
 pub mod delivery;
+pub mod lease;
 pub mod prometheus;
 pub mod upstream;
 

@@ -9,6 +9,8 @@ mod ops_support;
 #[allow(dead_code)]
 mod reactor_support;
 #[allow(dead_code)]
+mod services_support;
+#[allow(dead_code)]
 mod sim_support;
 #[allow(dead_code)]
 #[path = "upstream_support/simkit.rs"]
@@ -22,6 +24,7 @@ mod wfm_support;
 mod config_fixtures;
 mod delivery_crash;
 mod delivery_dlq;
+mod delivery_nats;
 mod delivery_shutdown;
 mod delivery_sinks;
 mod delivery_webhook;
@@ -44,6 +47,7 @@ mod sim_schedules;
 mod sim_tokens;
 mod sim_wfm;
 mod sim_ws;
+mod store_backends;
 mod store_basic;
 mod store_event_contract;
 mod upstream_auth;
