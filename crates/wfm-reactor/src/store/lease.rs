@@ -38,6 +38,11 @@ impl Lease {
         self.epoch
     }
 
+    /// The backend pid of the lock session (what `pg_terminate_backend` would cut).
+    pub fn session_pid(&self) -> i32 {
+        self.pid
+    }
+
     /// The fence this replica's store writes must pass (epoch and lock session).
     pub fn fence(&self) -> super::postgres::Fence {
         super::postgres::Fence::lease(self.epoch, self.pid)

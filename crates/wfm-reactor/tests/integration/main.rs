@@ -50,6 +50,7 @@ mod sim_ws;
 mod store_backends;
 mod store_basic;
 mod store_event_contract;
+mod store_lease;
 mod upstream_auth;
 mod upstream_manager;
 mod upstream_permissions;
