@@ -77,6 +77,12 @@ pub async fn run_replica(
             }
             _ = lease.lost() => running.abort().await,
         }
+        // Give the standby the first chance: a replica whose session was cut may be the
+        // one with the bad network, and racing straight back would keep it leader.
+        tokio::select! {
+            _ = tokio::time::sleep(takeover) => {}
+            _ = &mut shutdown => return Ok(()),
+        }
     }
 }
 

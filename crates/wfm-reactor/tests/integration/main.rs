@@ -29,6 +29,7 @@ mod delivery_shutdown;
 mod delivery_sinks;
 mod delivery_webhook;
 mod delivery_webhook_concurrency;
+mod ha_failover;
 mod ops_admin;
 mod ops_doctor;
 mod ops_shutdown;

@@ -47,6 +47,12 @@ impl Fence {
         }
     }
 
+    /// The lease epoch writes carry (0 without a lease): kept on every outbox row, so
+    /// which leader committed an event can be told afterwards.
+    pub fn epoch_or_zero(&self) -> i64 {
+        self.lease.map_or(0, |(e, _)| e)
+    }
+
     /// First statement of every write transaction. `FOR SHARE` makes a takeover's epoch
     /// increment wait for this transaction, and this transaction see a finished one.
     async fn check(&self, tx: &deadpool_postgres::Transaction<'_>) -> Result<(), StoreError> {

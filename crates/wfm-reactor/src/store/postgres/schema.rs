@@ -29,7 +29,9 @@ CREATE TABLE routing_status (
 CREATE TABLE dirty (
   business_unit_id TEXT NOT NULL, schedule_id TEXT NOT NULL,
   PRIMARY KEY (business_unit_id, schedule_id));
-CREATE TABLE outbox (seq BIGINT PRIMARY KEY, event_id TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE outbox (
+  seq BIGINT PRIMARY KEY, event_id TEXT NOT NULL, json TEXT NOT NULL,
+  epoch BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE cursors (sink TEXT PRIMARY KEY, seq BIGINT NOT NULL);
 CREATE TABLE dead_letters (
   id BIGSERIAL PRIMARY KEY, sink TEXT NOT NULL, seq BIGINT NOT NULL,

@@ -103,6 +103,7 @@ async fn run_group(
         let (seq_before, emitted_before) = (*next_seq, emitted.len());
         let mut st = GroupState {
             next_seq: *next_seq,
+            epoch: fence.epoch_or_zero(),
             live,
             emitted: &mut emitted,
         };
@@ -134,6 +135,7 @@ async fn run_group(
 
 struct GroupState<'a> {
     next_seq: u64,
+    epoch: i64,
     live: bool,
     emitted: &'a mut Vec<Arc<str>>,
 }
@@ -261,14 +263,14 @@ async fn append(
     st: &mut GroupState<'_>,
 ) -> Result<Vec<u64>, StoreError> {
     let insert = tx
-        .prepare_cached("INSERT INTO outbox (seq, event_id, json) VALUES ($1, $2, $3)")
+        .prepare_cached("INSERT INTO outbox (seq, event_id, json, epoch) VALUES ($1, $2, $3, $4)")
         .await
         .map_err(pg_err)?;
     let mut seqs = Vec::with_capacity(batch.events.len());
     for ev in &batch.events {
         let seq = st.next_seq;
         let json = ev.render(seq);
-        tx.execute(&insert, &[&(seq as i64), &ev.id, &json])
+        tx.execute(&insert, &[&(seq as i64), &ev.id, &json, &st.epoch])
             .await
             .map_err(pg_err)?;
         st.next_seq += 1;
