@@ -66,6 +66,8 @@ pub struct RunningApp {
 
 /// Starts everything; returns once the daemon is running (not yet necessarily ready).
 pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<RunningApp> {
+    // Without a lease this daemon is the only one there is.
+    metrics::gauge!(crate::telemetry::lease::LEADER).set(1.0);
     start_prepared(config, listeners, Prepared::default()).await
 }
 
