@@ -6,7 +6,8 @@ use crate::services_support::postgres::Schema;
 use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
 use wfm_reactor::store::postgres::Fence;
 use wfm_reactor::store::{
-    Batch, DirtyKey, NewDeadLetter, StateChange, Store, StoredPresence, StoredRoutingStatus, StoredSchedule,
+    Batch, DirtyKey, NewDeadLetter, StateChange, Store, StoreError, StoredPresence, StoredRoutingStatus,
+    StoredSchedule,
 };
 
 /// Where a test's store lives; `open` may be called again to "restart".
@@ -304,4 +305,36 @@ async fn cursors_acks_and_dead_letters(at: Where) {
     // "new" is still at 3: only the prefix both acknowledged goes.
     assert_eq!(store.prune().await.unwrap(), 3);
     assert_eq!(store.outbox_depth().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn postgres_migrates_once_and_refuses_a_newer_schema() {
+    let Some(schema) = Schema::create_or_skip("store postgres newer schema").await else {
+        return;
+    };
+    drop(Store::open_postgres(&schema.url, Fence::default()).await.unwrap());
+    // A second start finds the schema current and applies nothing.
+    drop(Store::open_postgres(&schema.url, Fence::default()).await.unwrap());
+    let q = format!("SELECT count(*) FROM {}.wfm_reactor_migrations", schema.name);
+    let steps: i64 = schema.admin().query_one(&q, &[]).await.unwrap().get(0);
+    assert_eq!(steps as i32, wfm_reactor::store::postgres::schema_version());
+    let bump = format!(
+        "INSERT INTO {}.wfm_reactor_migrations (version) VALUES (999)",
+        schema.name
+    );
+    schema.admin().execute(&bump, &[]).await.unwrap();
+    let err = Store::open_postgres(&schema.url, Fence::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Incompatible { .. }), "{err:?}");
+    assert!(err.to_string().contains("schema version 999 is newer"), "{err}");
+}
+
+#[tokio::test]
+async fn postgres_unreachable_is_a_clear_error() {
+    let err = Store::open_postgres("postgres://nobody@127.0.0.1:1/none", Fence::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Postgres(_)), "{err:?}");
+    assert!(err.to_string().starts_with("state store (postgres):"), "{err}");
 }

@@ -75,6 +75,9 @@ pub async fn migrate(client: &mut Client) -> Result<i32, StoreError> {
         .map_err(pg_err)?;
     let current: i32 = row.get(0);
     if current > latest() {
+        // Ended here, not on drop: a dropped transaction rolls back only once its
+        // connection task runs again, holding its locks until then.
+        tx.rollback().await.map_err(pg_err)?;
         return Err(StoreError::Incompatible {
             path: "[state] url".into(),
             reason: format!(
