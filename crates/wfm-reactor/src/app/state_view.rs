@@ -2,7 +2,7 @@
 //! known schedules in the store), and the known schedule versions.
 
 use crate::diff::CanonicalAgentSchedule;
-use crate::reactor::Context;
+use crate::reactor::{Context, ReactorHandle};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -32,29 +32,24 @@ pub fn activity_at(schedule: &CanonicalAgentSchedule, now: DateTime<Utc>) -> Opt
     None
 }
 
-/// Builds the snapshot.
-pub async fn snapshot(ctx: &Context) -> anyhow::Result<Value> {
+/// Builds the snapshot (presence as the reactor, its only owner, knows it).
+pub async fn snapshot(ctx: &Context, reactor: &ReactorHandle) -> anyhow::Result<Value> {
     let now = Utc::now();
-    let users: Vec<String> = {
-        let m = ctx.membership.lock().expect("membership lock");
-        crate::reactor::watched_users(&ctx.config, &m)
-            .into_iter()
-            .collect()
-    };
-    let cache: BTreeMap<String, Value> = {
-        let c = ctx.presence.lock().expect("presence cache lock");
-        users
-            .iter()
-            .take(MAX_USERS)
-            .map(|u| {
-                let p = c.presence.get(u).map(|p| {
-                    json!({"systemPresence": p.system_presence, "presenceDefinitionId": p.presence_definition_id, "modifiedDate": p.modified_date})
-                });
-                let r = c.routing.get(u).map(|r| json!({"status": r.status, "startTime": r.start_time}));
-                (u.clone(), json!({"presence": p, "routingStatus": r}))
-            })
-            .collect()
-    };
+    let view = reactor
+        .users(MAX_USERS)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the reactor has stopped"))?;
+    let cache: BTreeMap<String, Value> = view
+        .users
+        .into_iter()
+        .map(|(u, s)| {
+            let p = s.presence.map(|p| {
+                json!({"systemPresence": p.system_presence, "presenceDefinitionId": p.presence_definition_id, "modifiedDate": p.modified_date})
+            });
+            let r = s.routing.map(|r| json!({"status": r.status, "startTime": r.start_time}));
+            (u, json!({"presence": p, "routingStatus": r}))
+        })
+        .collect();
     let mut out = serde_json::Map::new();
     for (user, mut entry) in cache {
         let mut scheduled = Value::Null;
@@ -83,7 +78,7 @@ pub async fn snapshot(ctx: &Context) -> anyhow::Result<Value> {
     Ok(json!({
         "observedAt": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "users": out,
-        "usersTruncated": users.len().saturating_sub(MAX_USERS),
+        "usersTruncated": view.truncated,
         "schedules": schedules,
     }))
 }

@@ -4,7 +4,7 @@
 //! only makes sense on a store every replica shares.
 
 use super::Config;
-use super::validate::Problem;
+use super::problem::Problem;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

@@ -9,6 +9,7 @@ mod expand;
 mod ha;
 mod load;
 mod nats;
+mod problem;
 mod secret;
 mod sinks;
 mod validate;
@@ -19,9 +20,10 @@ pub use expand::expand_str;
 pub use ha::HaConfig;
 pub use load::ConfigError;
 pub use nats::{NatsSinkConfig, NatsTlsConfig};
+pub use problem::Problem;
 pub use secret::Secret;
 pub use sinks::SinkConfig;
-pub use validate::{Problem, webhook_key};
+pub use validate::webhook_key;
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -98,7 +100,7 @@ impl GenesysConfig {
     }
 
     /// The API base URL (no trailing slash): `api_url`, else `https://api.{region}`.
-    pub fn api_base(&self) -> String {
+    pub(crate) fn api_base(&self) -> String {
         match &self.api_url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("https://api.{}", self.region),
@@ -106,7 +108,7 @@ impl GenesysConfig {
     }
 
     /// The login base URL (no trailing slash): `login_url`, else `https://login.{region}`.
-    pub fn login_base(&self) -> String {
+    pub(crate) fn login_base(&self) -> String {
         match &self.login_url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("https://login.{}", self.region),

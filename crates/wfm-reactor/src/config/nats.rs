@@ -4,7 +4,7 @@
 //! its own (NATS subjects and stream names), which `check` must be able to reject
 //! before a single event is published.
 
-use super::validate::Problem;
+use super::problem::Problem;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 

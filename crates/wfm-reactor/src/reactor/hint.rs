@@ -2,6 +2,7 @@
 //! coalesce) and the versions announced while the fetch runs.
 
 use crate::events::Cause;
+use crate::genesys::wfm::BuScheduleMetadata;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -82,6 +83,20 @@ impl Hint {
             (a, b) => b.or(a),
         };
         self.deleted = later.deleted || (self.deleted && later.cause != HintCause::Notification);
+    }
+
+    /// Fills what is still unknown from the schedule's metadata.
+    pub(super) fn complete_from(&mut self, meta: &BuScheduleMetadata) {
+        self.version = self.version.or(meta.metadata.as_ref().and_then(|m| m.version));
+        self.published = self.published.or(meta.published);
+        self.week_count = self.week_count.or(meta.week_count.map(|c| c as u32));
+        if self.management_units.is_empty() {
+            self.management_units = meta
+                .management_units
+                .iter()
+                .filter_map(|m| m.management_unit.as_ref()?.id.clone())
+                .collect();
+        }
     }
 }
 

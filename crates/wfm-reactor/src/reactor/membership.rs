@@ -1,5 +1,9 @@
 //! Which business units, management units and agents are watched, and the topic set that
 //! follows from `[watch]`. Re-read periodically; the channel manager applies the difference.
+//!
+//! The reactor owns the current [`Membership`]: a refresh is a message to it, and the
+//! tasks it spawns get an immutable snapshot (`Arc`) taken when they start, so nothing
+//! reads it behind a lock while another place writes it.
 
 use super::Context;
 use crate::config::{Config, PresenceScope};
@@ -90,16 +94,9 @@ pub async fn resolve_membership(config: &Config, wfm: &WfmClient) -> Result<Memb
 }
 
 /// The business unit's time zone (from membership; one REST call if unknown).
-pub async fn time_zone(ctx: &Context, bu: &str) -> String {
-    if let Some(tz) = ctx
-        .membership
-        .lock()
-        .expect("membership lock")
-        .business_units
-        .get(bu)
-        .map(|b| b.time_zone.clone())
-    {
-        return tz;
+pub async fn time_zone(ctx: &Context, membership: &Membership, bu: &str) -> String {
+    if let Some(b) = membership.business_units.get(bu) {
+        return b.time_zone.clone();
     }
     match ctx.wfm.business_unit(bu).await {
         Ok(details) => details

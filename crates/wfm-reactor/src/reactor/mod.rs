@@ -1,10 +1,15 @@
 //! The reactor: turns upstream notifications and gaps into real changes, with the fewest
 //! REST calls, and commits state + events to the store in one transaction.
 //!
-//! One task owns the coalescer and the routing (`run`); schedule fetches and reconciles run
-//! as child tasks and report back, so the loop never waits on the network.
+//! One task owns the coalescer, the routing, membership and the presence cache (`run`);
+//! schedule fetches and reconciles run as child tasks and report back, so the loop never
+//! waits on the network. Order is decided in one place: every presence decision is made
+//! here, and its batch is queued to the store writer from here, in that order.
 
+mod commits;
 mod convert;
+mod done;
+mod handle;
 mod hint;
 mod intake;
 mod membership;
@@ -15,8 +20,8 @@ mod stop;
 mod tasks;
 mod triggers;
 
+pub use handle::{ReactorHandle, UserState, UsersView};
 pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
-pub use presence::{PresenceCache, reload_cache as reload_presence_cache};
 pub use schedule::{Hint, HintCause};
 
 use crate::coalesce::{Coalescer, ScheduleKey};
@@ -25,7 +30,7 @@ use crate::store::Store;
 use crate::topics::{Notification, UpstreamEvent};
 use crate::wfm::WfmClient;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
@@ -45,7 +50,8 @@ fn reconcile_retry_policy() -> crate::backoff::BackoffPolicy {
 /// Upstream events taken per wake-up, so presence commits batch under load.
 const DRAIN_BATCH: usize = 512;
 
-/// Everything the reactor's tasks share (cheap to clone behind an `Arc`).
+/// The immutable dependencies the reactor's tasks share (cheap to clone behind an `Arc`).
+/// State that changes (membership, presence) is not here: the reactor owns it.
 pub struct Context {
     /// The durable store.
     pub store: Store,
@@ -55,28 +61,25 @@ pub struct Context {
     pub api_host: String,
     /// The validated configuration.
     pub config: Arc<Config>,
-    /// Watched business units, their time zones, management units and agents.
-    pub membership: Mutex<Membership>,
-    /// Last-known presence per user (authoritative for decisions; the store is its durable copy).
-    pub presence: Mutex<PresenceCache>,
 }
 
-/// Handles the app keeps: trigger a resync, watch readiness of the first reconcile.
-#[derive(Clone)]
-pub struct ReactorHandle {
-    /// `POST /v1/resync` sends here.
-    pub resync: mpsc::Sender<()>,
-    /// Becomes true once the first reconcile (and every fetch it caused) finished.
-    pub first_reconcile_done: watch::Receiver<bool>,
-    /// Schedule keys waiting in the debounce window or being fetched.
-    pub pending: watch::Receiver<usize>,
-}
-
+/// What a child task reports back.
 enum Done {
     /// A fetch ended; on failure it hands back its hint so the retry keeps the cause,
     /// operation id and management units it knew.
     Fetch(ScheduleKey, Result<(), Hint>),
-    Reconcile(HintCause, anyhow::Result<Vec<(ScheduleKey, Hint)>>),
+    /// A reconcile ended with what it listed and observed (the reactor decides on it).
+    Reconcile(HintCause, anyhow::Result<reconcile::Listed>),
+}
+
+/// A reconcile whose observed presence is queued but not yet committed: it counts as
+/// done (keys offered, readiness) only once that commit succeeded, as before a reconcile
+/// reported back only after committing.
+struct PendingReconcile {
+    cause: HintCause,
+    keys: Vec<(ScheduleKey, Hint)>,
+    /// The commit holding its presence changes (`None` until the next flush queues it).
+    ticket: Option<commits::Ticket>,
 }
 
 /// The reactor task's state.
@@ -84,6 +87,14 @@ pub struct Reactor {
     ctx: Arc<Context>,
     upstream: mpsc::Receiver<UpstreamEvent>,
     resync_rx: mpsc::Receiver<()>,
+    messages: mpsc::Receiver<handle::Message>,
+    /// The watched org; tasks get this snapshot when they start.
+    membership: Arc<Membership>,
+    /// The presence and routing cache, and the changes decided since the last flush.
+    presence: presence::Presence,
+    /// Presence batches queued to the store writer, in decision order.
+    commits: commits::Commits,
+    pending_reconcile: Option<PendingReconcile>,
     coalescer: Coalescer<ScheduleKey>,
     hints: HashMap<ScheduleKey, Hint>,
     intake: intake::Intake,
@@ -96,21 +107,30 @@ pub struct Reactor {
     /// Spaces retries of a failed reconcile (reset when one succeeds).
     reconcile_retry: crate::backoff::Backoff,
     pending_tx: watch::Sender<usize>,
-    presence_batch: presence::Pipeline,
     grace: Duration,
 }
 
 impl Reactor {
-    /// Builds the reactor; `run` drives it until `cancel`.
-    pub fn new(ctx: Arc<Context>, upstream: mpsc::Receiver<UpstreamEvent>) -> (Self, ReactorHandle) {
+    /// Builds the reactor on the membership resolved at start; [`Reactor::load`] fills
+    /// its presence cache, `run` drives it until `cancel`.
+    pub fn new(
+        ctx: Arc<Context>,
+        membership: Membership,
+        upstream: mpsc::Receiver<UpstreamEvent>,
+    ) -> (Self, ReactorHandle) {
         let (resync, resync_rx) = mpsc::channel(1);
+        let (messages_tx, messages) = mpsc::channel(16);
         let (done_tx, first_reconcile_done) = watch::channel(false);
         let (pending_tx, pending) = watch::channel(0);
         let d = &ctx.config.debounce;
         let reactor = Self {
             coalescer: Coalescer::new(d.quiet, d.max_wait),
             grace: ctx.config.shutdown.grace,
-            presence_batch: presence::Pipeline::new(ctx.clone()),
+            presence: presence::Presence::new(ctx.api_host.clone()),
+            commits: commits::Commits::new(ctx.store.clone()),
+            pending_reconcile: None,
+            membership: Arc::new(membership),
+            messages,
             ctx,
             upstream,
             resync_rx,
@@ -129,8 +149,14 @@ impl Reactor {
                 resync,
                 first_reconcile_done,
                 pending,
+                messages: messages_tx,
             },
         )
+    }
+
+    /// Loads the presence cache from the store (before `run`).
+    pub async fn load(&mut self) -> Result<(), crate::store::StoreError> {
+        self.presence.reload(&self.ctx.store).await
     }
 
     /// Runs until `cancel`, then finishes due fetches within the grace period and persists
@@ -151,7 +177,11 @@ impl Reactor {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
+                // Commit answers first: after a failure the cache is reloaded before the
+                // next decision.
+                Some(c) = self.commits.next(), if !self.commits.is_empty() => self.on_committed(c).await,
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.on_done(joined),
+                Some(msg) = self.messages.recv() => self.on_message(msg),
                 ev = self.upstream.recv() => match ev {
                     Some(ev) => {
                         self.on_upstream(ev);
@@ -169,7 +199,7 @@ impl Reactor {
                 Some(()) = self.resync_rx.recv() => self.request_reconcile(HintCause::Reconcile, Duration::ZERO),
                 _ = timer.tick() => self.request_reconcile(HintCause::Reconcile, Duration::ZERO),
             }
-            self.presence_batch.flush().await;
+            self.flush().await;
             self.pending_tx.send_replace(self.coalescer.len());
         }
         self.shutdown().await;
@@ -186,8 +216,8 @@ impl Reactor {
                 received_at,
                 ..
             } => match notification {
-                Notification::Presence(p) => self.presence_batch.presence(p, received_at),
-                Notification::RoutingStatus(r) => self.presence_batch.routing(r, received_at),
+                Notification::Presence(p) => self.presence.presence(p, received_at),
+                Notification::RoutingStatus(r) => self.presence.routing(r, received_at),
                 Notification::BuSchedule(update) => {
                     if let Some((key, hint)) = self.intake.schedule_event(&self.ctx.config, update) {
                         self.offer(key, hint, received_at);
@@ -210,83 +240,27 @@ impl Reactor {
     fn fire_due(&mut self) {
         for key in self.coalescer.take_due(Instant::now()) {
             let hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
-            let ctx = self.ctx.clone();
+            let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
             let task_key = key.clone();
             self.tasks
                 .spawn_fetch(key, hint.clone(), move |announced| async move {
-                    let ok = schedule::fetch_and_commit(&ctx, &task_key, hint.clone(), &announced).await;
+                    let ok =
+                        schedule::fetch_and_commit(&ctx, &membership, &task_key, hint.clone(), &announced)
+                            .await;
                     Done::Fetch(task_key, if ok { Ok(()) } else { Err(hint) })
                 });
         }
     }
 
-    fn on_done(&mut self, joined: tasks::Joined) {
-        let done = match joined {
-            tasks::Joined::Done(done) => done,
-            tasks::Joined::FetchLost { key, hint, error } => {
-                // Report it failed so the coalescer retries it with backoff; otherwise the
-                // key would stay "in flight" and never be fetched again.
-                tracing::error!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %error, "schedule fetch task panicked; retrying with backoff");
-                metrics::counter!("wfm_reactor_task_panics_total", "task" => "fetch").increment(1);
-                Done::Fetch(key, Err(hint))
-            }
-            tasks::Joined::ReconcileLost { cause, error } => {
-                tracing::error!(error = %error, ?cause, "reconcile task panicked; retrying");
-                metrics::counter!("wfm_reactor_task_panics_total", "task" => "reconcile").increment(1);
-                Done::Reconcile(cause, Err(anyhow::anyhow!("reconcile task panicked: {error}")))
-            }
-            tasks::Joined::Unknown(error) => {
-                tracing::error!(error = %error, "untracked reactor task panicked");
-                metrics::counter!("wfm_reactor_task_panics_total", "task" => "unknown").increment(1);
-                return;
-            }
-        };
-        match done {
-            Done::Fetch(key, result) => {
-                // `finished` answers whether the key was in flight, not whether it runs
-                // again: a fetch that succeeded counts for the first reconcile even when a
-                // later notification re-queued the key meanwhile.
-                self.coalescer.finished(&key, Instant::now(), result.is_ok());
-                match result {
-                    Ok(()) => self.first.fetched(&key),
-                    Err(mut failed) => {
-                        // The retry the coalescer scheduled keeps what the failed fetch
-                        // knew, with anything newer that arrived meanwhile folded on top.
-                        if let Some(newer) = self.hints.remove(&key) {
-                            failed.merge(&newer);
-                        }
-                        self.hints.insert(key, failed);
-                    }
-                }
-            }
-            Done::Reconcile(cause, result) => {
-                self.reconcile_running = false;
-                match result {
-                    Ok(keys) => {
-                        self.reconcile_retry.reset();
-                        let now = Instant::now();
-                        let mut offered = Vec::with_capacity(keys.len());
-                        for (key, hint) in keys {
-                            // Staggered reconnects cause back-to-back reconciles: a key whose
-                            // full fetch at this version is already running needs no other.
-                            if !hint.deleted && self.tasks.covers(&key, hint.version) {
-                                metrics::counter!("wfm_reactor_reconcile_keys_skipped_total").increment(1);
-                                continue;
-                            }
-                            offered.push(key.clone());
-                            self.offer(key, hint, now);
-                        }
-                        self.first.listed(offered);
-                    }
-                    Err(err) => {
-                        // Retry on our own: the next trigger may be the periodic timer, far
-                        // away, and the first reconcile gates the snapshot and readiness.
-                        let delay = self.reconcile_retry.next_delay();
-                        tracing::warn!(error = %format!("{err:#}"), ?cause, retry_in = ?delay, "reconcile failed; retrying");
-                        metrics::counter!("wfm_reactor_reconcile_failures_total").increment(1);
-                        self.request_reconcile(cause, delay);
-                    }
-                }
+    fn on_message(&mut self, msg: handle::Message) {
+        match msg {
+            handle::Message::Membership(m) => self.membership = Arc::new(m),
+            handle::Message::Users { limit, reply } => {
+                let watched = watched_users(&self.ctx.config, &self.membership);
+                let users = self.presence.users(watched.iter().take(limit));
+                let truncated = watched.len().saturating_sub(limit);
+                // The asker may have given up; nothing to do then.
+                let _ = reply.send(UsersView { users, truncated });
             }
         }
     }

@@ -1,29 +1,28 @@
 //! The presence path: no debounce (a presence event carries its own payload); decide against
-//! the in-memory cache (loaded from the store), batch the commits, never block on one.
+//! the in-memory cache (loaded from the store) and collect the changes into the next batch.
+//!
+//! [`Presence`] lives inside the reactor and nowhere else: live notifications and what a
+//! reconcile observed are decided here, on the reactor task, one after the other, so each
+//! event's `previous` is the decision before it. Committing the batches in that same order
+//! is [`super::commits`]' job.
 
-use super::Context;
+use super::handle::UserState;
+use super::reconcile::Observed;
 use crate::events::{Cause, NewEvent, PresenceChanged, PresenceRef, RoutingStatusChanged};
 use crate::presence::{
     Decision, PresenceState, RoutingState, decide, decide_routing, normalise_system_presence,
 };
-use crate::store::{Batch, StateChange, StoredPresence, StoredRoutingStatus};
+use crate::store::{Batch, StateChange, Store, StoredPresence, StoredRoutingStatus};
 use crate::topics::{PresenceUpdate, RoutingStatusUpdate};
-use std::collections::HashMap;
-use std::sync::Arc;
-use tokio::task::JoinSet;
+use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
 
-/// Commits in flight before the reactor waits (backpressure onto the websocket reader).
-const MAX_IN_FLIGHT: usize = 16;
-
-/// Last-known presence and routing status per user. The reactor's copy is authoritative for
-/// decisions (single writer); every change is also committed to the store.
+/// Last-known presence and routing status per user. Authoritative for decisions; every
+/// change is also committed to the store, its durable copy.
 #[derive(Debug, Default)]
-pub struct PresenceCache {
-    /// Presence per user id.
-    pub presence: HashMap<String, PresenceState>,
-    /// Routing status per user id.
-    pub routing: HashMap<String, RoutingState>,
+struct PresenceCache {
+    presence: HashMap<String, PresenceState>,
+    routing: HashMap<String, RoutingState>,
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -31,7 +30,7 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn skipped(kind: &'static str, reason: &'static str) {
-    metrics::counter!("wfm_reactor_updates_skipped_total", "kind" => kind, "reason" => reason).increment(1);
+    crate::telemetry::reactor::update_skipped(kind, reason);
 }
 
 /// The store's row for a presence state (the store keeps empty strings for unknowns).
@@ -46,13 +45,13 @@ fn stored_form(p: &PresenceState, modified_date: String) -> StoredPresence {
 /// Where an observation came from, and whether a real change is emitted (a snapshot with
 /// `initial_snapshot = false` records silently).
 #[derive(Debug, Clone, Copy)]
-pub struct Origin {
+struct Origin {
     /// The `cause` of emitted events.
-    pub cause: Cause,
+    cause: Cause,
     /// Emit events for real changes (false: record the baseline only).
-    pub emit: bool,
+    emit: bool,
     /// When the triggering frame arrived (latency metric).
-    pub received_at: Option<Instant>,
+    received_at: Option<Instant>,
 }
 
 impl Origin {
@@ -67,8 +66,8 @@ impl Origin {
 
 /// Applies one observed presence (notification or REST) to the cache, adding the state
 /// change and, for a real change, the event to `batch`.
-pub fn apply_presence(
-    ctx: &Context,
+fn apply_presence(
+    api_host: &str,
     cache: &mut PresenceCache,
     user_id: &str,
     incoming: PresenceState,
@@ -106,7 +105,7 @@ pub fn apply_presence(
                 };
                 batch
                     .events
-                    .push(NewEvent::presence_changed(&ctx.api_host, &data).received_at(received_at));
+                    .push(NewEvent::presence_changed(api_host, &data).received_at(received_at));
             }
             cache.presence.insert(user_id.to_string(), incoming);
         }
@@ -126,8 +125,8 @@ pub fn apply_presence(
 }
 
 /// Applies one observed routing status, like [`apply_presence`].
-pub fn apply_routing(
-    ctx: &Context,
+fn apply_routing(
+    api_host: &str,
     cache: &mut PresenceCache,
     user_id: &str,
     incoming: RoutingState,
@@ -162,7 +161,7 @@ pub fn apply_routing(
                 };
                 batch
                     .events
-                    .push(NewEvent::routing_status_changed(&ctx.api_host, &data).received_at(received_at));
+                    .push(NewEvent::routing_status_changed(api_host, &data).received_at(received_at));
             }
             cache.routing.insert(user_id.to_string(), incoming);
         }
@@ -171,20 +170,20 @@ pub fn apply_routing(
     }
 }
 
-/// Batches live presence/routing changes and commits them without blocking the reactor loop.
-pub struct Pipeline {
-    ctx: Arc<Context>,
+/// The reactor's presence state: the cache and the batch of changes not yet queued.
+pub struct Presence {
+    api_host: String,
+    cache: PresenceCache,
     batch: Batch,
-    commits: JoinSet<()>,
 }
 
-impl Pipeline {
-    /// An empty pipeline.
-    pub fn new(ctx: Arc<Context>) -> Self {
+impl Presence {
+    /// An empty cache; [`Presence::reload`] fills it from the store.
+    pub fn new(api_host: String) -> Self {
         Self {
-            ctx,
+            api_host,
+            cache: PresenceCache::default(),
             batch: Batch::default(),
-            commits: JoinSet::new(),
         }
     }
 
@@ -199,15 +198,16 @@ impl Pipeline {
             presence_definition_id: p.presence_definition_id.clone(),
             modified_date: p.modified_date.map(rfc3339),
         };
-        let mut cache = self.ctx.presence.lock().expect("presence cache lock");
+        let origin = Origin::live(received_at);
+        let (cache, batch) = (&mut self.cache, &mut self.batch);
         apply_presence(
-            &self.ctx,
-            &mut cache,
+            &self.api_host,
+            cache,
             &p.user_id,
             incoming,
             p.source,
-            Origin::live(received_at),
-            &mut self.batch,
+            origin,
+            batch,
         );
     }
 
@@ -221,68 +221,68 @@ impl Pipeline {
             status,
             start_time: r.start_time.map(rfc3339),
         };
-        let mut cache = self.ctx.presence.lock().expect("presence cache lock");
+        let origin = Origin::live(received_at);
         apply_routing(
-            &self.ctx,
-            &mut cache,
+            &self.api_host,
+            &mut self.cache,
             &r.user_id,
             incoming,
-            Origin::live(received_at),
+            origin,
             &mut self.batch,
         );
     }
 
-    /// Sends the accumulated batch to the store (group commit batches further), waiting only
-    /// when too many commits are already in flight.
-    pub async fn flush(&mut self) {
-        while let Some(done) = self.commits.try_join_next() {
-            if let Err(err) = done {
-                tracing::error!(error = %err, "presence commit task panicked");
-            }
+    /// What a reconcile observed. A snapshot (`cause` snapshot) records silently unless
+    /// `emit_snapshot`.
+    pub fn observed(&mut self, observed: Observed, cause: Cause, emit_snapshot: bool) {
+        let origin = Origin {
+            cause,
+            emit: cause != Cause::Snapshot || emit_snapshot,
+            received_at: None,
+        };
+        let (host, cache, batch) = (&self.api_host, &mut self.cache, &mut self.batch);
+        for (user, state, source) in observed.presence {
+            apply_presence(host, cache, &user, state, source, origin, batch);
         }
-        if self.batch.changes.is_empty() && self.batch.events.is_empty() {
-            return;
+        for (user, state) in observed.routing {
+            apply_routing(host, cache, &user, state, origin, batch);
         }
-        while self.commits.len() >= MAX_IN_FLIGHT {
-            self.commits.join_next().await;
-        }
-        let batch = std::mem::take(&mut self.batch);
-        let ctx = self.ctx.clone();
-        self.commits.spawn(async move {
-            if let Err(err) = ctx.store.commit(batch).await {
-                // The cache is ahead of the store now: reload it from the store, so later
-                // decisions (and `previous`) match what was really committed.
-                tracing::error!(error = %err, "presence commit failed; reloading the presence cache from the store");
-                metrics::counter!("wfm_reactor_commit_failures_total", "path" => "presence").increment(1);
-                if let Err(err) = reload_cache(&ctx).await {
-                    tracing::error!(error = %err, "cannot reload the presence cache");
-                }
-            }
-        });
     }
 
-    /// Flushes and waits for every commit (shutdown).
-    pub async fn drain(&mut self) {
-        self.flush().await;
-        while self.commits.join_next().await.is_some() {}
+    /// The changes decided since the last call, if any.
+    pub fn take_batch(&mut self) -> Option<Batch> {
+        let empty = self.batch.changes.is_empty() && self.batch.events.is_empty();
+        (!empty).then(|| std::mem::take(&mut self.batch))
     }
-}
 
-/// Replaces the cache with the store's copy (start-up, and after a failed commit).
-pub async fn reload_cache(ctx: &Context) -> Result<(), crate::store::StoreError> {
-    let stored = ctx.store.all_presences().await?;
-    let presence = stored
-        .into_iter()
-        .map(|(user, p)| {
-            let state = PresenceState {
-                system_presence: p.system_presence,
-                presence_definition_id: Some(p.presence_definition_id).filter(|d| !d.is_empty()),
-                modified_date: Some(p.modified_date).filter(|d| !d.is_empty()),
-            };
-            (user, state)
-        })
-        .collect();
-    let mut cache = ctx.presence.lock().expect("presence cache lock");
-    cache.presence = presence;
-    Ok(())
+    /// The last-known state of `users`.
+    pub fn users<'a>(&self, users: impl Iterator<Item = &'a String>) -> BTreeMap<String, UserState> {
+        users
+            .map(|u| {
+                let state = UserState {
+                    presence: self.cache.presence.get(u).cloned(),
+                    routing: self.cache.routing.get(u).cloned(),
+                };
+                (u.clone(), state)
+            })
+            .collect()
+    }
+
+    /// Replaces the presence cache with the store's copy (start-up, and after a failed
+    /// commit, once no commit is in flight). Routing statuses stay as decided.
+    pub async fn reload(&mut self, store: &Store) -> Result<(), crate::store::StoreError> {
+        let stored = store.all_presences().await?;
+        self.cache.presence = stored
+            .into_iter()
+            .map(|(user, p)| {
+                let state = PresenceState {
+                    system_presence: p.system_presence,
+                    presence_definition_id: Some(p.presence_definition_id).filter(|d| !d.is_empty()),
+                    modified_date: Some(p.modified_date).filter(|d| !d.is_empty()),
+                };
+                (user, state)
+            })
+            .collect();
+        Ok(())
+    }
 }

@@ -1,12 +1,15 @@
 //! Reconcile: the stream can never be trusted to be complete, so at start, after every gap,
 //! on a timer and on `POST /v1/resync`, re-read what changed over REST (same budget).
+//!
+//! A reconcile runs on its own task and only reads: it returns the keys to fetch and the
+//! presence it observed ([`Listed`]), and the reactor decides and commits both, so the
+//! presence cache has one writer and presence commits one order.
 
-use super::presence::{Origin, apply_presence};
+use super::Context;
+use super::membership::{self, Membership};
 use super::schedule::{Hint, HintCause};
-use super::{Context, membership};
 use crate::coalesce::ScheduleKey;
-use crate::events::Cause;
-use crate::presence::PresenceState;
+use crate::presence::{PresenceState, RoutingState};
 use crate::store::{Batch, StateChange};
 use crate::wfm::Weeks;
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
@@ -18,19 +21,30 @@ pub const META_INITIALIZED: &str = "initialized";
 /// Presence ids per bulk call (platform maximum).
 const BULK: usize = 50;
 
+/// What a reconcile read over REST, handed to the reactor to decide (it may be older than
+/// notifications decided meanwhile; the stale rule sorts that out).
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// (user id, presence, `source`) per user that has one.
+    pub presence: Vec<(String, PresenceState, Option<String>)>,
+    /// (user id, routing status) per user that has one.
+    pub routing: Vec<(String, RoutingState)>,
+}
+
+/// What one reconcile found.
+pub struct Listed {
+    /// Keys whose version changed or that vanished (deletions), with their hints.
+    pub keys: Vec<(ScheduleKey, Hint)>,
+    /// Presence and routing status of every watched user, read in bulk.
+    pub observed: Observed,
+}
+
 /// Lists the watched schedules in the window, returns the keys whose version changed (or
-/// that vanished: deletions), and diffs presence in bulk.
-pub async fn run(ctx: &Context, cause: HintCause) -> anyhow::Result<Vec<(ScheduleKey, Hint)>> {
-    metrics::counter!("wfm_reactor_reconciles_total").increment(1);
+/// that vanished: deletions), and reads presence in bulk.
+pub async fn run(ctx: &Context, membership: &Membership, cause: HintCause) -> anyhow::Result<Listed> {
+    crate::telemetry::reactor::reconcile_started();
     let started = tokio::time::Instant::now();
-    let bus: Vec<String> = ctx
-        .membership
-        .lock()
-        .expect("membership lock")
-        .business_units
-        .keys()
-        .cloned()
-        .collect();
+    let bus: Vec<String> = membership.business_units.keys().cloned().collect();
     let today = Utc::now().date_naive();
     let earliest = week_start(today) - Days::weeks(ctx.config.fetch.weeks_back as i64);
     let latest = week_start(today) + Days::weeks(ctx.config.fetch.weeks_ahead as i64);
@@ -93,7 +107,7 @@ pub async fn run(ctx: &Context, cause: HintCause) -> anyhow::Result<Vec<(Schedul
             ));
         }
     }
-    reconcile_presence(ctx, cause).await?;
+    let observed = observe_presence(ctx, membership).await?;
     tracing::info!(
         schedules_to_fetch = keys.len(),
         business_units = bus.len(),
@@ -101,7 +115,7 @@ pub async fn run(ctx: &Context, cause: HintCause) -> anyhow::Result<Vec<(Schedul
         ?cause,
         "reconcile listed"
     );
-    Ok(keys)
+    Ok(Listed { keys, observed })
 }
 
 /// Monday of the week containing `d` (the simulator's and the common BU week start).
@@ -109,62 +123,29 @@ fn week_start(d: NaiveDate) -> NaiveDate {
     d - Days::days(d.weekday().num_days_from_monday() as i64)
 }
 
-async fn reconcile_presence(ctx: &Context, cause: HintCause) -> anyhow::Result<()> {
-    let users: Vec<String> = {
-        let m = ctx.membership.lock().expect("membership lock");
-        membership::watched_users(&ctx.config, &m).into_iter().collect()
-    };
-    let origin = Origin {
-        cause: if cause == HintCause::Snapshot {
-            Cause::Snapshot
-        } else {
-            Cause::Reconcile
-        },
-        emit: cause != HintCause::Snapshot || ctx.config.reconcile.initial_snapshot,
-        received_at: None,
-    };
+/// Presence (and routing status, when watched) of every watched user, over REST.
+async fn observe_presence(ctx: &Context, membership: &Membership) -> anyhow::Result<Observed> {
+    let users: Vec<String> = membership::watched_users(&ctx.config, membership)
+        .into_iter()
+        .collect();
+    let mut observed = Observed::default();
     for chunk in users.chunks(BULK) {
-        let presences = ctx.wfm.presences(chunk).await?;
-        let mut batch = Batch::default();
-        {
-            let mut cache = ctx.presence.lock().expect("presence cache lock");
-            for p in &presences {
-                let Some(user) = p.user_id.clone() else { continue };
-                let Some(state) = PresenceState::from_api(p) else {
-                    continue;
-                };
-                apply_presence(
-                    ctx,
-                    &mut cache,
-                    &user,
-                    state,
-                    p.source.clone(),
-                    origin,
-                    &mut batch,
-                );
+        for p in ctx.wfm.presences(chunk).await? {
+            let Some(user) = p.user_id.clone() else { continue };
+            if let Some(state) = PresenceState::from_api(&p) {
+                observed.presence.push((user, state, p.source.clone()));
             }
-        }
-        if !batch.changes.is_empty() {
-            ctx.store.commit(batch).await?;
         }
     }
     if ctx.config.watch.routing_status {
-        for user in &users {
-            let r = ctx.wfm.routing_status(user).await?;
-            let Some(state) = crate::presence::RoutingState::from_api(&r) else {
-                continue;
-            };
-            let mut batch = Batch::default();
-            {
-                let mut cache = ctx.presence.lock().expect("presence cache lock");
-                super::presence::apply_routing(ctx, &mut cache, user, state, origin, &mut batch);
-            }
-            if !batch.changes.is_empty() {
-                ctx.store.commit(batch).await?;
+        for user in users {
+            let r = ctx.wfm.routing_status(&user).await?;
+            if let Some(state) = RoutingState::from_api(&r) {
+                observed.routing.push((user, state));
             }
         }
     }
-    Ok(())
+    Ok(observed)
 }
 
 /// Tracks the first reconcile until every key it found has been fetched (readiness).

@@ -1,12 +1,17 @@
 //! The schedule path: fetch one (business unit, schedule) after its debounce window,
 //! diff every affected management unit against the store, commit state + events at once.
+//!
+//! Three steps: `resolve` completes the hint and decides what the key needs, `fetch`
+//! reads and diffs each management unit, and [`diff_to_batch`] turns one unit's diff into
+//! the state changes and event committed together.
 
 use super::Context;
-use super::convert::agent_change;
+use super::convert::{MuDiff, diff_to_batch};
 pub use super::hint::{Announced, Hint, HintCause};
+use super::membership::Membership;
 use crate::coalesce::ScheduleKey;
-use crate::diff::{CanonicalAgentSchedule, Change, diff, resolve_codes};
-use crate::events::{NewEvent, ScheduleChanged, ScheduleDeleted};
+use crate::diff::{CanonicalAgentSchedule, diff, resolve_codes};
+use crate::events::{NewEvent, ScheduleDeleted};
 use crate::store::{Batch, DirtyKey, StateChange, StoredSchedule};
 use crate::wfm::WfmError;
 use std::collections::BTreeSet;
@@ -21,167 +26,68 @@ use std::collections::BTreeSet;
 /// landing after that is in the data with the older label; its own notification then
 /// re-fetches the key, finds nothing new and emits nothing. The stored version stays the
 /// one this fetch started from, so that re-fetch is never skipped as "already known".
-pub async fn fetch_and_commit(ctx: &Context, key: &ScheduleKey, hint: Hint, announced: &Announced) -> bool {
-    metrics::counter!("wfm_reactor_schedule_fetches_total").increment(1);
-    match run(ctx, key, hint, announced).await {
+pub async fn fetch_and_commit(
+    ctx: &Context,
+    membership: &Membership,
+    key: &ScheduleKey,
+    hint: Hint,
+    announced: &Announced,
+) -> bool {
+    crate::telemetry::reactor::schedule_fetch_started();
+    match run(ctx, membership, key, hint, announced).await {
         Ok(()) => true,
         Err(err) => {
             tracing::warn!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %format!("{err:#}"), "schedule fetch failed; will retry with backoff");
-            metrics::counter!("wfm_reactor_schedule_fetch_failures_total").increment(1);
+            crate::telemetry::reactor::schedule_fetch_failed();
             false
         }
     }
 }
 
-async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Announced) -> anyhow::Result<()> {
+/// What a key needs, once the hint is completed.
+enum Resolved {
+    /// The schedule is gone: emit its deletion.
+    Deleted(Hint),
+    /// Nothing to fetch (unpublished under `published_only`).
+    Ignored,
+    /// The stored version is current: only the dirty mark goes.
+    Known,
+    /// Fetch every management unit of the plan.
+    Fetch(Plan),
+}
+
+/// A completed hint, ready to fetch.
+struct Plan {
+    hint: Hint,
+    week_date: String,
+    /// Only the management units a notification named (the stored version must not advance).
+    narrowed: bool,
+}
+
+async fn run(
+    ctx: &Context,
+    membership: &Membership,
+    key: &ScheduleKey,
+    hint: Hint,
+    announced: &Announced,
+) -> anyhow::Result<()> {
     let stored = ctx.store.known_schedule(&key.schedule_id).await?;
-    if hint.deleted {
-        return commit_deletion(ctx, key, &hint, stored).await;
-    }
-    // Fill in what the notification did not tell us with one metadata call.
-    if hint.week_date.is_none() {
-        hint.week_date = stored.as_ref().map(|s| s.week_date.clone());
-    }
-    let Some(week_date) = hint.week_date.clone() else {
-        anyhow::bail!(
-            "week of schedule {} unknown; the next reconcile will list it",
-            key.schedule_id
-        );
+    let plan = match resolve(ctx, membership, key, hint, stored.as_ref()).await? {
+        Resolved::Deleted(hint) => return commit_deletion(ctx, key, &hint, stored).await,
+        Resolved::Ignored => return Ok(()),
+        Resolved::Known => return clear_dirty(ctx, key).await,
+        Resolved::Fetch(plan) => plan,
     };
-    // A reconcile or snapshot hint knows the version but not the management units: take
-    // the business unit's from membership instead of one metadata call per schedule. An
-    // MU without agents in this schedule answers an empty list, and the diff reports its
-    // previously known agents as removed.
-    // A notification names only the management units it changed: fetching just those is
-    // the point, but then the schedule's stored version must not advance (another MU may
-    // hold a change whose notification was lost or is still on its way, and a reconcile
-    // compares versions). Only a fetch of every MU records the version.
-    let narrowed = !hint.management_units.is_empty();
-    if hint.management_units.is_empty() {
-        hint.management_units = known_management_units(ctx, &key.business_unit_id);
-    }
-    let need_metadata =
-        hint.version.is_none() || hint.management_units.is_empty() || hint.published.is_none();
-    if need_metadata {
-        match ctx
-            .wfm
-            .schedule_metadata(&key.business_unit_id, &week_date, &key.schedule_id)
-            .await
-        {
-            Ok(meta) => {
-                hint.version = hint.version.or(meta.metadata.as_ref().and_then(|m| m.version));
-                hint.published = hint.published.or(meta.published);
-                hint.week_count = hint.week_count.or(meta.week_count.map(|c| c as u32));
-                if hint.management_units.is_empty() {
-                    hint.management_units = meta
-                        .management_units
-                        .iter()
-                        .filter_map(|m| m.management_unit.as_ref()?.id.clone())
-                        .collect();
-                }
-            }
-            Err(WfmError::NotFound { .. }) => return commit_deletion(ctx, key, &hint, stored).await,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    if ctx.config.watch.published_only && hint.published == Some(false) {
-        tracing::debug!(schedule = %key.schedule_id, "unpublished schedule ignored (published_only)");
-        return Ok(());
-    }
-    if let (Some(s), Some(v)) = (&stored, hint.version)
-        && s.version >= v
-        && hint.cause != HintCause::Snapshot
-    {
-        tracing::debug!(schedule = %key.schedule_id, version = v, "schedule version already known; nothing to fetch");
-        return clear_dirty(ctx, key).await;
-    }
-    let tz = super::membership::time_zone(ctx, &key.business_unit_id).await;
-    let mut codes = ctx.wfm.activity_codes(&key.business_unit_id).await?;
-    let emit = hint.cause != HintCause::Snapshot || ctx.config.reconcile.initial_snapshot;
-    let mut events = 0;
-    for mu in &hint.management_units {
-        // One transaction per management unit (its agents' state + its event): a snapshot
-        // event can be a megabyte, so holding a whole schedule's worth at once is costly.
-        // The schedule row (version) is written after every MU, so a crash in between
-        // re-fetches; already committed MUs then diff as unchanged.
-        let mut batch = Batch::default();
-        let label = hint.version.max(announced.get());
-        let answer = match ctx
-            .wfm
-            .agent_schedules(&key.business_unit_id, &week_date, &key.schedule_id, mu, None)
-            .await
-        {
-            Ok(a) => a,
-            Err(WfmError::NotFound { .. }) => return commit_deletion(ctx, key, &hint, stored).await,
-            Err(err) => return Err(err.into()),
-        };
-        let current: Vec<(String, CanonicalAgentSchedule)> = answer
-            .agent_schedules
-            .iter()
-            .filter_map(CanonicalAgentSchedule::from_api)
-            .collect();
-        let previous = ctx.store.agent_hashes(&key.schedule_id, mu).await?;
-        let mut diffs = diff(&previous, &current);
-        if diffs.is_empty() {
-            continue;
-        }
-        let mut unknown = BTreeSet::new();
-        for d in &mut diffs {
-            unknown.extend(resolve_codes(&mut d.schedule, &codes));
-        }
-        if !unknown.is_empty() {
-            tracing::info!(business_unit = %key.business_unit_id, unknown = ?unknown, "unknown activity codes; refreshing the cache");
-            codes = ctx.wfm.refresh_activity_codes(&key.business_unit_id).await?;
-            for d in &mut diffs {
-                resolve_codes(&mut d.schedule, &codes);
-            }
-        }
-        for d in &diffs {
-            batch.changes.push(match (d.change, &d.hash) {
-                (Change::Removed, _) | (_, None) => StateChange::AgentRemoved {
-                    schedule_id: key.schedule_id.clone(),
-                    mu_id: mu.clone(),
-                    user_id: d.user_id.clone(),
-                },
-                (_, Some(hash)) => StateChange::AgentSchedule {
-                    schedule_id: key.schedule_id.clone(),
-                    mu_id: mu.clone(),
-                    user_id: d.user_id.clone(),
-                    hash: hash.clone(),
-                    canonical_json: serde_json::to_string(&d.schedule)?,
-                },
-            });
-        }
-        if emit {
-            let data = ScheduleChanged {
-                business_unit_id: key.business_unit_id.clone(),
-                management_unit_id: mu.clone(),
-                schedule_id: key.schedule_id.clone(),
-                week_date: week_date.clone(),
-                week_count: hint.week_count.unwrap_or(1),
-                published: hint.published.unwrap_or(true),
-                version: label.unwrap_or_default(),
-                operation_id: (hint.cause == HintCause::Notification)
-                    .then(|| hint.operation_id.clone())
-                    .flatten(),
-                cause: hint.cause.event_cause(),
-                business_unit_time_zone: tz.clone(),
-                agents: diffs.iter().map(agent_change).collect(),
-            };
-            let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            batch
-                .events
-                .push(NewEvent::schedule_changed(&ctx.api_host, &time, &data));
-        }
-        events += batch.events.len();
-        ctx.store.commit(batch).await?;
-    }
+    let Some(events) = fetch(ctx, membership, key, &plan, announced).await? else {
+        return commit_deletion(ctx, key, &plan.hint, stored).await;
+    };
     let stored_version = stored.as_ref().map(|s| s.version);
-    let version = if narrowed {
+    let version = if plan.narrowed {
         stored_version.unwrap_or(0)
     } else {
-        hint.version.unwrap_or_default()
+        plan.hint.version.unwrap_or_default()
     };
+    let Plan { hint, week_date, .. } = plan;
     let batch = Batch {
         changes: vec![
             StateChange::Schedule(StoredSchedule {
@@ -201,11 +107,135 @@ async fn run(ctx: &Context, key: &ScheduleKey, mut hint: Hint, announced: &Annou
     Ok(())
 }
 
+/// Completes the hint (week from the store, management units from membership, the rest
+/// with one metadata call when still unknown) and decides what the key needs.
+async fn resolve(
+    ctx: &Context,
+    membership: &Membership,
+    key: &ScheduleKey,
+    mut hint: Hint,
+    stored: Option<&StoredSchedule>,
+) -> anyhow::Result<Resolved> {
+    if hint.deleted {
+        return Ok(Resolved::Deleted(hint));
+    }
+    if hint.week_date.is_none() {
+        hint.week_date = stored.map(|s| s.week_date.clone());
+    }
+    let Some(week_date) = hint.week_date.clone() else {
+        anyhow::bail!(
+            "week of schedule {} unknown; the next reconcile will list it",
+            key.schedule_id
+        );
+    };
+    // A reconcile or snapshot hint knows the version but not the management units: take
+    // the business unit's from membership instead of one metadata call per schedule. An
+    // MU without agents in this schedule answers an empty list, and the diff reports its
+    // previously known agents as removed.
+    // A notification names only the management units it changed: fetching just those is
+    // the point, but then the schedule's stored version must not advance (another MU may
+    // hold a change whose notification was lost or is still on its way, and a reconcile
+    // compares versions). Only a fetch of every MU records the version.
+    let narrowed = !hint.management_units.is_empty();
+    if hint.management_units.is_empty() {
+        hint.management_units = known_management_units(membership, &key.business_unit_id);
+    }
+    if hint.version.is_none() || hint.management_units.is_empty() || hint.published.is_none() {
+        match ctx
+            .wfm
+            .schedule_metadata(&key.business_unit_id, &week_date, &key.schedule_id)
+            .await
+        {
+            Ok(meta) => hint.complete_from(&meta),
+            Err(WfmError::NotFound { .. }) => return Ok(Resolved::Deleted(hint)),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if ctx.config.watch.published_only && hint.published == Some(false) {
+        tracing::debug!(schedule = %key.schedule_id, "unpublished schedule ignored (published_only)");
+        return Ok(Resolved::Ignored);
+    }
+    if let (Some(s), Some(v)) = (stored, hint.version)
+        && s.version >= v
+        && hint.cause != HintCause::Snapshot
+    {
+        tracing::debug!(schedule = %key.schedule_id, version = v, "schedule version already known; nothing to fetch");
+        return Ok(Resolved::Known);
+    }
+    Ok(Resolved::Fetch(Plan {
+        hint,
+        week_date,
+        narrowed,
+    }))
+}
+
+/// Fetches and diffs every management unit of the plan, committing each one's changes on
+/// its own; returns the events emitted, or `None` when the schedule turned out deleted.
+///
+/// One transaction per management unit (its agents' state + its event): a snapshot event
+/// can be a megabyte, so holding a whole schedule's worth at once is costly. The schedule
+/// row (version) is written after every MU, so a crash in between re-fetches; already
+/// committed MUs then diff as unchanged.
+async fn fetch(
+    ctx: &Context,
+    membership: &Membership,
+    key: &ScheduleKey,
+    plan: &Plan,
+    announced: &Announced,
+) -> anyhow::Result<Option<usize>> {
+    let bu = &key.business_unit_id;
+    let tz = super::membership::time_zone(ctx, membership, bu).await;
+    let mut codes = ctx.wfm.activity_codes(bu).await?;
+    let mut events = 0;
+    for mu in &plan.hint.management_units {
+        let label = plan.hint.version.max(announced.get());
+        let answer = match ctx
+            .wfm
+            .agent_schedules(bu, &plan.week_date, &key.schedule_id, mu, None)
+            .await
+        {
+            Ok(a) => a,
+            Err(WfmError::NotFound { .. }) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let current: Vec<(String, CanonicalAgentSchedule)> = answer
+            .agent_schedules
+            .iter()
+            .filter_map(CanonicalAgentSchedule::from_api)
+            .collect();
+        let previous = ctx.store.agent_hashes(&key.schedule_id, mu).await?;
+        let mut diffs = diff(&previous, &current);
+        if diffs.is_empty() {
+            continue;
+        }
+        let unknown: BTreeSet<_> = diffs
+            .iter_mut()
+            .flat_map(|d| resolve_codes(&mut d.schedule, &codes))
+            .collect();
+        if !unknown.is_empty() {
+            tracing::info!(business_unit = %bu, unknown = ?unknown, "unknown activity codes; refreshing the cache");
+            codes = ctx.wfm.refresh_activity_codes(bu).await?;
+            for d in &mut diffs {
+                resolve_codes(&mut d.schedule, &codes);
+            }
+        }
+        let mu_diff = MuDiff {
+            mu,
+            week_date: &plan.week_date,
+            diffs: &diffs,
+            label,
+            time_zone: &tz,
+        };
+        let batch = diff_to_batch(ctx, key, &plan.hint, &mu_diff)?;
+        events += batch.events.len();
+        ctx.store.commit(batch).await?;
+    }
+    Ok(Some(events))
+}
+
 /// The business unit's management units as last resolved (empty when not watched).
-fn known_management_units(ctx: &Context, bu: &str) -> BTreeSet<String> {
-    ctx.membership
-        .lock()
-        .expect("membership lock")
+fn known_management_units(membership: &Membership, bu: &str) -> BTreeSet<String> {
+    membership
         .business_units
         .get(bu)
         .map(|b| b.management_units.keys().cloned().collect())

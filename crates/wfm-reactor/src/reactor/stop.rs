@@ -30,7 +30,7 @@ impl Reactor {
                 }
             }
         }
-        self.presence_batch.drain().await;
+        self.drain_commits().await;
         self.first.finish_marking().await;
         let mut keys = self.coalescer.pending_keys();
         keys.extend(self.hints.keys().cloned());

@@ -1,7 +1,11 @@
 //! The reactor loop's bookkeeping with a real store and no network: a panicked fetch is
-//! handed back to the coalescer as a failure (so it is retried) instead of staying in flight.
+//! handed back to the coalescer as a failure (so it is retried) instead of staying in flight;
+//! a reconcile is done only once what it observed committed (a failed commit reloads the
+//! cache and retries it); membership and presence are replaced and read through messages
+//! to the reactor.
 
 use super::*;
+use crate::events::Cause;
 use crate::wfm::{ClientSettings, Credentials, RateBudget};
 
 fn context(dir: &std::path::Path) -> Arc<Context> {
@@ -38,8 +42,6 @@ path = "{sink}"
         wfm,
         api_host: "api.test".into(),
         config: Arc::new(config),
-        membership: Mutex::default(),
-        presence: Mutex::default(),
     })
 }
 
@@ -47,7 +49,7 @@ path = "{sink}"
 async fn a_panicked_fetch_is_retried_not_left_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let (_tx, rx) = mpsc::channel(1);
-    let (mut reactor, _handle) = Reactor::new(context(dir.path()), rx);
+    let (mut reactor, _handle) = Reactor::new(context(dir.path()), Membership::default(), rx);
     let key = ScheduleKey {
         business_unit_id: "bu".into(),
         schedule_id: "s".into(),
@@ -83,7 +85,7 @@ async fn a_panicked_fetch_is_retried_not_left_in_flight() {
 async fn a_panicked_reconcile_is_requested_again() {
     let dir = tempfile::tempdir().unwrap();
     let (_tx, rx) = mpsc::channel(1);
-    let (mut reactor, _handle) = Reactor::new(context(dir.path()), rx);
+    let (mut reactor, _handle) = Reactor::new(context(dir.path()), Membership::default(), rx);
     reactor.reconcile_running = true;
     reactor
         .tasks
@@ -93,5 +95,111 @@ async fn a_panicked_reconcile_is_requested_again() {
     assert!(!reactor.reconcile_running, "a new reconcile may start");
     let (at, cause) = reactor.reconcile_due.expect("a retry is wanted");
     assert_eq!(cause, HintCause::Snapshot);
+    assert!(at > Instant::now());
+}
+
+/// A membership watching `users` as the agents of one management unit.
+fn watching(users: &[&str]) -> Membership {
+    let mut bu = WatchedBu::default();
+    bu.management_units
+        .insert("mu".into(), users.iter().map(|u| u.to_string()).collect());
+    let mut m = Membership::default();
+    m.business_units.insert("bu".into(), bu);
+    m
+}
+
+fn away(at: &str) -> crate::presence::PresenceState {
+    crate::presence::PresenceState {
+        system_presence: "Away".into(),
+        presence_definition_id: Some("away-id".into()),
+        modified_date: Some(at.into()),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reconcile_is_done_only_once_its_observed_presence_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_tx, rx) = mpsc::channel(1);
+    let (mut reactor, handle) = Reactor::new(context(dir.path()), watching(&["u1"]), rx);
+    reactor.reconcile_running = true;
+    let observed = reconcile::Observed {
+        presence: vec![("u1".into(), away("2026-08-10T09:00:00.000Z"), None)],
+        routing: vec![],
+    };
+    let listed = reconcile::Listed {
+        keys: vec![],
+        observed,
+    };
+    reactor.on_done(tasks::Joined::Done(Done::Reconcile(
+        HintCause::Snapshot,
+        Ok(listed),
+    )));
+    assert!(reactor.reconcile_running, "decided, not yet committed");
+    reactor.flush().await;
+    assert!(!*handle.first_reconcile_done.borrow());
+    let committed = reactor.commits.next().await.expect("one commit queued");
+    reactor.on_committed(committed).await;
+    assert!(!reactor.reconcile_running);
+    assert!(*handle.first_reconcile_done.borrow(), "done once committed");
+    let stored = reactor.ctx.store.presence("u1").await.unwrap().unwrap();
+    assert_eq!(stored.system_presence, "Away");
+}
+
+#[tokio::test(start_paused = true)]
+async fn membership_and_presence_are_read_and_replaced_through_the_reactor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_tx, rx) = mpsc::channel(1);
+    let (mut reactor, handle) = Reactor::new(context(dir.path()), watching(&["u1"]), rx);
+    let observed = reconcile::Observed {
+        presence: vec![("u1".into(), away("2026-08-10T09:00:00.000Z"), None)],
+        routing: vec![],
+    };
+    reactor.presence.observed(observed, Cause::Reconcile, true);
+    let h = handle.clone();
+    let replace = tokio::spawn(async move { h.set_membership(watching(&["u1", "u2"])).await });
+    let msg = reactor.messages.recv().await.unwrap();
+    reactor.on_message(msg);
+    assert!(replace.await.unwrap());
+    let ask = tokio::spawn(async move { handle.users(1).await });
+    let msg = reactor.messages.recv().await.unwrap();
+    reactor.on_message(msg);
+    let view = ask.await.unwrap().expect("answered");
+    assert_eq!(view.truncated, 1, "u2 is watched now, left out by the limit");
+    let u1 = &view.users["u1"];
+    assert_eq!(u1.presence.as_ref().unwrap().system_presence, "Away");
+    assert!(u1.routing.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_presence_commit_reloads_the_cache_and_retries_its_reconcile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_tx, rx) = mpsc::channel(1);
+    let (mut reactor, _handle) = Reactor::new(context(dir.path()), watching(&["u1"]), rx);
+    let observed = reconcile::Observed {
+        presence: vec![("u1".into(), away("2026-08-10T09:00:00.000Z"), None)],
+        routing: vec![],
+    };
+    reactor.reconcile_running = true;
+    let listed = reconcile::Listed {
+        keys: vec![],
+        observed,
+    };
+    reactor.on_done(tasks::Joined::Done(Done::Reconcile(
+        HintCause::Reconcile,
+        Ok(listed),
+    )));
+    // The batch holding the decision never reaches the store: its commit failed.
+    assert!(reactor.presence.take_batch().is_some());
+    reactor.pending_reconcile.as_mut().unwrap().ticket = Some(1);
+    let failed = commits::Committed {
+        ticket: 1,
+        result: Err(crate::store::StoreError::WriterGone),
+    };
+    reactor.on_committed(failed).await;
+    let view = reactor.presence.users(["u1".to_string()].iter());
+    assert!(view["u1"].presence.is_none(), "the cache is the store's again");
+    assert!(!reactor.reconcile_running && reactor.pending_reconcile.is_none());
+    let (at, cause) = reactor.reconcile_due.expect("the reconcile is retried");
+    assert_eq!(cause, HintCause::Reconcile);
     assert!(at > Instant::now());
 }

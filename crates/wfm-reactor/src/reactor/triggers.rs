@@ -55,9 +55,9 @@ impl Reactor {
             return;
         };
         self.reconcile_running = true;
-        let ctx = self.ctx.clone();
+        let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
         self.tasks.spawn_reconcile(cause, async move {
-            Done::Reconcile(cause, reconcile::run(&ctx, cause).await)
+            Done::Reconcile(cause, reconcile::run(&ctx, &membership, cause).await)
         });
     }
 }

@@ -6,8 +6,8 @@
 
 use super::postgres::{Fence, PgStore};
 use super::{
-    AgentScheduleRow, Batch, DeadLetter, DirtyKey, LIVE_CAPACITY, NewDeadLetter, OutboxEvent, SqliteStore,
-    StoreError, StoredPresence, StoredRoutingStatus, StoredSchedule,
+    AgentScheduleRow, Batch, DeadLetter, DirtyKey, LIVE_CAPACITY, NewDeadLetter, OutboxEvent, Queued,
+    SqliteStore, StoreError, StoredPresence, StoredRoutingStatus, StoredSchedule,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -74,14 +74,16 @@ impl Store {
     /// Commits state changes and events in one transaction; returns the events'
     /// sequences. Answers only after the transaction is durable.
     pub async fn commit(&self, batch: Batch) -> Result<Vec<u64>, StoreError> {
-        let timing: Vec<_> = batch
-            .events
-            .iter()
-            .map(|e| (e.event_type, e.received_at))
-            .collect();
-        let seqs = forward!(self.commit(batch))?;
-        crate::telemetry::delivery::events_emitted(&timing);
-        Ok(seqs)
+        self.queue(batch).await?.committed().await
+    }
+
+    /// Puts `batch` in the writer's queue and returns once it holds its place (waiting
+    /// only while the queue is full). Batches queued one after the other by one task
+    /// commit in that order; [`Store::commit`] is this plus the wait.
+    pub async fn queue(&self, batch: Batch) -> Result<Queued, StoreError> {
+        let timing = super::queue::timing(&batch);
+        let answer = forward!(self.queue(batch))?;
+        Ok(Queued::new(timing, answer))
     }
 
     /// The last committed sequence, updated after every commit (wakes sink tasks).
@@ -93,7 +95,7 @@ impl Store {
     }
 
     /// False once the writer has stopped: every commit would fail, so readiness says so.
-    pub fn is_healthy(&self) -> bool {
+    pub(crate) fn is_healthy(&self) -> bool {
         match &self.backend {
             Backend::Sqlite(s) => s.is_healthy(),
             Backend::Postgres(p) => p.is_healthy(),
@@ -101,7 +103,7 @@ impl Store {
     }
 
     /// The live feed's sender, for subscribers that join later (the admin SSE endpoint).
-    pub fn live_sender(&self) -> broadcast::Sender<Arc<str>> {
+    pub(crate) fn live_sender(&self) -> broadcast::Sender<Arc<str>> {
         match &self.backend {
             Backend::Sqlite(s) => s.live_sender(),
             Backend::Postgres(p) => p.live_sender(),

@@ -13,6 +13,7 @@ pub mod lease;
 mod outbox;
 pub mod postgres;
 mod queries;
+mod queue;
 mod schema;
 mod sqlite;
 mod state;
@@ -21,6 +22,7 @@ mod writer;
 pub use deadletters::{DeadLetter, NewDeadLetter};
 pub use handle::Store;
 pub use outbox::OutboxEvent;
+pub use queue::Queued;
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
 pub use state::{
@@ -52,12 +54,13 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
-    /// A statement failed.
+    /// A statement failed. Shared (`Arc`) because one failed group commit answers every
+    /// caller in the group with the same error.
     #[error("state store: {0}")]
-    Sqlite(String),
-    /// A PostgreSQL statement or connection failed.
+    Sqlite(#[source] std::sync::Arc<rusqlite::Error>),
+    /// A PostgreSQL statement, connection or pool failed (shared for the same reason).
     #[error("state store (postgres): {0}")]
-    Postgres(String),
+    Postgres(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
     /// This replica's lease epoch is no longer the current one: another replica took
     /// over, and nothing this one writes is committed any more (fencing).
     #[error("state store: fenced: this replica's lease epoch {ours} was superseded by epoch {current}")]
@@ -83,7 +86,7 @@ impl StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Sqlite(e.to_string())
+        StoreError::Sqlite(std::sync::Arc::new(e))
     }
 }
 

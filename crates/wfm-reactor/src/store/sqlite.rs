@@ -3,7 +3,7 @@
 //! through a read-only WAL connection, and a third thread checkpoints the WAL.
 
 use super::writer::{self, GroupState, Outputs, ReadOp, WriteOp};
-use super::{Batch, StoreError, checkpoint, outbox, schema, state};
+use super::{StoreError, checkpoint, outbox, schema};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,12 +15,12 @@ const QUEUE: usize = 8192;
 /// Handle on the store; clone freely. The threads stop when the last clone drops.
 #[derive(Clone)]
 pub struct SqliteStore {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     path: PathBuf,
-    writer: mpsc::Sender<WriteOp>,
+    pub(super) writer: mpsc::Sender<WriteOp>,
     reader: mpsc::Sender<ReadOp>,
     committed: watch::Receiver<u64>,
     live: broadcast::Sender<Arc<str>>,
@@ -77,16 +77,6 @@ impl SqliteStore {
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.inner.path
-    }
-
-    /// Commits state changes and events in one transaction; returns the events'
-    /// sequences. Answers only after the transaction is durable (see `schema`).
-    pub async fn commit(&self, batch: Batch) -> Result<Vec<u64>, StoreError> {
-        self.write(move |conn, st| {
-            state::apply(conn, &batch.changes)?;
-            outbox::append(conn, st, &batch.events)
-        })
-        .await
     }
 
     /// The last committed sequence, updated after every commit (wakes sink tasks).

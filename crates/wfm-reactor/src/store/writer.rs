@@ -6,6 +6,9 @@
 //! savepoint so one failing request never undoes the others. Callers are answered only
 //! after that transaction committed, so "committed" is never said too early, while one
 //! fsync-bound commit is shared by hundreds of requests.
+//!
+//! The queue is FIFO and groups run one after the other, so requests commit (and their
+//! events take outbox sequences) in the order they were queued (see `queue.rs`).
 
 use super::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
@@ -46,7 +49,7 @@ pub struct Outputs {
 }
 
 /// The writer loop; ends when every handle is dropped.
-pub fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
+pub(crate) fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
     let mut state = GroupState {
         next_seq,
         live: false,
@@ -114,7 +117,7 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
             }
         }
         Err(e) => {
-            let err = StoreError::Sqlite(e.to_string());
+            let err = StoreError::from(e);
             crate::telemetry::delivery::store_commit_failed(&err.to_string(), replies.len());
             for reply in replies {
                 reply(Err(err.clone()));
@@ -130,7 +133,7 @@ fn savepoint(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 /// The reader loop; ends when every handle is dropped.
-pub fn run_reader(conn: Connection, mut rx: mpsc::Receiver<ReadOp>) {
+pub(crate) fn run_reader(conn: Connection, mut rx: mpsc::Receiver<ReadOp>) {
     while let Some(op) = rx.blocking_recv() {
         op(&conn);
     }

@@ -4,9 +4,14 @@
 //! line and increments one metric, so names stay consistent and greppable.
 
 pub mod delivery;
+mod known;
 pub mod lease;
+pub mod ops;
 pub mod prometheus;
+pub mod reactor;
 pub mod upstream;
+
+pub use known::expose_known;
 
 use crate::cli::LogFormat;
 use std::io::IsTerminal;

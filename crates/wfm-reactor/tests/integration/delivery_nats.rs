@@ -2,14 +2,14 @@
 //! `Nats-Msg-Id`, de-duplication, dead letters for a missing stream or an unbound
 //! subject, and a server outage that loses nothing and keeps the order.
 
-use crate::delivery_support::*;
-use crate::services_support::{eventually, nats, unique};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use wfm_reactor::config::{NatsSinkConfig, SinkConfig};
 use wfm_reactor::sinks::{DeliveryHandle, spawn_delivery};
 use wfm_reactor::store::Store;
+use wfm_testkit::delivery::*;
+use wfm_testkit::services::{eventually, nats, unique};
 
 fn sink_config(url: &str, stream: &str, prefix: &str) -> NatsSinkConfig {
     NatsSinkConfig {

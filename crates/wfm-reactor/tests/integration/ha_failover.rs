@@ -6,10 +6,6 @@
 //! 3. every final state reaches both sinks, no id carries two contents, and the NATS
 //!    stream holds each id exactly once.
 
-use crate::ops_support::process::{await_log, log_lines, spawn};
-use crate::ops_support::{small_sim, start_sim};
-use crate::services_support::postgres::Schema;
-use crate::services_support::{eventually, nats, unique};
 use genesys_sim::{AgentPick, Emit, ScheduleChange, SimHandle};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -18,8 +14,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
+use wfm_testkit::SimBuilder;
+use wfm_testkit::process::{await_log, log_lines};
+use wfm_testkit::services::postgres::Schema;
+use wfm_testkit::services::{eventually, nats, unique};
 
 const TAKEOVER: Duration = Duration::from_secs(3);
+
+fn spawn(config: &Path, dir: &Path, n: usize) -> std::process::Child {
+    wfm_testkit::process::spawn(env!("CARGO_BIN_EXE_wfm-reactor"), config, dir, n)
+}
 
 /// Kills the replica processes however the test ends (a std `Child` does not on drop).
 struct Replicas(Vec<std::process::Child>);
@@ -162,7 +166,7 @@ async fn failover_keeps_every_change_and_fences_the_old_leader() {
     };
     let (stream, prefix) = (unique("WFMHA"), unique("ha"));
     nats::create_stream(&js, &stream, vec![format!("{prefix}.>")]).await;
-    let sim = start_sim(small_sim()).await;
+    let sim = SimBuilder::ops().start().await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("replica.toml");
     std::fs::write(

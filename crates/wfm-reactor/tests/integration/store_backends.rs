@@ -2,13 +2,13 @@
 //! PostgreSQL (a schema of the test's own). Each case is one function taking a way to
 //! (re)open the store, so both backends run exactly the same assertions.
 
-use crate::services_support::postgres::Schema;
 use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
 use wfm_reactor::store::postgres::Fence;
 use wfm_reactor::store::{
     Batch, DirtyKey, NewDeadLetter, StateChange, Store, StoreError, StoredPresence, StoredRoutingStatus,
     StoredSchedule,
 };
+use wfm_testkit::services::postgres::Schema;
 
 /// Where a test's store lives; `open` may be called again to "restart".
 enum Where {
@@ -38,7 +38,7 @@ macro_rules! both_backends {
             $(#[tokio::test]
             async fn $name() {
                 let test = concat!("store postgres ", stringify!($name));
-                let Some(schema) = crate::services_support::postgres::Schema::create_or_skip(test).await else {
+                let Some(schema) = wfm_testkit::services::postgres::Schema::create_or_skip(test).await else {
                     return;
                 };
                 super::$name(super::Where::Postgres(schema)).await;

@@ -1,11 +1,11 @@
 //! The leader lease on a real PostgreSQL: one holder at a time, a takeover increments the
 //! epoch, and a leader whose lock session is cut commits nothing more (fencing).
 
-use crate::services_support::postgres::Schema;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
 use wfm_reactor::store::{Batch, Store, StoreError, lease};
+use wfm_testkit::services::postgres::Schema;
 
 const TAKEOVER: Duration = Duration::from_secs(2);
 

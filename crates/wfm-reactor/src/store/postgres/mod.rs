@@ -15,6 +15,7 @@ pub(super) use schema::migrate;
 
 use super::{Batch, NewDeadLetter, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -25,9 +26,16 @@ const QUEUE: usize = 8192;
 /// Pooled connections (the writer uses one at a time; the rest serve reads).
 const POOL_SIZE: usize = 6;
 
-/// A PostgreSQL error as a store error.
+/// A PostgreSQL error as a store error (the source kept).
 pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Postgres(e.to_string())
+    StoreError::Postgres(Arc::new(e))
+}
+
+/// A store error from a message (pool, configuration, internal).
+pub(super) fn pg_msg(message: String) -> StoreError {
+    StoreError::Postgres(Arc::from(Box::<dyn std::error::Error + Send + Sync>::from(
+        message,
+    )))
 }
 
 /// What a leader's writes must still hold (`None`: no lease, no check): the epoch it
@@ -95,9 +103,7 @@ impl std::fmt::Debug for PgStore {
 /// Parses `url` into a client config with TCP keepalives, so a dead peer is noticed in
 /// seconds rather than after the kernel's two hours.
 pub fn client_config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
-    let mut config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e| StoreError::Postgres(format!("[state] url: {e}")))?;
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| pg_msg(format!("[state] url: {e}")))?;
     config
         .keepalives(true)
         .keepalives_idle(Duration::from_secs(5))
@@ -127,7 +133,7 @@ impl PgStore {
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
-            .map_err(|e| StoreError::Postgres(e.to_string()))?;
+            .map_err(|e| pg_msg(e.to_string()))?;
         let last = {
             let mut conn = pool.get().await.map_err(pool_err)?;
             schema::migrate(&mut conn).await?;
@@ -172,12 +178,26 @@ impl PgStore {
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// State changes and events in one transaction; the events' sequences.
-    pub async fn commit(&self, batch: Batch) -> Result<Vec<u64>, StoreError> {
-        match self.write(Write::Commit(batch)).await? {
-            Done::Seqs(s) => Ok(s),
-            other => Err(unexpected(other)),
-        }
+    /// Queues state changes and events for one transaction (FIFO, like the SQLite
+    /// writer); the future answers the events' sequences after COMMIT.
+    pub(in crate::store) async fn queue(
+        &self,
+        batch: Batch,
+    ) -> Result<BoxFuture<'static, Result<Vec<u64>, StoreError>>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.writer
+            .send(Request {
+                write: Write::Commit(batch),
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        Ok(Box::pin(async move {
+            match rx.await.map_err(|_| StoreError::WriterGone)?? {
+                Done::Seqs(s) => Ok(s),
+                other => Err(unexpected(other)),
+            }
+        }))
     }
 
     /// See `Store::sync_cursors`.
@@ -228,9 +248,9 @@ impl PgStore {
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Postgres(e.to_string())
+    StoreError::Postgres(Arc::new(e))
 }
 
 fn unexpected(done: Done) -> StoreError {
-    StoreError::Postgres(format!("internal: unexpected writer answer {done:?}"))
+    pg_msg(format!("internal: unexpected writer answer {done:?}"))
 }

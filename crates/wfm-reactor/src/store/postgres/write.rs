@@ -88,10 +88,7 @@ async fn run_group(
     fence: &Fence,
     out: &Outputs,
 ) -> Result<(), StoreError> {
-    let mut conn = pool
-        .get()
-        .await
-        .map_err(|e| StoreError::Postgres(e.to_string()))?;
+    let mut conn = pool.get().await.map_err(|e| StoreError::Postgres(Arc::new(e)))?;
     let tx = conn.transaction().await.map_err(pg_err)?;
     fence.check(&tx).await?;
     let start = *next_seq;

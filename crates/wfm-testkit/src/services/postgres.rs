@@ -54,7 +54,10 @@ impl Drop for Schema {
     fn drop(&mut self) {
         // lock_timeout: a session of the test still open (its task waits for this very
         // runtime thread) must not hang the drop; the schema is then left behind.
-        let sql = format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        let sql = format!(
+            "SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE",
+            self.name
+        );
         let base = base_url();
         // Best effort, off the test's runtime (which may be shutting down).
         std::thread::spawn(move || {
