@@ -287,6 +287,7 @@ fn admin_state(
             Box::pin(async move { state_view::snapshot(&ctx, &reactor).await })
         }),
         resync: reactor.resync.clone(),
+        access: admin::AccessConfig::of(&ctx.config),
     }
 }
 
@@ -298,6 +299,7 @@ fn spawn_admin(
     tracker: &TaskTracker,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    let token_set = !state.access.token.is_empty();
     let admin_cancel = cancel.child_token();
     tracker.spawn(
         async move {
@@ -307,6 +309,11 @@ fn spawn_admin(
         }
         .instrument(tracing::info_span!("admin", %addr)),
     );
-    tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events POST /v1/resync");
+    tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events POST /v1/resync POST /v1/session");
+    if token_set {
+        tracing::info!("admin token set: /v1/* and / need it; /livez /readyz /metrics are open");
+    } else {
+        tracing::info!("no admin token: loopback Host names and same-origin requests only");
+    }
     Ok(())
 }

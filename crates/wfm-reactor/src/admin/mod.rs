@@ -6,14 +6,22 @@
 //! - `GET /metrics`: Prometheus text (`wfm_reactor_*`).
 //! - `GET /v1/state`: presence per user, scheduled activity now, known schedule versions.
 //! - `GET /v1/events`: Server-Sent Events of every emitted CloudEvent (lagging clients dropped).
-//! - `POST /v1/resync`: trigger a full reconcile now.
+//! - `POST /v1/resync`: trigger a full reconcile now (at most once per cooldown).
+//! - `POST /v1/session`: sign in with the token; sets the session cookie (see [`guard`]).
+//!
+//! Access ([`guard`]) is one layer over the whole router; the resync cooldown
+//! ([`cooldown`]) and the live feed cap ([`sse_slots`]) are layers on their routes.
+
+mod cooldown;
+mod guard;
+mod sse_slots;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -51,18 +59,53 @@ pub struct AdminState {
     pub state: Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<serde_json::Value>> + Send + Sync>,
     /// Asks the reactor for a full reconcile.
     pub resync: mpsc::Sender<()>,
+    /// Who may in: the `[admin]` token, the resync cooldown and the live feed cap.
+    pub access: AccessConfig,
 }
 
-/// The router, separate from serving so tests can call it in-process.
+/// The access settings of the admin server (`[admin]` and `[reconcile] resync_cooldown`).
+#[derive(Clone, Debug)]
+pub struct AccessConfig {
+    /// The bearer token; empty serves loopback `Host`s and same-origin requests only.
+    pub token: crate::config::Secret,
+    /// At most one `POST /v1/resync` per this long.
+    pub resync_cooldown: Duration,
+    /// Live feed clients at once.
+    pub max_sse_clients: usize,
+}
+
+impl AccessConfig {
+    /// The settings of `config`.
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            token: config.admin.token.clone(),
+            resync_cooldown: config.reconcile.resync_cooldown,
+            max_sse_clients: config.admin.max_sse_clients,
+        }
+    }
+}
+
+/// The router, separate from serving so tests can call it in-process. The guard is the
+/// outermost layer, so a route added here is covered without saying so.
 pub(crate) fn router(state: AdminState) -> Router {
+    let guard = guard::Guard::new(state.access.token.expose());
+    let cooldown = cooldown::Cooldown::new(state.access.resync_cooldown);
+    let slots = sse_slots::Slots::new(state.access.max_sse_clients);
     Router::new()
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/v1/state", get(v1_state))
-        .route("/v1/events", get(v1_events))
-        .route("/v1/resync", post(v1_resync))
+        .route(
+            "/v1/events",
+            get(v1_events).layer(middleware::from_fn_with_state(slots, sse_slots::limit)),
+        )
+        .route(
+            "/v1/resync",
+            post(v1_resync).layer(middleware::from_fn_with_state(cooldown, cooldown::limit)),
+        )
         .with_state(state)
+        .layer(middleware::from_fn_with_state(guard, guard::check))
 }
 
 async fn livez(State(state): State<AdminState>) -> Response {
@@ -151,7 +194,6 @@ async fn v1_resync(State(s): State<AdminState>) -> Response {
 }
 
 async fn v1_events(State(s): State<AdminState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    crate::telemetry::ops::sse_client_connected();
     let rx = s.live.subscribe();
     Sse::new(live_stream(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
@@ -170,10 +212,7 @@ fn live_stream(rx: broadcast::Receiver<Arc<str>>) -> impl Stream<Item = Result<E
                     .data(format!("lagged: {missed} events missed"));
                 Some((Ok(note), None))
             }
-            Err(broadcast::error::RecvError::Closed) => {
-                crate::telemetry::ops::sse_client_gone();
-                None
-            }
+            Err(broadcast::error::RecvError::Closed) => None,
         }
     })
     .boxed()
@@ -195,6 +234,11 @@ mod tests {
             live: broadcast::channel(4).0,
             state: Arc::new(|| Box::pin(async { Ok(serde_json::json!({})) })),
             resync: mpsc::channel(1).0,
+            access: AccessConfig {
+                token: crate::config::Secret::default(),
+                resync_cooldown: Duration::from_secs(60),
+                max_sse_clients: 4,
+            },
         }
     }
 
