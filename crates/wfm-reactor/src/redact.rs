@@ -56,6 +56,12 @@ pub(crate) fn serialize<S: Serializer>(value: &str, s: S) -> Result<S::Ok, S::Er
     s.serialize_str(&url(value))
 }
 
+/// As [`serialize`], for a comma-separated list of URLs (a NATS cluster).
+pub(crate) fn serialize_list<S: Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+    let shown: Vec<String> = value.split(',').map(url).collect();
+    s.serialize_str(&shown.join(","))
+}
+
 /// As [`serialize`], for optional URL fields.
 pub(crate) fn serialize_opt<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     match value {

@@ -107,7 +107,8 @@ fn clone_listener(l: Option<&std::net::TcpListener>) -> std::io::Result<Option<T
         .transpose()
 }
 
-/// The standby's admin server: alive, ready to take over, owning nothing.
+/// The standby's admin server: alive, ready to take over, owning nothing; under the same
+/// access policy as the leader's.
 async fn serve_standby(listener: TcpListener, access: admin::AccessConfig, cancel: CancellationToken) {
     let state = AdminState {
         liveness: Arc::new(|| None),

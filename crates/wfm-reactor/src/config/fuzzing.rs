@@ -60,10 +60,19 @@ fn scrubbed(mut config: Config) -> Config {
     {
         *url = scrub_url(url);
     }
+    if let Some(url) = &mut config.state.url {
+        secret(url);
+    }
     for sink in &mut config.sinks {
-        if let super::SinkConfig::Webhook { url, secret: s, .. } = sink {
-            secret(s);
-            *url = scrub_url(url);
+        match sink {
+            super::SinkConfig::Webhook { url, secret: s, .. } => {
+                secret(s);
+                *url = scrub_url(url);
+            }
+            super::SinkConfig::Nats(n) => {
+                n.url = n.url.split(',').map(scrub_url).collect::<Vec<_>>().join(",");
+            }
+            _ => {}
         }
     }
     config

@@ -23,6 +23,8 @@ pub struct NatsSinkConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Server URL(s): `nats://host:4222` or `tls://host:4222`, comma-separated for a cluster.
+    /// `check` shows it with user-info and query `[redacted]`.
+    #[serde(serialize_with = "crate::redact::serialize_list")]
     pub url: String,
     /// The JetStream stream the subjects must be bound to (checked on every publish).
     pub stream: String,

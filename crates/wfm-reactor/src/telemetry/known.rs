@@ -74,9 +74,6 @@ pub fn expose_known(sinks: &[String]) {
     metrics::gauge!("wfm_reactor_topics").increment(0.0);
     metrics::gauge!(OUTBOX_DEPTH).increment(0.0);
     metrics::gauge!(DEAD_LETTERS).increment(0.0);
-    metrics::gauge!(super::lease::LEADER).increment(0.0);
-    metrics::counter!(super::lease::TAKEOVERS).absolute(0);
-    metrics::counter!(super::lease::FENCED).absolute(0);
     // A registered histogram renders (count 0) before its first sample.
     let _ = metrics::histogram!(EVENT_TO_OUTBOX);
     metrics::gauge!("wfm_reactor_sse_clients").increment(0.0);
@@ -85,6 +82,9 @@ pub fn expose_known(sinks: &[String]) {
     for reason in ["host", "origin"] {
         metrics::counter!("wfm_reactor_admin_refused_total", "reason" => reason).absolute(0);
     }
+    metrics::gauge!(super::lease::LEADER).increment(0.0);
+    metrics::counter!(super::lease::TAKEOVERS).absolute(0);
+    metrics::counter!(super::lease::FENCED).absolute(0);
     for sink in sinks {
         for outcome in SINK_OUTCOMES {
             metrics::counter!(SINK_DELIVERIES, "sink" => sink.clone(), "outcome" => outcome).absolute(0);
