@@ -1,6 +1,6 @@
 //! `wfm-reactor sim`: runs the Genesys Cloud simulator on its own until Ctrl-C.
 
-use crate::cli::{Command, exit};
+use crate::cli::exit;
 
 /// Without the `embedded-sim` feature the simulator is not in this binary.
 #[cfg(not(feature = "embedded-sim"))]
@@ -12,6 +12,7 @@ pub async fn execute(_cli: crate::cli::Cli) -> i32 {
 /// Runs the command; returns the process exit code.
 #[cfg(feature = "embedded-sim")]
 pub async fn execute(cli: crate::cli::Cli) -> i32 {
+    use crate::cli::Command;
     let Some(Command::Sim(args)) = cli.command else {
         return exit::USAGE;
     };
