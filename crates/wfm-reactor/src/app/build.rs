@@ -68,6 +68,7 @@ impl App {
         let budget = RateBudget::from_config(&config.fetch);
         let settings = ClientSettings {
             request_timeout: config.fetch.request_timeout,
+            max_download_bytes: config.fetch.max_download_bytes,
             ..ClientSettings::default()
         };
         let api_base = config.genesys.api_base();

@@ -73,3 +73,40 @@ pub(crate) fn combined_topic_split(channel: &str, topic: &str, missing: &[String
 pub(crate) fn frame_duplicate() {
     metrics::counter!("wfm_reactor_frames_duplicate_total").increment(1);
 }
+
+/// An upstream number (`Retry-After`, `expires_in`) beyond its bound, used as the bound.
+pub(crate) fn number_clamped(
+    route: &'static str,
+    field: &'static str,
+    value: f64,
+    bound: std::time::Duration,
+) {
+    metrics::counter!("wfm_reactor_upstream_numbers_clamped_total", "field" => field).increment(1);
+    warn!(
+        route,
+        field,
+        value,
+        bound_s = bound.as_secs(),
+        "upstream number beyond its bound: clamped"
+    );
+}
+
+/// An upstream number that does not parse, treated as absent.
+pub(crate) fn number_refused(route: &'static str, field: &'static str, raw: &str) {
+    metrics::counter!("wfm_reactor_upstream_numbers_refused_total", "field" => field).increment(1);
+    let raw: String = raw.chars().take(64).collect();
+    warn!(
+        route,
+        field, raw, "unparseable upstream number: treated as absent"
+    );
+}
+
+/// An upstream body larger than its route's cap: the read stopped there.
+pub(crate) fn body_too_large(route: &'static str, cap: u64) {
+    metrics::counter!("wfm_reactor_upstream_bodies_too_large_total", "route" => route).increment(1);
+    warn!(
+        route,
+        cap_bytes = cap,
+        "upstream body larger than its cap: refused"
+    );
+}

@@ -31,6 +31,7 @@ mod sim_ws;
 mod store_basic;
 mod store_event_contract;
 mod upstream_auth;
+mod upstream_hostile;
 mod upstream_manager;
 mod upstream_permissions;
 mod upstream_recovery;
