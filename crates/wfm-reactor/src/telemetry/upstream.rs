@@ -39,6 +39,13 @@ pub fn reconnect(channel: &str, cause: &'static str) {
     warn!(channel, cause, "reconnecting notification socket");
 }
 
+/// A `socket_closing` notice ignored: a replacement socket is pending or the old one
+/// still drains (a channel never has more than two sockets).
+pub(crate) fn socket_closing_ignored(channel: &str, why: &'static str) {
+    metrics::counter!("wfm_reactor_socket_closing_ignored_total").increment(1);
+    tracing::debug!(channel, why, "socket_closing ignored");
+}
+
 /// Events may have been missed on these topics.
 pub fn gap(cause: &'static str, topics: usize) {
     metrics::counter!("wfm_reactor_gaps_total").increment(1);

@@ -38,6 +38,7 @@ mod upstream_recovery;
 mod upstream_resilience;
 mod upstream_session;
 mod upstream_sim;
+mod upstream_socket_closing;
 mod upstream_topics;
 mod wfm_client;
 mod wfm_delivery;
