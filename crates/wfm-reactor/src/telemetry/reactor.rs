@@ -9,12 +9,6 @@ pub fn coalescer_fired() {
     metrics::counter!("wfm_reactor_coalescer_fires_total").increment(1);
 }
 
-/// A fetch reported finished for a key the coalescer did not have in flight.
-pub fn coalescer_unexpected_finished() {
-    warn!("coalescer: finished reported for a key not in flight");
-    metrics::counter!("wfm_reactor_coalescer_unexpected_finished_total").increment(1);
-}
-
 /// A `systemPresence` outside the documented set, kept as given.
 pub fn presence_unknown(system_presence: &str) {
     warn!(system_presence, "unknown systemPresence, kept as given");
