@@ -261,10 +261,12 @@ fn admin_state(
 ) -> AdminState {
     let state_ctx = (ctx.clone(), reactor.clone());
     let store_for_liveness = store.clone();
+    let upstream_for_liveness = inputs.upstream.clone();
     AdminState {
         liveness: Arc::new(move || {
             (!store_for_liveness.is_healthy())
                 .then(|| "state store writer stopped; nothing can be committed".to_string())
+                .or_else(|| upstream_for_liveness.status().not_live())
         }),
         readiness: readiness::readiness(inputs),
         metrics: crate::telemetry::prometheus::handle(),

@@ -117,3 +117,20 @@ pub(crate) fn body_too_large(route: &'static str, cap: u64) {
         "upstream body larger than its cap: refused"
     );
 }
+
+/// A channel worker ended early (panic or return) and is started again after `delay`.
+pub(crate) fn channel_worker_restarted(slot: u64, why: &str, delay: std::time::Duration) {
+    metrics::counter!("wfm_reactor_channel_worker_restarts_total").increment(1);
+    warn!(
+        slot,
+        why,
+        delay_ms = delay.as_millis() as u64,
+        "channel worker ended; restarting"
+    );
+}
+
+/// A channel worker kept dying young and is given up: `/livez` fails from now on.
+pub(crate) fn channel_worker_given_up(slot: u64, why: &str) {
+    metrics::counter!("wfm_reactor_channel_workers_given_up_total").increment(1);
+    tracing::error!(slot, why, "channel worker cannot be restarted; liveness fails");
+}

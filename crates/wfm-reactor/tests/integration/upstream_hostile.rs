@@ -181,3 +181,28 @@ async fn a_token_living_forever_counts_as_a_day_and_a_huge_token_answer_is_refus
     let err = tokens.token().await.expect_err("a 1 MiB token answer is refused");
     assert!(err.to_string().contains("larger than"), "{err}");
 }
+
+#[tokio::test]
+async fn a_huge_retry_after_on_the_notifications_route_does_not_kill_the_channel_worker() {
+    use wfm_reactor::topics::presence_topics;
+    use wfm_testkit::manager::{agents, manager, notifications};
+    let sim = wfm_testkit::SimBuilder::closing_grace().start().await;
+    sim.fail_next("POST /api/v2/notifications/channels", 1, 429, Some(u64::MAX));
+    let users = agents(&sim);
+    let (m, _rx) = manager(&sim, notifications());
+    m.set_topics(presence_topics(&users[..1], false).into_iter().collect())
+        .await
+        .unwrap();
+    let creates = || {
+        sim.request_log()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/api/v2/notifications/channels")
+            .count()
+    };
+    wfm_testkit::eventually!(creates() == 1, "the channel create was refused once");
+    // a panicking worker would be restarted (and create again) within its backoff
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(creates(), 1, "the worker waits out the clamped Retry-After");
+    assert_eq!(m.status().not_live(), None, "still live");
+    m.shutdown().await;
+}
