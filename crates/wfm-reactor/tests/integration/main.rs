@@ -13,6 +13,7 @@ mod ops_admin;
 mod ops_doctor;
 mod ops_shutdown;
 mod reactor_fetch;
+mod reactor_hostile_download;
 mod reactor_options;
 mod reactor_ordering;
 mod reactor_presence;
