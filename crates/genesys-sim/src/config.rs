@@ -41,6 +41,9 @@ pub struct SimConfig {
     /// How long a channel lives after its creation or last (re)subscription before it
     /// dies with `{"result":"404"}` (Genesys: 24 h). Short values test resubscription.
     pub channel_lifetime: Duration,
+    /// One management unit's agent schedules served as a gzip bomb (tests of the
+    /// client's download bounds); `None` in normal runs.
+    pub download_bomb: Option<crate::bomb::DownloadBomb>,
 }
 
 impl Default for SimConfig {
@@ -62,6 +65,7 @@ impl Default for SimConfig {
             permissions: None,
             channels_bound_to_token: true,
             channel_lifetime: Duration::from_secs(24 * 3600),
+            download_bomb: None,
         }
     }
 }

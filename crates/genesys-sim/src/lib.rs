@@ -7,6 +7,7 @@
 
 mod activity;
 mod bench;
+mod bomb;
 mod change;
 mod channels;
 mod config;
@@ -31,6 +32,7 @@ mod view;
 mod wfm_routes;
 mod ws;
 
+pub use bomb::DownloadBomb;
 pub use change::{AgentPick, ChangeOutcome, Emit, ScheduleChange, SimError};
 pub use config::SimConfig;
 pub use handle::SimHandle;

@@ -157,10 +157,35 @@ pub(crate) fn store_download(shared: &Shared, value: &impl Serialize) -> String 
     format!("{}/downloads/{key}", shared.base_url)
 }
 
+/// Stores the configured gzip bomb as a download; keys of bombs served without
+/// `Content-Encoding` end in [`RAW_SUFFIX`].
+async fn store_bomb(shared: &Shared, bomb: &crate::bomb::DownloadBomb) -> String {
+    let size = bomb.decoded_bytes;
+    let bytes = tokio::task::spawn_blocking(move || crate::bomb::cached_bomb(size))
+        .await
+        .unwrap_or_default();
+    let mut inner = shared.lock();
+    inner.download_seq += 1;
+    let suffix = if bomb.without_content_encoding {
+        RAW_SUFFIX
+    } else {
+        ""
+    };
+    let key = format!("{:012x}bomb{suffix}", inner.download_seq);
+    inner.downloads.insert(key.clone(), bytes);
+    format!("{}/downloads/{key}", shared.base_url)
+}
+
+/// Marks a stored download served as raw gzip bytes, without `Content-Encoding`.
+const RAW_SUFFIX: &str = "-raw";
+
 /// `GET /downloads/{key}`: the gzip body, `Content-Encoding: gzip`, no auth.
 pub(crate) async fn download(State(shared): State<AppState>, Path(key): Path<String>) -> Response {
     let body = shared.lock().downloads.get(&key).cloned();
     match body {
+        Some(b) if key.ends_with(RAW_SUFFIX) => {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], b).into_response()
+        }
         Some(b) => (
             [
                 (header::CONTENT_TYPE, "application/json"),
@@ -197,6 +222,15 @@ pub(crate) async fn query(
                 format!("management unit {mu_id} is not in business unit {bu}"),
             )
         })?;
+    if let Some(bomb) = shared
+        .config
+        .download_bomb
+        .as_ref()
+        .filter(|b| b.management_unit == mu_id)
+    {
+        let url = store_bomb(&shared, bomb).await;
+        return Ok(Json(json!({"status": "Complete", "operationId": uuid::Uuid::new_v4().to_string(), "progress": 100, "downloadUrl": url})).into_response());
+    }
     // The simulated org has no teams, so any requested team is empty (the 2025-12 rule).
     if req
         .get("teamIds")

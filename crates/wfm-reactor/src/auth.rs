@@ -176,10 +176,20 @@ impl TokenProvider {
             .await
             .map_err(|e| AuthError::Transport(e.without_url()))?;
         let status = response.status();
-        let body = response
-            .text()
+        let body = match crate::bounds::read_capped("oauth.token", response, crate::bounds::body::TOKEN_BODY)
             .await
-            .map_err(|e| AuthError::Transport(e.without_url()))?;
+        {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(crate::bounds::BodyError::Transport { source, .. }) => {
+                return Err(AuthError::Transport(source));
+            }
+            Err(e) => {
+                return Err(AuthError::Unexpected {
+                    status: status.as_u16(),
+                    body: e.to_string(),
+                });
+            }
+        };
         if !status.is_success() {
             let parsed: AuthErrorResponse = serde_json::from_str(&body).unwrap_or_default();
             if parsed.error.as_deref() == Some("invalid_client") {
@@ -207,11 +217,11 @@ impl TokenProvider {
         }
         // Lifetime counted from when the request was sent, so network latency only
         // makes us refresh earlier, never later.
-        let lifetime = Duration::from_secs(parsed.expires_in.max(1));
+        let lifetime = crate::bounds::token_lifetime(parsed.expires_in);
         Ok(AccessToken {
             value: Secret::new(parsed.access_token),
-            expires_at: sent_at + lifetime,
-            refresh_at: sent_at + lifetime.mul_f64(REFRESH_FRACTION),
+            expires_at: crate::bounds::after(sent_at, lifetime),
+            refresh_at: crate::bounds::after(sent_at, lifetime.mul_f64(REFRESH_FRACTION)),
             generation,
         })
     }

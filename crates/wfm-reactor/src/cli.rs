@@ -106,6 +106,16 @@ pub struct SimArgs {
     /// Schedule query results with more agents than this are answered by `downloadUrl`.
     #[arg(long, default_value_t = 100)]
     pub download_threshold_agents: usize,
+    /// Hostile mode for measurements: this management unit's agent schedules are a
+    /// `downloadUrl` gzip bomb inflating to `--download-bomb-bytes`.
+    #[arg(long)]
+    pub download_bomb_unit: Option<String>,
+    /// Decompressed size of the bomb.
+    #[arg(long, default_value_t = 1 << 30)]
+    pub download_bomb_bytes: u64,
+    /// Serve the bomb without `Content-Encoding: gzip` (raw gzip bytes).
+    #[arg(long)]
+    pub download_bomb_raw: bool,
 }
 
 /// `tap` options.

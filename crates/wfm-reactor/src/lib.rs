@@ -8,6 +8,7 @@
 //! - [`config`], [`cli`], [`commands`]: the outside: configuration file and command line.
 //! - [`genesys`]: the Genesys Cloud JSON models (shared by the client and the simulator).
 //! - The simulator is its own crate (`genesys-sim`), embedded behind the default `embedded-sim` feature.
+//! - [`bounds`]: clamps and caps on every number and body upstream sends.
 //! - [`auth`], [`notifications`], [`topics`]: upstream: tokens, channels, sessions, typed events, gaps.
 //! - [`coalesce`], [`wfm`], [`diff`], `presence`, [`reactor`]: turning events into real changes.
 //! - [`store`], [`events`], [`sinks`]: durable state + outbox (SQLite or PostgreSQL, and the
@@ -20,6 +21,7 @@ pub(crate) mod admin;
 pub mod app;
 pub mod auth;
 pub mod backoff;
+pub mod bounds;
 pub mod cli;
 pub mod coalesce;
 pub mod commands;

@@ -88,6 +88,7 @@ pub fn client(base: &str) -> WfmClient {
         retry: BackoffPolicy::try_new(Duration::from_millis(10), Duration::from_millis(40), 2.0).unwrap(),
         max_attempts: 3,
         max_rate_limited_attempts: 4,
+        max_download_bytes: 1 << 20,
     };
     WfmClient::new(
         base,

@@ -79,6 +79,7 @@ impl App {
         let budget = RateBudget::from_config(&config.fetch);
         let settings = ClientSettings {
             request_timeout: config.fetch.request_timeout,
+            max_download_bytes: config.fetch.max_download_bytes,
             ..ClientSettings::default()
         };
         let api_base = config.genesys.api_base();
@@ -274,10 +275,12 @@ fn admin_state(
 ) -> AdminState {
     let state_ctx = (ctx.clone(), reactor.clone());
     let store_for_liveness = store.clone();
+    let upstream_for_liveness = inputs.upstream.clone();
     AdminState {
         liveness: Arc::new(move || {
             (!store_for_liveness.is_healthy())
                 .then(|| "state store writer stopped; nothing can be committed".to_string())
+                .or_else(|| upstream_for_liveness.status().not_live())
         }),
         readiness: readiness::readiness(inputs),
         metrics: crate::telemetry::prometheus::handle(),

@@ -18,7 +18,9 @@ pub fn activity_at(schedule: &CanonicalAgentSchedule, now: DateTime<Utc>) -> Opt
                 continue;
             };
             let start = start.with_timezone(&Utc);
-            if start <= now && now < start + Duration::minutes(a.length_minutes) {
+            // lengthMinutes comes from upstream (and may be stored): checked arithmetic
+            let end = Duration::try_minutes(a.length_minutes).and_then(|d| start.checked_add_signed(d));
+            if start <= now && end.is_some_and(|end| now < end) {
                 return Some(json!({
                     "startDate": a.start_date,
                     "lengthMinutes": a.length_minutes,
@@ -81,4 +83,40 @@ pub async fn snapshot(ctx: &Context, reactor: &ReactorHandle) -> anyhow::Result<
         "usersTruncated": view.truncated,
         "schedules": schedules,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{CanonicalActivity, CanonicalShift};
+
+    fn schedule(length_minutes: i64) -> CanonicalAgentSchedule {
+        CanonicalAgentSchedule {
+            shifts: vec![CanonicalShift {
+                id: Some("s".into()),
+                start_date: "2026-08-17T13:00:00.000Z".into(),
+                length_minutes: 60,
+                activities: vec![CanonicalActivity {
+                    start_date: "2026-08-17T13:00:00.000Z".into(),
+                    length_minutes,
+                    activity_code_id: Some("0".into()),
+                    activity_code: None,
+                    description: None,
+                    paid: None,
+                }],
+            }],
+            full_day_time_off_markers: vec![],
+        }
+    }
+
+    #[test]
+    fn an_absurd_length_from_upstream_or_the_store_never_panics() {
+        let now = DateTime::parse_from_rfc3339("2026-08-17T13:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(activity_at(&schedule(60), now).is_some());
+        for absurd in [200_000_000_000_000, i64::MAX, i64::MIN, -1] {
+            assert!(activity_at(&schedule(absurd), now).is_none(), "{absurd}");
+        }
+    }
 }

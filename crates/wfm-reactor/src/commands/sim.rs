@@ -24,6 +24,13 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
         activity: args.activity,
         rate_limit_per_minute: args.rate_limit_per_minute,
         download_threshold_agents: args.download_threshold_agents,
+        download_bomb: args
+            .download_bomb_unit
+            .map(|management_unit| genesys_sim::DownloadBomb {
+                management_unit,
+                decoded_bytes: args.download_bomb_bytes,
+                without_content_encoding: args.download_bomb_raw,
+            }),
         ..SimConfig::default()
     };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {

@@ -34,6 +34,9 @@ pub(super) fn default_weeks_ahead() -> u32 {
 pub(super) fn default_request_timeout() -> Duration {
     Duration::from_secs(30)
 }
+pub(super) fn default_max_download_bytes() -> u64 {
+    268_435_456
+}
 pub(super) fn default_reconcile_interval() -> Duration {
     Duration::from_secs(15 * 60)
 }

@@ -198,6 +198,10 @@ pub struct FetchConfig {
     /// Per-request timeout.
     #[serde(default = "default_request_timeout", with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// Largest `downloadUrl` result accepted once decompressed; beyond it that unit's
+    /// fetch fails (and is retried) instead of the daemon running out of memory.
+    #[serde(default = "default_max_download_bytes")]
+    pub max_download_bytes: u64,
 }
 
 /// `[reconcile]`

@@ -167,6 +167,11 @@ fn fetch(p: &mut Problems, c: &Config) {
         "fetch.request_timeout",
         "must be greater than 0",
     );
+    p.check(
+        f.max_download_bytes >= 1024,
+        "fetch.max_download_bytes",
+        "must be at least 1024",
+    );
 }
 
 /// `[reconcile]`, `[state]`, `[admin]`: intervals, the store file, the admin address.

@@ -185,6 +185,7 @@ pub async fn run(config: &Config) -> DoctorReport {
     }
     let settings = ClientSettings {
         request_timeout: config.fetch.request_timeout,
+        max_download_bytes: config.fetch.max_download_bytes,
         max_attempts: 2,
         ..ClientSettings::default()
     };

@@ -261,18 +261,22 @@ impl ChannelClient {
             })?;
             let status = resp.status();
             crate::telemetry::rest::answered(route, status.as_u16());
-            let retry_after = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = crate::bounds::retry_after(route, resp.headers());
             if status == StatusCode::TOO_MANY_REQUESTS
                 && let Some(budget) = &self.budget
             {
                 budget.pause_for(retry_after.unwrap_or(DEFAULT_429_PAUSE));
             }
-            let body = resp.text().await.unwrap_or_default();
+            let body = match crate::bounds::read_capped(route, resp, crate::bounds::body::CHANNEL_BODY).await
+            {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) => {
+                    return Err(ChannelError::Transport {
+                        route,
+                        message: e.to_string(),
+                    });
+                }
+            };
             if status == StatusCode::UNAUTHORIZED && attempt == 0 {
                 tracing::warn!(route, "401 from notifications API, refreshing token once");
                 self.tokens.invalidate(&token).await;

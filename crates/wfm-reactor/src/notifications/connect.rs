@@ -34,6 +34,8 @@ impl Live {
             .expires
             .and_then(|e| (e - chrono::Utc::now()).to_std().ok())
             .filter(|d| !d.is_zero())
+            // a channel lives 24 h at most: a far-future `expires` is upstream nonsense
+            .map(|d| d.min(DEFAULT_LIFETIME))
             .unwrap_or(DEFAULT_LIFETIME);
         Self {
             channel,

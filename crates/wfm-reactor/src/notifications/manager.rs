@@ -219,15 +219,8 @@ impl Actor {
                     let (tx, rx) = watch::channel(topics.clone());
                     let cancel = self.cancel.child_token();
                     self.shared.update(*slot, |c| c.topics = topics.len());
-                    let worker = Worker {
-                        slot: *slot,
-                        shared: self.shared.clone(),
-                        topics: rx,
-                        cancel: cancel.clone(),
-                    };
-                    // Every line of the worker (and, nested, of its sessions) carries the slot.
-                    let span = tracing::info_span!("channel_worker", slot = *slot);
-                    self.tracker.spawn(worker.run().instrument(span));
+                    self.tracker
+                        .spawn(supervised(*slot, self.shared.clone(), rx, cancel.clone()));
                     self.workers.insert(*slot, WorkerSlot { topics: tx, cancel });
                 }
             }
@@ -236,5 +229,41 @@ impl Actor {
         tracing::info!(channels = next.len(), topics = desired.len(), "topic set applied");
         self.assignment = next;
         Ok(())
+    }
+}
+
+/// The worker of `slot` under its supervisor (restarted when it dies; given up and
+/// reported to `/livez` when it keeps dying).
+async fn supervised(
+    slot: u64,
+    shared: Arc<Shared>,
+    topics: watch::Receiver<BTreeSet<String>>,
+    cancel: CancellationToken,
+) {
+    let cfg = &shared.cfg;
+    let policy = crate::backoff::BackoffPolicy::try_new(cfg.backoff_min, cfg.backoff_max, 2.0)
+        .unwrap_or_else(|_| crate::backoff::BackoffPolicy::webhook());
+    let start = {
+        let (shared, cancel) = (shared.clone(), cancel.clone());
+        move || {
+            let worker = Worker {
+                slot,
+                shared: shared.clone(),
+                topics: topics.clone(),
+                cancel: cancel.clone(),
+            };
+            // Every line of the worker (and, nested, of its sessions) carries the slot.
+            worker
+                .run()
+                .instrument(tracing::info_span!("channel_worker", slot))
+        }
+    };
+    if let Err(why) = super::supervise::supervise(slot, start, cancel, policy).await {
+        shared
+            .status
+            .lock()
+            .expect("status lock")
+            .given_up
+            .insert(slot, why);
     }
 }

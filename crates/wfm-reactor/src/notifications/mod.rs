@@ -17,6 +17,7 @@ pub mod shared;
 pub mod split;
 pub mod status;
 mod subscribe;
+mod supervise;
 pub mod worker;
 mod worker_ops;
 

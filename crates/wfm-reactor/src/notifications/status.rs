@@ -26,12 +26,22 @@ pub struct UpstreamStatus {
     pub degraded: BTreeMap<String, RejectedTopic>,
     /// A configuration-level error (too many topics, refused OAuth client).
     pub error: Option<String>,
+    /// Channel workers that kept dying and were given up, with the last failure: the
+    /// process cannot make progress on those channels (`/livez` fails).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub given_up: BTreeMap<u64, String>,
 }
 
 impl UpstreamStatus {
     /// True when there is no error and every channel is subscribed and connected.
     pub fn is_ready(&self) -> bool {
         self.error.is_none() && self.channels.values().all(|c| c.subscribed && c.connected)
+    }
+
+    /// Why the upstream can no longer make progress, if it cannot.
+    pub fn not_live(&self) -> Option<String> {
+        let (slot, why) = self.given_up.iter().next()?;
+        Some(format!("channel worker {slot} cannot be restarted: {why}"))
     }
 
     /// Why not ready (empty when ready).

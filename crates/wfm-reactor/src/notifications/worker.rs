@@ -200,16 +200,7 @@ impl Worker {
                 }
                 Some(_) = draining.join_next(), if !draining.is_empty() => {}
                 Some(SessionNotice::SocketClosing) = notices.recv() => {
-                    // Make-before-break on the same channel: the new socket is up before
-                    // the old one is let go; the old keeps delivering until it closes.
-                    match self.shared.connect(&l.channel, notice_tx.clone(), &self.cancel).await {
-                        Ok(new) => {
-                            tel::reconnect(&l.channel.id, "socket_closing");
-                            let old = std::mem::replace(&mut current, new);
-                            drain(&mut draining, old);
-                        }
-                        Err(e) => tracing::warn!(channel = %l.channel.id, error = %e, "could not open replacement socket; keeping the old one"),
-                    }
+                    self.replace_socket(l, &mut current, &mut draining, notice_tx, notices).await;
                 }
                 r = self.topics.changed() => {
                     if r.is_err() { return Outcome::Stop; }
@@ -274,6 +265,46 @@ impl Worker {
                 tracing::warn!(error = %f.message(), "channel rollover failed; retrying");
                 Some(Instant::now() + backoff.next_delay_at_least(f.retry_after()))
             }
+        }
+    }
+}
+
+// === impl Worker (socket_closing) ===
+
+impl Worker {
+    /// `socket_closing`: make-before-break on the same channel, the new socket up before
+    /// the old one is let go (the old keeps delivering until it closes). At most one
+    /// replacement is pending and a channel never has more than two sockets: a notice
+    /// while an old socket still drains, or queued while the replacement was connecting,
+    /// is ignored (200 identical notices once opened 201 sockets).
+    async fn replace_socket(
+        &mut self,
+        l: &Live,
+        current: &mut Socket,
+        draining: &mut JoinSet<()>,
+        notice_tx: &mpsc::UnboundedSender<SessionNotice>,
+        notices: &mut mpsc::UnboundedReceiver<SessionNotice>,
+    ) {
+        if !draining.is_empty() {
+            tel::socket_closing_ignored(&l.channel.id, "old socket still draining");
+            return;
+        }
+        match self
+            .shared
+            .connect(&l.channel, notice_tx.clone(), &self.cancel)
+            .await
+        {
+            Ok(new) => {
+                tel::reconnect(&l.channel.id, "socket_closing");
+                let old = std::mem::replace(current, new);
+                drain(draining, old);
+            }
+            Err(e) => {
+                tracing::warn!(channel = %l.channel.id, error = %e, "could not open replacement socket; keeping the old one")
+            }
+        }
+        while notices.try_recv().is_ok() {
+            tel::socket_closing_ignored(&l.channel.id, "replacement was pending");
         }
     }
 }

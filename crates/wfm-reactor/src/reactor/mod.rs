@@ -91,6 +91,9 @@ pub struct Reactor {
     messages: mpsc::Receiver<handle::Message>,
     /// The watched org; tasks get this snapshot when they start.
     membership: Arc<Membership>,
+    /// Users whose presence is watched (from `membership`): frames for anyone else are
+    /// ignored, so a frame cannot make the daemon store a stranger's presence.
+    watched: std::collections::HashSet<String>,
     /// The presence and routing cache, and the changes decided since the last flush.
     presence: presence::Presence,
     /// Presence batches queued to the store writer, in decision order.
@@ -130,6 +133,7 @@ impl Reactor {
             presence: presence::Presence::new(ctx.api_host.clone()),
             commits: commits::Commits::new(ctx.store.clone()),
             pending_reconcile: None,
+            watched: watched_users(&ctx.config, &membership).into_iter().collect(),
             membership: Arc::new(membership),
             messages,
             ctx,
@@ -157,7 +161,10 @@ impl Reactor {
 
     /// Loads the presence cache from the store (before `run`).
     pub async fn load(&mut self) -> Result<(), crate::store::StoreError> {
-        self.presence.reload(&self.ctx.store).await
+        self.presence.reload(&self.ctx.store).await?;
+        // rows of users the last run watched and this one does not
+        crate::telemetry::reactor::presence_pruned(self.presence.prune(&self.watched));
+        Ok(())
     }
 
     /// Runs until `cancel`, then finishes due fetches within the grace period and persists
@@ -217,6 +224,12 @@ impl Reactor {
                 received_at,
                 ..
             } => match notification {
+                Notification::Presence(p) if !self.watched.contains(&p.user_id) => {
+                    crate::telemetry::reactor::unwatched_user("presence", &p.user_id);
+                }
+                Notification::RoutingStatus(r) if !self.watched.contains(&r.user_id) => {
+                    crate::telemetry::reactor::unwatched_user("routing_status", &r.user_id);
+                }
                 Notification::Presence(p) => self.presence.presence(p, received_at),
                 Notification::RoutingStatus(r) => self.presence.routing(r, received_at),
                 Notification::BuSchedule(update) => {
@@ -263,7 +276,14 @@ impl Reactor {
 
     fn on_message(&mut self, msg: handle::Message) {
         match msg {
-            handle::Message::Membership(m) => self.membership = Arc::new(m),
+            handle::Message::Membership(m) => {
+                self.membership = Arc::new(m);
+                self.watched = watched_users(&self.ctx.config, &self.membership)
+                    .into_iter()
+                    .collect();
+                let pruned = self.presence.prune(&self.watched);
+                crate::telemetry::reactor::presence_pruned(pruned);
+            }
             handle::Message::Users { limit, reply } => {
                 let watched = watched_users(&self.ctx.config, &self.membership);
                 let users = self.presence.users(watched.iter().take(limit));

@@ -249,6 +249,27 @@ impl Presence {
         }
     }
 
+    /// Forgets every user not in `watched` (membership changed): cache entries go now,
+    /// their store rows with the next batch. Returns how many were forgotten.
+    pub fn prune(&mut self, watched: &std::collections::HashSet<String>) -> usize {
+        let gone: std::collections::BTreeSet<String> = self
+            .cache
+            .presence
+            .keys()
+            .chain(self.cache.routing.keys())
+            .filter(|u| !watched.contains(*u))
+            .cloned()
+            .collect();
+        for user_id in &gone {
+            self.cache.presence.remove(user_id);
+            self.cache.routing.remove(user_id);
+            self.batch.changes.push(StateChange::UserForgotten {
+                user_id: user_id.clone(),
+            });
+        }
+        gone.len()
+    }
+
     /// The changes decided since the last call, if any.
     pub fn take_batch(&mut self) -> Option<Batch> {
         let empty = self.batch.changes.is_empty() && self.batch.events.is_empty();

@@ -203,3 +203,55 @@ async fn a_failed_presence_commit_reloads_the_cache_and_retries_its_reconcile() 
     assert_eq!(cause, HintCause::Reconcile);
     assert!(at > Instant::now());
 }
+
+fn presence_frame(user: &str) -> UpstreamEvent {
+    UpstreamEvent::Notification {
+        notification: crate::topics::Notification::Presence(crate::topics::PresenceUpdate {
+            user_id: user.into(),
+            system_presence: Some("AWAY".into()),
+            presence_definition_id: Some("away-id".into()),
+            modified_date: Some("2026-08-10T09:00:00Z".parse().unwrap()),
+            source: None,
+        }),
+        topic: format!("v2.users.{user}.presence"),
+        received_at: Instant::now(),
+    }
+}
+
+/// Commits whatever the reactor decided so far.
+async fn commit_all(reactor: &mut Reactor) {
+    reactor.flush().await;
+    while !reactor.commits.is_empty() {
+        let c = reactor.commits.next().await.expect("a commit");
+        reactor.on_committed(c).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn presence_is_stored_only_for_watched_users_and_pruned_when_they_leave() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_tx, rx) = mpsc::channel(1);
+    let (mut reactor, handle) = Reactor::new(context(dir.path()), watching(&["u1", "u2"]), rx);
+    for user in ["u1", "u2", "stranger"] {
+        reactor.on_upstream(presence_frame(user));
+    }
+    commit_all(&mut reactor).await;
+    let store = reactor.ctx.store.clone();
+    assert!(store.presence("u1").await.unwrap().is_some());
+    assert!(store.presence("u2").await.unwrap().is_some());
+    assert!(
+        store.presence("stranger").await.unwrap().is_none(),
+        "unwatched: ignored"
+    );
+
+    let replace = tokio::spawn(async move { handle.set_membership(watching(&["u1"])).await });
+    let msg = reactor.messages.recv().await.unwrap();
+    reactor.on_message(msg);
+    assert!(replace.await.unwrap());
+    commit_all(&mut reactor).await;
+    assert!(store.presence("u1").await.unwrap().is_some());
+    assert!(
+        store.presence("u2").await.unwrap().is_none(),
+        "no longer watched: pruned"
+    );
+}

@@ -49,6 +49,11 @@ pub enum StateChange {
         /// The status.
         status: StoredRoutingStatus,
     },
+    /// Forget a user's presence and routing status (no longer watched).
+    UserForgotten {
+        /// User id.
+        user_id: String,
+    },
     /// Remember that a schedule must be re-fetched (survives restarts).
     MarkDirty(DirtyKey),
     /// The schedule was fetched; forget the dirty mark.
@@ -177,6 +182,12 @@ pub(super) fn apply(conn: &Connection, changes: &[StateChange]) -> Result<(), St
             StateChange::RoutingStatus { user_id, status } => {
                 conn.prepare_cached("INSERT OR REPLACE INTO routing_status VALUES (?1, ?2, ?3)")?
                     .execute(params![user_id, status.status, status.start_time])?;
+            }
+            StateChange::UserForgotten { user_id } => {
+                conn.prepare_cached("DELETE FROM presence WHERE user_id = ?1")?
+                    .execute([user_id])?;
+                conn.prepare_cached("DELETE FROM routing_status WHERE user_id = ?1")?
+                    .execute([user_id])?;
             }
             StateChange::MarkDirty(k) => {
                 conn.prepare_cached("INSERT OR IGNORE INTO dirty VALUES (?1, ?2)")?

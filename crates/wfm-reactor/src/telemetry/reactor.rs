@@ -59,3 +59,18 @@ pub fn reconcile_failed() {
 pub fn commit_failed(path: &'static str) {
     metrics::counter!("wfm_reactor_commit_failures_total", "path" => path).increment(1);
 }
+
+/// A presence or routing frame for a user who is not watched: ignored, not stored.
+pub fn unwatched_user(kind: &'static str, user_id: &str) {
+    metrics::counter!("wfm_reactor_updates_skipped_total", "kind" => kind, "reason" => "unwatched_user")
+        .increment(1);
+    tracing::debug!(kind, user_id, "frame for an unwatched user ignored");
+}
+
+/// Presence rows of users no longer watched were dropped (membership changed).
+pub fn presence_pruned(users: usize) {
+    if users > 0 {
+        metrics::counter!("wfm_reactor_presence_pruned_total").increment(users as u64);
+        tracing::info!(users, "presence of users no longer watched forgotten");
+    }
+}

@@ -64,3 +64,10 @@ pub(crate) fn decode_failed(route: &'static str, error: &impl std::fmt::Display)
     tracing::warn!(route, error = %error, "cannot decode REST answer");
     metrics::counter!("wfm_reactor_rest_decode_errors_total", "route" => route).increment(1);
 }
+
+/// A download that could not be decoded or parsed (too large, corrupt gzip, bad JSON):
+/// that unit's fetch fails and is retried; everything else goes on.
+pub(crate) fn download_refused(route: &'static str, unit: &str, error: &impl std::fmt::Display) {
+    tracing::warn!(route, unit, error = %error, "download refused");
+    metrics::counter!("wfm_reactor_rest_downloads_refused_total", "route" => route).increment(1);
+}

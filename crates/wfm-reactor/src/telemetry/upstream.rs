@@ -39,6 +39,13 @@ pub fn reconnect(channel: &str, cause: &'static str) {
     warn!(channel, cause, "reconnecting notification socket");
 }
 
+/// A `socket_closing` notice ignored: a replacement socket is pending or the old one
+/// still drains (a channel never has more than two sockets).
+pub(crate) fn socket_closing_ignored(channel: &str, why: &'static str) {
+    metrics::counter!("wfm_reactor_socket_closing_ignored_total").increment(1);
+    tracing::debug!(channel, why, "socket_closing ignored");
+}
+
 /// Events may have been missed on these topics.
 pub fn gap(cause: &'static str, topics: usize) {
     metrics::counter!("wfm_reactor_gaps_total").increment(1);
@@ -72,4 +79,58 @@ pub(crate) fn combined_topic_split(channel: &str, topic: &str, missing: &[String
 /// The same frame arrived on a second socket or channel and was dropped.
 pub(crate) fn frame_duplicate() {
     metrics::counter!("wfm_reactor_frames_duplicate_total").increment(1);
+}
+
+/// An upstream number (`Retry-After`, `expires_in`) beyond its bound, used as the bound.
+pub(crate) fn number_clamped(
+    route: &'static str,
+    field: &'static str,
+    value: f64,
+    bound: std::time::Duration,
+) {
+    metrics::counter!("wfm_reactor_upstream_numbers_clamped_total", "field" => field).increment(1);
+    warn!(
+        route,
+        field,
+        value,
+        bound_s = bound.as_secs(),
+        "upstream number beyond its bound: clamped"
+    );
+}
+
+/// An upstream number that does not parse, treated as absent.
+pub(crate) fn number_refused(route: &'static str, field: &'static str, raw: &str) {
+    metrics::counter!("wfm_reactor_upstream_numbers_refused_total", "field" => field).increment(1);
+    let raw: String = raw.chars().take(64).collect();
+    warn!(
+        route,
+        field, raw, "unparseable upstream number: treated as absent"
+    );
+}
+
+/// An upstream body larger than its route's cap: the read stopped there.
+pub(crate) fn body_too_large(route: &'static str, cap: u64) {
+    metrics::counter!("wfm_reactor_upstream_bodies_too_large_total", "route" => route).increment(1);
+    warn!(
+        route,
+        cap_bytes = cap,
+        "upstream body larger than its cap: refused"
+    );
+}
+
+/// A channel worker ended early (panic or return) and is started again after `delay`.
+pub(crate) fn channel_worker_restarted(slot: u64, why: &str, delay: std::time::Duration) {
+    metrics::counter!("wfm_reactor_channel_worker_restarts_total").increment(1);
+    warn!(
+        slot,
+        why,
+        delay_ms = delay.as_millis() as u64,
+        "channel worker ended; restarting"
+    );
+}
+
+/// A channel worker kept dying young and is given up: `/livez` fails from now on.
+pub(crate) fn channel_worker_given_up(slot: u64, why: &str) {
+    metrics::counter!("wfm_reactor_channel_workers_given_up_total").increment(1);
+    tracing::error!(slot, why, "channel worker cannot be restarted; liveness fails");
 }

@@ -153,7 +153,8 @@ impl RateBudget {
 
     /// Blocks every acquisition until `d` from now (extends, never shortens, a pause).
     pub fn pause_for(&self, d: Duration) {
-        let until = Instant::now() + d;
+        // `d` is clamped upstream (bounds::retry_after); the checked add guards the rest
+        let until = crate::bounds::after(Instant::now(), d.min(crate::bounds::MAX_RETRY_AFTER));
         let mut b = self.inner.bucket.lock().expect("budget lock");
         b.paused_until = Some(b.paused_until.map_or(until, |p| p.max(until)));
     }

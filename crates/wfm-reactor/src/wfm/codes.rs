@@ -91,7 +91,9 @@ impl WfmClient {
         if listing.entities.is_empty()
             && let Some(url) = listing.download_url.take()
         {
-            listing = self.download_json(route, &url).await?;
+            listing = self
+                .download_json(route, &url, &format!("business unit {bu} activity codes"))
+                .await?;
         }
         let map: HashMap<String, ActivityCodeInfo> = listing
             .entities

@@ -1,24 +1,36 @@
-//! Decoding a `downloadUrl` body: `Content-Encoding: gzip` (already undone by reqwest),
-//! raw gzip bytes (magic `1f 8b`, whatever the headers say), or plain JSON.
+//! Decoding and parsing a `downloadUrl` body as a stream: `Content-Encoding: gzip`, raw
+//! gzip bytes (magic `1f 8b`, whatever the headers say), or plain JSON.
 //!
 //! The spec leaves the download's encoding UNVERIFIED (§4.4), so all three are accepted.
-//! The decompressed size is capped so a corrupt or hostile body cannot exhaust memory.
+//! Real downloads of large business units are tens of MB, and a hostile one can inflate
+//! a few hundred KB into gigabytes, so the body is never buffered whole: the bytes go
+//! through a streaming gzip decoder, a counter that fails past `[fetch]
+//! max_download_bytes` decoded bytes, and straight into `serde_json` — memory is bounded
+//! by the parsed value, not by the download. The download client does not let reqwest
+//! undo the gzip itself (that would bypass the counter); this module decides.
 
-use flate2::read::GzDecoder;
-use std::io::Read;
+use flate2::read::MultiGzDecoder;
+use serde::de::DeserializeOwned;
+use std::io::{self, BufReader, Read};
 
-/// Largest decompressed body accepted (a 5,000-agent unit is a few tens of MB).
-pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
+/// Default of `[fetch] max_download_bytes`: 256 MiB decoded.
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 268_435_456;
 
-/// Why a download body could not be decoded.
+/// Why a download body could not be decoded and parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    /// The gzip stream is corrupt.
-    #[error("corrupt gzip body: {0}")]
-    Gzip(#[from] std::io::Error),
-    /// Larger than [`MAX_DECODED_BYTES`] once decompressed.
-    #[error("download larger than {MAX_DECODED_BYTES} bytes once decompressed")]
-    TooLarge,
+    /// The gzip stream is corrupt or the connection failed mid-body.
+    #[error("corrupt gzip body or failed read: {0}")]
+    Read(io::Error),
+    /// Larger than the limit once decompressed.
+    #[error("download larger than max_download_bytes = {limit} bytes once decompressed")]
+    TooLarge {
+        /// `[fetch] max_download_bytes`.
+        limit: u64,
+    },
+    /// The decoded bytes are not the expected JSON.
+    #[error("invalid JSON: {0}")]
+    Json(serde_json::Error),
 }
 
 /// True when `bytes` start with the gzip magic number.
@@ -26,19 +38,62 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
-/// The JSON bytes of a download body, gunzipping when it is raw gzip.
-pub fn decode_download(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    if !is_gzip(bytes) {
-        return Ok(bytes.to_vec());
+/// Parses `T` from the raw body `body`: gunzipped when `gzip_header` (the answer said
+/// `Content-Encoding: gzip`) or when it starts with the gzip magic, and refused with
+/// [`DecodeError::TooLarge`] once more than `limit` decoded bytes were read.
+pub fn parse_download<T: DeserializeOwned, R: Read>(
+    body: R,
+    gzip_header: bool,
+    limit: u64,
+) -> Result<T, DecodeError> {
+    let mut body = BufReader::new(body);
+    let head = peek2(&mut body).map_err(DecodeError::Read)?;
+    let decoded: Box<dyn Read> = if gzip_header || is_gzip(&head) {
+        Box::new(MultiGzDecoder::new(io::Cursor::new(head).chain(body)))
+    } else {
+        Box::new(io::Cursor::new(head).chain(body))
+    };
+    let mut capped = Capped {
+        inner: decoded,
+        left: limit,
+        passed: false,
+    };
+    let parsed = serde_json::from_reader(BufReader::new(&mut capped));
+    match parsed {
+        Ok(v) => Ok(v),
+        Err(_) if capped.passed => Err(DecodeError::TooLarge { limit }),
+        Err(e) if e.is_io() => Err(DecodeError::Read(io::Error::other(e))),
+        Err(e) => Err(DecodeError::Json(e)),
     }
-    let mut out = Vec::new();
-    GzDecoder::new(bytes)
-        .take(MAX_DECODED_BYTES + 1)
-        .read_to_end(&mut out)?;
-    if out.len() as u64 > MAX_DECODED_BYTES {
-        return Err(DecodeError::TooLarge);
+}
+
+/// The first two bytes of `r` (fewer at end of input), for the magic-number check.
+fn peek2(r: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(2);
+    r.take(2).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// A reader that fails once more than `left` bytes went through it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    passed: bool,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // read one byte more than allowed, so "exactly the limit" still parses
+        let room = usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            self.passed = true;
+            return Err(io::Error::other("max_download_bytes passed"));
+        }
+        self.left -= n as u64;
+        Ok(n)
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -53,17 +108,44 @@ mod tests {
         e.finish().unwrap()
     }
 
+    type V = serde_json::Value;
+
     #[test]
-    fn plain_and_gzip_bodies_decode_to_the_same_json() {
+    fn plain_and_gzip_bodies_parse_to_the_same_json() {
         let json = br#"{"agentSchedules":[],"businessUnitTimeZone":"UTC"}"#;
-        assert_eq!(decode_download(json).unwrap(), json);
-        assert_eq!(decode_download(&gz(json)).unwrap(), json);
+        let plain: V = parse_download(&json[..], false, 1000).unwrap();
+        let magic: V = parse_download(&gz(json)[..], false, 1000).unwrap();
+        let header: V = parse_download(&gz(json)[..], true, 1000).unwrap();
+        assert_eq!(plain, magic);
+        assert_eq!(plain, header);
+        let exact: V = parse_download(&json[..], false, json.len() as u64).unwrap();
+        assert_eq!(plain, exact);
     }
 
     #[test]
     fn corrupt_gzip_is_an_error() {
         let mut bad = gz(b"{\"a\":1}");
         bad.truncate(12);
-        assert!(matches!(decode_download(&bad), Err(DecodeError::Gzip(_))));
+        assert!(matches!(
+            parse_download::<V, _>(&bad[..], false, 1000),
+            Err(DecodeError::Read(_))
+        ));
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_limit() {
+        let mut e = GzEncoder::new(Vec::new(), Compression::best());
+        e.write_all(b"[\"").unwrap();
+        for _ in 0..64 {
+            e.write_all(&[b'a'; 1 << 20]).unwrap();
+        }
+        let bomb = e.finish().unwrap();
+        for header in [false, true] {
+            let r = parse_download::<V, _>(&bomb[..], header, 1 << 20);
+            assert!(
+                matches!(r, Err(DecodeError::TooLarge { limit: 1048576 })),
+                "{r:?}"
+            );
+        }
     }
 }

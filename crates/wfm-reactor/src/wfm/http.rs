@@ -1,6 +1,6 @@
 //! The retry loop every REST call goes through: budget, token, send, classify, retry.
 
-use super::{WfmClient, WfmError, forbidden_permission};
+use super::{Permit, WfmClient, WfmError, forbidden_permission};
 use crate::telemetry::rest as tele;
 use reqwest::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -9,14 +9,8 @@ use tokio::time::{Instant, sleep};
 
 /// How much of an error body is kept in [`WfmError::Http`].
 const MAX_ERROR_BODY: usize = 2000;
-
-/// `Retry-After` in seconds (the form Genesys sends); HTTP-date forms are not used by
-/// the platform and fall back to the backoff delay.
-pub(crate) fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    let secs: f64 = v.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
-}
+/// How much of an error body is read at all (a 403's body names the permission).
+const ERROR_BODY_CAP: u64 = 64 * 1024;
 
 fn truncate(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
@@ -31,10 +25,20 @@ pub(crate) struct Call<'a> {
     pub url: String,
     pub body: Option<&'a serde_json::Value>,
     pub bearer: bool,
+    /// Largest body accepted (see [`crate::bounds::body`]).
+    pub cap: u64,
 }
 
-/// A status line, its headers and the whole body.
+/// A status line, its headers and the (capped) body.
 type Answer = (StatusCode, header::HeaderMap, bytes::Bytes);
+
+/// What one attempt brought back.
+enum Reply {
+    /// A 2xx, its body still to read, with the permit that holds its concurrency slot.
+    Success(reqwest::Response, Permit),
+    /// Anything else, with its body read up to [`ERROR_BODY_CAP`].
+    Refused(Answer),
+}
 
 /// Where a call stands across its attempts.
 struct Attempts {
@@ -58,8 +62,20 @@ enum Verdict {
 }
 
 impl WfmClient {
-    /// Sends `call` with the budget and retry rules; the 2xx body.
+    /// Sends `call` with the budget and retry rules; the 2xx body, read up to `call.cap`.
     pub(crate) async fn send(&self, call: Call<'_>) -> Result<bytes::Bytes, WfmError> {
+        let (resp, _permit) = self.send_raw(&call).await?;
+        crate::bounds::read_capped(call.route, resp, call.cap)
+            .await
+            .map_err(|e| WfmError::Decode {
+                route: call.route,
+                message: e.to_string(),
+            })
+    }
+
+    /// Sends `call` with the budget and retry rules; the 2xx answer with its body unread,
+    /// and the budget permit (hold it while reading the body: the concurrency slot).
+    pub(crate) async fn send_raw(&self, call: &Call<'_>) -> Result<(reqwest::Response, Permit), WfmError> {
         let mut at = Attempts {
             backoff: self.settings.retry.start(),
             failures: 0,
@@ -67,14 +83,11 @@ impl WfmClient {
             reauthed: false,
         };
         loop {
-            let (answer, token) = self.attempt(&call).await?;
+            let (answer, token) = self.attempt(call).await?;
             let verdict = match answer {
                 Err(e) => self.transport_failed(call.route, e, &mut at),
-                Ok((status, _, body)) if status.is_success() => return Ok(body),
-                Ok((status, headers, body)) => {
-                    self.refused(&call, (status, headers, body), token.as_ref(), &mut at)
-                        .await
-                }
+                Ok(Reply::Success(resp, permit)) => return Ok((resp, permit)),
+                Ok(Reply::Refused(answer)) => self.refused(call, answer, token.as_ref(), &mut at).await,
             };
             match verdict {
                 Verdict::Again => {}
@@ -84,18 +97,24 @@ impl WfmClient {
         }
     }
 
-    /// One attempt: a budget permit, the bearer (when `call.bearer`), the request and its
-    /// whole body, counted by status. Also returns the token used (to invalidate on 401).
+    /// One attempt: a budget permit, the bearer (when `call.bearer`), the request; a
+    /// refusal's body is read (capped), a success's left to the caller. Counted by status.
+    /// Also returns the token used (to invalidate on 401).
     async fn attempt(
         &self,
         call: &Call<'_>,
-    ) -> Result<(Result<Answer, reqwest::Error>, Option<crate::auth::AccessToken>), WfmError> {
+    ) -> Result<(Result<Reply, reqwest::Error>, Option<crate::auth::AccessToken>), WfmError> {
         let permit = if call.bearer {
             self.budget.acquire().await
         } else {
             self.budget.acquire_unmetered().await
         };
-        let mut req = self.http.request(call.method.clone(), &call.url);
+        let http = if call.bearer {
+            &self.http
+        } else {
+            &self.download_http
+        };
+        let mut req = http.request(call.method.clone(), &call.url);
         let mut token = None;
         if call.bearer {
             let (bearer, t) = self.bearer().await?;
@@ -107,16 +126,24 @@ impl WfmClient {
         }
         let started = Instant::now();
         let answer = match req.send().await {
+            Ok(resp) if resp.status().is_success() => Ok(Reply::Success(resp, permit)),
             Ok(resp) => {
                 let status = resp.status();
                 let headers = resp.headers().clone();
-                resp.bytes().await.map(|b| (status, headers, b))
+                // an error body is only kept truncated: anything past the cap is dropped
+                let body = crate::bounds::read_capped(call.route, resp, ERROR_BODY_CAP)
+                    .await
+                    .unwrap_or_default();
+                Ok(Reply::Refused((status, headers, body)))
             }
             Err(e) => Err(e),
         };
-        drop(permit);
-        let status = answer.as_ref().map_or("error", |(s, _, _)| s.as_str());
-        tele::request_done(call.route, status, started.elapsed());
+        let status = match &answer {
+            Ok(Reply::Success(resp, _)) => resp.status().as_str().to_string(),
+            Ok(Reply::Refused((s, _, _))) => s.as_str().to_string(),
+            Err(_) => "error".to_string(),
+        };
+        tele::request_done(call.route, &status, started.elapsed());
         Ok((answer, token))
     }
 
@@ -156,7 +183,7 @@ impl WfmClient {
         match status {
             StatusCode::TOO_MANY_REQUESTS => {
                 at.limited += 1;
-                let after = retry_after(&headers);
+                let after = crate::bounds::retry_after(route, &headers);
                 // exactly Retry-After when given (never sooner), else our own backoff;
                 // the whole budget waits, even when this call gives up below
                 let pause = after.unwrap_or_else(|| at.backoff.next_delay());
@@ -191,7 +218,9 @@ impl WfmClient {
                 if at.failures >= self.settings.max_attempts {
                     return http(s);
                 }
-                let d = at.backoff.next_delay_at_least(retry_after(&headers));
+                let d = at
+                    .backoff
+                    .next_delay_at_least(crate::bounds::retry_after(route, &headers));
                 tele::retrying(route, s.as_str(), at.failures, d);
                 Verdict::After(d)
             }
@@ -212,6 +241,7 @@ impl WfmClient {
                 url: format!("{}{}", self.base, path),
                 body: None,
                 bearer: true,
+                cap: crate::bounds::body::WFM_BODY,
             })
             .await?;
         parse(route, &body)
@@ -231,31 +261,10 @@ impl WfmClient {
                 url: format!("{}{}", self.base, path),
                 body: Some(body),
                 bearer: true,
+                cap: crate::bounds::body::WFM_BODY,
             })
             .await?;
         parse(route, &answer)
-    }
-
-    /// GET a pre-signed download URL (no bearer) and parse the possibly gzipped JSON.
-    pub(crate) async fn download_json<T: DeserializeOwned>(
-        &self,
-        route: &'static str,
-        url: &str,
-    ) -> Result<T, WfmError> {
-        let body = self
-            .send(Call {
-                route,
-                method: Method::GET,
-                url: url.to_string(),
-                body: None,
-                bearer: false,
-            })
-            .await?;
-        let json = super::decode_download(&body).map_err(|e| WfmError::Decode {
-            route,
-            message: e.to_string(),
-        })?;
-        parse(route, &json)
     }
 }
 

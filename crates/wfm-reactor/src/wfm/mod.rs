@@ -13,9 +13,10 @@ mod download;
 mod error;
 mod http;
 mod routes;
+mod streamed;
 
 pub use budget::{Permit, RateBudget};
-pub use download::{DecodeError, decode_download, is_gzip};
+pub use download::{DEFAULT_MAX_DOWNLOAD_BYTES, DecodeError, is_gzip, parse_download};
 pub use error::{WfmError, documented_permission, forbidden_permission};
 pub use routes::{BULK_PRESENCE_MAX, Weeks, week_id};
 
@@ -49,6 +50,8 @@ pub struct ClientSettings {
     pub max_attempts: u32,
     /// Attempts per call for 429s (each preceded by the budget pause).
     pub max_rate_limited_attempts: u32,
+    /// `[fetch] max_download_bytes`: largest decoded `downloadUrl` body.
+    pub max_download_bytes: u64,
 }
 
 impl Default for ClientSettings {
@@ -59,6 +62,7 @@ impl Default for ClientSettings {
                 .expect("valid constant"),
             max_attempts: 4,
             max_rate_limited_attempts: 8,
+            max_download_bytes: download::DEFAULT_MAX_DOWNLOAD_BYTES,
         }
     }
 }
@@ -67,6 +71,8 @@ impl Default for ClientSettings {
 #[derive(Clone)]
 pub struct WfmClient {
     http: reqwest::Client,
+    /// For pre-signed downloads (see `streamed::download_client`).
+    download_http: reqwest::Client,
     base: String,
     credentials: Credentials,
     budget: RateBudget,
@@ -89,6 +95,7 @@ impl WfmClient {
             .build()?;
         Ok(Self {
             http,
+            download_http: streamed::download_client(settings.request_timeout)?,
             base: api_base.trim_end_matches('/').to_string(),
             credentials,
             budget,

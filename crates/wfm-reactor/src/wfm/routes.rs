@@ -151,7 +151,13 @@ impl WfmClient {
                 return Ok(result);
             }
             if let Some(url) = answer.download_url.as_deref() {
-                return self.download_json("agentschedules.download", url).await;
+                return self
+                    .download_json(
+                        "agentschedules.download",
+                        url,
+                        &format!("management unit {management_unit}"),
+                    )
+                    .await;
             }
             crate::telemetry::rest::query_without_result(route, &answer.status, &answer.operation_id, force);
             last = Some(answer);
@@ -198,6 +204,7 @@ impl WfmClient {
             url: format!("{}{}", self.base, path),
             body: None,
             bearer: true,
+            cap: crate::bounds::body::WFM_BODY,
         })
         .await
     }

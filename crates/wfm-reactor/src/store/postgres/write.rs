@@ -227,6 +227,10 @@ async fn apply_change(tx: &Transaction<'_>, c: &StateChange) -> Result<(), Store
             &[user_id, &status.status, &status.start_time],
         )
         .await?,
+        StateChange::UserForgotten { user_id } => {
+            exec(tx, "DELETE FROM presence WHERE user_id = $1", &[user_id]).await?;
+            exec(tx, "DELETE FROM routing_status WHERE user_id = $1", &[user_id]).await?
+        }
         StateChange::MarkDirty(k) => exec(
             tx,
             "INSERT INTO dirty VALUES ($1, $2) ON CONFLICT DO NOTHING",
