@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adherence;
 pub mod admin;
 pub mod app;
 pub mod auth;
