@@ -295,5 +295,6 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
             format!("{name:?} is used by another sink; names key the delivery cursors"),
         );
     }
+    p.0.extend(super::adherence::problems(&c.adherence));
     p.0
 }

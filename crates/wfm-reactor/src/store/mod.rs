@@ -5,6 +5,7 @@
 //! connection. State changes and the events they produce commit in one transaction,
 //! which is what makes delivery at-least-once: an event exists only once its state did.
 
+mod adherence;
 mod checkpoint;
 mod deadletters;
 mod outbox;
@@ -13,6 +14,7 @@ mod schema;
 mod state;
 mod writer;
 
+pub use adherence::{StoredAdherence, StoredAgentSchedule};
 pub use deadletters::{DeadLetter, NewDeadLetter};
 pub use outbox::OutboxEvent;
 pub use schema::SCHEMA_VERSION;

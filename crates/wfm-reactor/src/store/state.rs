@@ -1,4 +1,5 @@
-//! Last-known state: schedules, agent schedules, presence, routing status, dirty keys, meta.
+//! Last-known state: schedules, agent schedules, presence, routing status, adherence,
+//! dirty keys, meta.
 
 use super::StoreError;
 use rusqlite::{Connection, params};
@@ -49,6 +50,8 @@ pub enum StateChange {
         /// The status.
         status: StoredRoutingStatus,
     },
+    /// Upsert an agent's adherence.
+    Adherence(super::StoredAdherence),
     /// Remember that a schedule must be re-fetched (survives restarts).
     MarkDirty(DirtyKey),
     /// The schedule was fetched; forget the dirty mark.
@@ -178,6 +181,7 @@ pub(super) fn apply(conn: &Connection, changes: &[StateChange]) -> Result<(), St
                 conn.prepare_cached("INSERT OR REPLACE INTO routing_status VALUES (?1, ?2, ?3)")?
                     .execute(params![user_id, status.status, status.start_time])?;
             }
+            StateChange::Adherence(a) => super::adherence::upsert(conn, a)?,
             StateChange::MarkDirty(k) => {
                 conn.prepare_cached("INSERT OR IGNORE INTO dirty VALUES (?1, ?2)")?
                     .execute(params![k.business_unit_id, k.schedule_id])?;
