@@ -149,7 +149,10 @@ fn unit() -> Unit {
 fn the_tracker_changes_state_at_a_break_with_no_presence_change() {
     let mut tr = Tracker::new(Mapping::default());
     tr.track("u", unit());
-    assert!(tr.set_timeline("u", workday(), t(-1)).is_some());
+    assert!(
+        tr.set_timeline("u", workday(), t(-1)).is_none(),
+        "no presence yet: no state"
+    );
     let c = tr.set_inputs("u", Some("On Queue"), Some("IDLE"), t(5)).unwrap();
     assert_eq!(c.now.state, AdherenceState::InAdherence);
     assert_eq!(tr.next_deadline(), Some(t(60)));
@@ -281,6 +284,10 @@ proptest! {
                 last = Some(c.now);
             }
             let scratch = eval_at(&tl, t(probe), presence, routing);
+            if presence.is_none() {
+                prop_assert!(tr.state("u").is_none());
+                continue;
+            }
             let (state, _, _) = tr.state("u").unwrap();
             prop_assert!(!state.differs(&scratch), "at {probe}: {state:?} vs {scratch:?}");
             prop_assert!(tr.pending_timers() <= 1);

@@ -87,6 +87,16 @@ impl Timeline {
         }
     }
 
+    /// One timeline of several (an agent in several schedules: one per week, say).
+    pub fn merged<'a>(parts: impl IntoIterator<Item = &'a Timeline>) -> Self {
+        Self::from_intervals(
+            parts
+                .into_iter()
+                .flat_map(|p| p.intervals.iter().cloned())
+                .collect(),
+        )
+    }
+
     /// True when nothing is scheduled at all.
     pub fn is_empty(&self) -> bool {
         self.intervals.is_empty()

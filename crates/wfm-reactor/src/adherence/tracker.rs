@@ -23,6 +23,10 @@ pub struct Change {
     pub previous: Option<Evaluation>,
     /// When it changed (`adherenceChangeTime`).
     pub at: DateTime<Utc>,
+    /// The presence it was decided on.
+    pub presence: Option<String>,
+    /// The routing status it was decided on.
+    pub routing: Option<String>,
 }
 
 /// The management unit (and its business unit) an agent is evaluated in.
@@ -188,6 +192,11 @@ impl Tracker {
             }
             a.due = next;
         }
+        // Nothing is said of an agent never seen with a presence (at start, before the
+        // first reconcile read it): an `Unknown` for everyone first would be pure noise.
+        if a.presence.is_none() && a.current.is_none() {
+            return None;
+        }
         match &mut a.current {
             Some((cur, _)) if !cur.differs(&eval) => {
                 // The code id may change without an event; keep it current.
@@ -203,6 +212,8 @@ impl Tracker {
                     now: eval,
                     previous,
                     at: now,
+                    presence: a.presence.clone(),
+                    routing: a.routing.clone(),
                 })
             }
         }

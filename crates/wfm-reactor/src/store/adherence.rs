@@ -45,6 +45,8 @@ pub struct StoredAdherence {
 pub struct StoredAgentSchedule {
     /// The agent.
     pub user_id: String,
+    /// Schedule id.
+    pub schedule_id: String,
     /// Management unit id.
     pub mu_id: String,
     /// Canonical JSON of its shifts (activity codes resolved).
@@ -112,12 +114,13 @@ impl Store {
     pub async fn all_agent_schedules(&self) -> Result<Vec<StoredAgentSchedule>, StoreError> {
         self.read(|c| {
             let mut st =
-                c.prepare("SELECT user_id, mu_id, canonical_json FROM agent_schedules ORDER BY user_id")?;
+                c.prepare("SELECT user_id, schedule_id, mu_id, canonical_json FROM agent_schedules")?;
             let rows = st.query_map([], |r| {
                 Ok(StoredAgentSchedule {
                     user_id: r.get(0)?,
-                    mu_id: r.get(1)?,
-                    canonical_json: r.get(2)?,
+                    schedule_id: r.get(1)?,
+                    mu_id: r.get(2)?,
+                    canonical_json: r.get(3)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
