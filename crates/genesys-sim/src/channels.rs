@@ -2,10 +2,10 @@
 //! with the 20-channel eviction, the 1,000-topic limit and per-topic permission checks.
 
 use super::errors::{ApiError, ApiResult};
-use super::liveness::reap;
 use super::notify::send_gone;
 use super::platform::AuthToken;
 use super::query::Query;
+use super::reap::reap;
 use super::schedules::iso;
 use super::state::{AppState, ChannelState, Shared};
 use super::topics;

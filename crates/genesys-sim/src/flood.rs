@@ -8,8 +8,8 @@
 //! briefly. A per-socket pending counter gives backpressure, so a slow client bounds the
 //! queue instead of growing memory.
 
-use super::liveness::reap;
 use super::presence_routes::{definition, presence_of};
+use super::reap::reap;
 use super::schedules::iso;
 use super::state::{AppState, Outbound, StatusState};
 use axum::extract::ws::Utf8Bytes;

@@ -1,9 +1,9 @@
 //! `SimHandle`: the scripting handle tests and the activity mode drive the simulator with.
 
 use super::change::{self, ChangeOutcome, Emit, ScheduleChange, SimError};
-use super::liveness::reap;
 use super::notify::{self, send_gone};
 use super::presence_routes::definition;
+use super::reap::reap;
 use super::schedules::iso;
 use super::state::{AppState, Fault, LoggedRequest, Outbound, StatusState};
 use super::view::{BusinessUnitView, ChannelView, ManagementUnitView, OrgView, ScheduleView};

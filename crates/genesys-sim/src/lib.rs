@@ -22,6 +22,7 @@ mod org;
 mod platform;
 mod presence_routes;
 mod query;
+mod reap;
 mod schedule_routes;
 mod schedules;
 mod state;

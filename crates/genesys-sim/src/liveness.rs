@@ -1,12 +1,11 @@
 //! Channel liveness. A channel dies with the token that created it (revoked, or past its
 //! lifetime) and after its own 24 h expiry. Genesys never tells the client beforehand, so
 //! the simulator checks lazily on every access (REST, websocket connect, publish) and the
-//! heartbeat tick pushes the death to connected sockets: no timer per channel is needed.
+//! heartbeat tick pushes the death to connected sockets (`reap.rs`): no timer per channel
+//! is needed.
 
-use super::notify::{envelope, send_gone};
-use super::state::{ChannelState, Inner, Shared};
+use super::state::{ChannelState, Inner};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use tokio::time::Instant;
 
 /// Why a channel died.
@@ -22,7 +21,7 @@ pub(crate) enum Death {
 
 impl Death {
     /// Metric label.
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Death::TokenRevoked => "token_revoked",
             Death::TokenExpired => "token_expired",
@@ -49,49 +48,13 @@ pub(crate) fn alive(inner: &Inner, ch: &ChannelState) -> bool {
     death(inner, ch, Instant::now(), Utc::now()).is_none()
 }
 
-/// The system message a socket gets when the token behind its channel is revoked.
-fn token_revoked_frame(shared: &Shared, channel_id: &str) -> String {
-    let body = json!({
-        "channelId": channel_id,
-        "systemTopicType": "token_revoked",
-        "reason": "user_tokens_revoked",
-        "message": "The token used to create this channel was revoked.",
-        "correlationId": uuid::Uuid::new_v4().to_string(),
-        "oauthClientId": shared.config.client_id,
-    });
-    envelope(&format!("v2.system.token_revoked.{channel_id}"), &body)
-}
-
-/// Removes every dead channel and tells its socket (`token_revoked` if revoked, then
-/// `{"result":"404"}` and a close). Returns how many died.
-pub(crate) fn reap(shared: &Shared, inner: &mut Inner) -> usize {
-    let now = Instant::now();
-    let wall = Utc::now();
-    let deaths: Vec<(usize, Death)> = inner
-        .channels
-        .iter()
-        .enumerate()
-        .filter_map(|(i, ch)| death(inner, ch, now, wall).map(|d| (i, d)))
-        .collect();
-    for &(i, why) in deaths.iter().rev() {
-        let ch = inner.channels.remove(i);
-        tracing::info!(channel = %ch.id, reason = why.label(), "sim: channel died");
-        metrics::counter!("wfm_reactor_sim_channels_died_total", "reason" => why.label()).increment(1);
-        if let Some(sock) = &ch.socket {
-            if why == Death::TokenRevoked {
-                sock.send_text(token_revoked_frame(shared, &ch.id));
-            }
-            send_gone(sock);
-        }
-    }
-    deaths.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::SimConfig;
     use crate::org::{Org, monday_of};
+    use crate::reap::reap;
+    use crate::state::Shared;
     use crate::state::{Socket, TokenState};
     use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! one socket per channel, websocket-level subscribe, and `result: 404` for dead channels.
 
 use super::channels::subscribe;
-use super::liveness::reap;
+use super::reap::reap;
 use super::state::{AppState, Outbound, Shared, Socket};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};

@@ -2,41 +2,28 @@
 //! in batches, and outbox reads. Reports elements (events) per second.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
-use wfm_reactor::store::{Batch, StateChange, Store, StoredPresence};
+use wfm_reactor::events::NewEvent;
+use wfm_reactor::store::{Batch, StateChange, Store};
+use wfm_testkit::delivery::{presence_change, single};
 
+/// The `i`th presence change: 5000 users, alternating presence, distinct modifiedDates.
 fn presence(i: u64) -> (StateChange, NewEvent) {
-    let data = PresenceChanged {
-        user_id: format!("user-{}", i % 5000),
-        system_presence: if i.is_multiple_of(2) {
-            "Available"
-        } else {
-            "On Queue"
-        }
-        .into(),
-        presence_definition_id: "6a3af858-942f-489d-9700-5f9bcdcdae9b".into(),
-        previous: None,
-        modified_date: format!("2026-01-01T00:00:00.{:06}Z", i % 1_000_000),
-        source: Some("PURECLOUD".into()),
-        cause: Cause::Notification,
+    let presence = if i.is_multiple_of(2) {
+        "Available"
+    } else {
+        "On Queue"
     };
-    let change = StateChange::Presence {
-        user_id: data.user_id.clone(),
-        presence: StoredPresence {
-            system_presence: data.system_presence.clone(),
-            presence_definition_id: data.presence_definition_id.clone(),
-            modified_date: data.modified_date.clone(),
-        },
-    };
-    (change, NewEvent::presence_changed("api.mypurecloud.com", &data))
+    let modified = format!("2026-01-01T00:00:00.{:06}Z", i % 1_000_000);
+    presence_change(
+        &format!("user-{}", i % 5000),
+        presence,
+        &modified,
+        Some("PURECLOUD"),
+    )
 }
 
 fn one(i: u64) -> Batch {
-    let (c, e) = presence(i);
-    Batch {
-        changes: vec![c],
-        events: vec![e],
-    }
+    single(presence(i))
 }
 
 fn bench(c: &mut Criterion) {

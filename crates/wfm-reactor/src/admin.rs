@@ -51,7 +51,7 @@ pub struct AdminState {
 }
 
 /// The router, separate from serving so tests can call it in-process.
-pub fn router(state: AdminState) -> Router {
+pub(crate) fn router(state: AdminState) -> Router {
     Router::new()
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
@@ -143,7 +143,7 @@ async fn v1_resync(State(s): State<AdminState>) -> Response {
 }
 
 async fn v1_events(State(s): State<AdminState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    metrics::gauge!("wfm_reactor_sse_clients").increment(1.0);
+    crate::telemetry::ops::sse_client_connected();
     let rx = s.live.subscribe();
     Sse::new(live_stream(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
@@ -156,16 +156,14 @@ fn live_stream(rx: broadcast::Receiver<Arc<str>>) -> impl Stream<Item = Result<E
         match rx.recv().await {
             Ok(json) => Some((Ok(Event::default().event("cloudevent").data(&*json)), Some(rx))),
             Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "SSE client lagged behind the live feed; dropping it");
-                metrics::counter!("wfm_reactor_sse_clients_dropped_total").increment(1);
-                metrics::gauge!("wfm_reactor_sse_clients").decrement(1.0);
+                crate::telemetry::ops::sse_client_dropped(missed);
                 let note = Event::default()
                     .event("dropped")
                     .data(format!("lagged: {missed} events missed"));
                 Some((Ok(note), None))
             }
             Err(broadcast::error::RecvError::Closed) => {
-                metrics::gauge!("wfm_reactor_sse_clients").decrement(1.0);
+                crate::telemetry::ops::sse_client_gone();
                 None
             }
         }

@@ -56,9 +56,9 @@ pub enum AuthError {
         /// The client id that was refused.
         client_id: String,
     },
-    /// Could not reach the login host.
+    /// Could not reach the login host, or the answer broke off.
     #[error("token request failed: {0}")]
-    Transport(String),
+    Transport(#[source] reqwest::Error),
     /// Any other answer.
     #[error("token request answered {status}: {body}")]
     Unexpected {
@@ -174,12 +174,12 @@ impl TokenProvider {
             .timeout(REQUEST_TIMEOUT)
             .send()
             .await
-            .map_err(|e| AuthError::Transport(e.without_url().to_string()))?;
+            .map_err(|e| AuthError::Transport(e.without_url()))?;
         let status = response.status();
         let body = response
             .text()
             .await
-            .map_err(|e| AuthError::Transport(e.to_string()))?;
+            .map_err(|e| AuthError::Transport(e.without_url()))?;
         if !status.is_success() {
             let parsed: AuthErrorResponse = serde_json::from_str(&body).unwrap_or_default();
             if parsed.error.as_deref() == Some("invalid_client") {

@@ -56,7 +56,7 @@ impl BackoffPolicy {
     }
 
     /// The un-jittered delay before retry number `attempt` (0-based), capped at `max`.
-    pub fn base_delay(&self, attempt: u32) -> Duration {
+    pub(crate) fn base_delay(&self, attempt: u32) -> Duration {
         let secs = self.min.as_secs_f64() * self.factor.powi(attempt.min(64) as i32);
         if !secs.is_finite() || secs >= self.max.as_secs_f64() {
             self.max
@@ -75,14 +75,14 @@ pub struct Backoff {
 
 impl Backoff {
     /// The next delay to wait (jittered), advancing the attempt count.
-    pub fn next_delay(&mut self) -> Duration {
+    pub(crate) fn next_delay(&mut self) -> Duration {
         let base = self.policy.base_delay(self.attempt);
         self.attempt = self.attempt.saturating_add(1);
         jitter(base, rand::random::<f64>())
     }
 
     /// The next delay, but never shorter than a server's `Retry-After`.
-    pub fn next_delay_at_least(&mut self, floor: Option<Duration>) -> Duration {
+    pub(crate) fn next_delay_at_least(&mut self, floor: Option<Duration>) -> Duration {
         let d = self.next_delay();
         floor.map_or(d, |f| d.max(f))
     }

@@ -44,7 +44,7 @@ pub struct SystemPresence {
 
 /// Maps any spelling ("ON_QUEUE", "onqueue", "On Queue", " available ") to the display
 /// form, ignoring case, spaces, underscores and hyphens.
-pub fn normalise_system_presence(raw: &str) -> SystemPresence {
+pub(crate) fn normalise_system_presence(raw: &str) -> SystemPresence {
     let squashed: String = raw
         .chars()
         .filter(|c| !matches!(c, ' ' | '_' | '-'))
@@ -83,8 +83,7 @@ impl PresenceState {
         let raw = def.system_presence.as_deref()?;
         let sp = normalise_system_presence(raw);
         if !sp.known {
-            tracing::warn!(system_presence = %raw, "unknown systemPresence, kept as given");
-            metrics::counter!("wfm_reactor_presence_unknown_total").increment(1);
+            crate::telemetry::reactor::presence_unknown(raw);
         }
         Some(Self {
             system_presence: sp.display,
@@ -157,7 +156,7 @@ fn verdict<T: Clone>(stored: Option<&T>, same: bool, order: Option<Ordering>) ->
 }
 
 /// Presence rule: duplicate = same display presence and same definition id.
-pub fn decide(stored: Option<&PresenceState>, incoming: &PresenceState) -> Decision<PresenceState> {
+pub(crate) fn decide(stored: Option<&PresenceState>, incoming: &PresenceState) -> Decision<PresenceState> {
     let same = stored.is_some_and(|s| {
         s.system_presence == incoming.system_presence
             && s.presence_definition_id == incoming.presence_definition_id
@@ -167,7 +166,10 @@ pub fn decide(stored: Option<&PresenceState>, incoming: &PresenceState) -> Decis
 }
 
 /// Routing-status rule: duplicate = same status; stale = older `startTime`.
-pub fn decide_routing(stored: Option<&RoutingState>, incoming: &RoutingState) -> Decision<RoutingState> {
+pub(crate) fn decide_routing(
+    stored: Option<&RoutingState>,
+    incoming: &RoutingState,
+) -> Decision<RoutingState> {
     let same = stored.is_some_and(|s| s.status == incoming.status);
     let order = stored.and_then(|s| compare(incoming.start_time.as_deref(), s.start_time.as_deref()));
     verdict(stored, same, order)

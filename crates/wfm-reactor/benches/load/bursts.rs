@@ -1,7 +1,7 @@
 //! Scenario 2, bursts: every published schedule gets a burst of `Complete` events; the
 //! daemon should coalesce each burst into one agent-schedules query and one event.
 
-use crate::harness::{self, Daemon, Report};
+use crate::harness::{self, Daemon, Report, Waits};
 use genesys_sim::{AgentPick, Emit, ScheduleChange};
 use std::collections::HashMap;
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //! `remote.rs`), so this process's CPU time and the latency histogram are the daemon's
 //! own; the simulator's CPU is read from its /proc entry and reported beside it.
 
-use crate::harness::{self, Report};
+use crate::harness::{self, Report, Waits};
 use crate::remote::RemoteSim;
 use std::time::Duration;
 use tokio::time::Instant;

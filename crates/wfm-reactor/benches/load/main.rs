@@ -13,7 +13,7 @@ mod remote;
 mod scale;
 mod stats;
 
-use harness::{Figure, Report};
+use harness::{Figure, Report, Waits};
 use std::time::Duration;
 
 /// The same allocator as the `wfm-reactor` binary, so the measured daemon allocates as it
@@ -62,12 +62,12 @@ async fn schedules() -> anyhow::Result<Report> {
     let mut r = Report::new("schedules");
     let done = d.first_reconcile(Duration::from_secs(180)).await?;
     reconcile::first(&d, done, &mut r);
-    d.subscribed(5_010, Duration::from_secs(30)).await?;
+    harness::subscribed(&d.sim, 5_010, Duration::from_secs(30)).await?;
     d.settle(Duration::from_millis(500), Duration::from_secs(120))
         .await?;
     bursts::run(&d, QUIET, &mut r).await?;
     reconcile::after_gap(&d, RPM, &mut r).await?;
-    d.daemon.app.shutdown().await;
+    d.app.shutdown().await;
     Ok(r)
 }
 
@@ -142,8 +142,8 @@ fn main() -> anyhow::Result<()> {
         }
     }
     print_table(&figures);
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    std::fs::create_dir_all(&dir)?;
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/bench"));
+    std::fs::create_dir_all(dir)?;
     let json = serde_json::json!({
         "machine": {"cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
         "failed_scenarios": failed,

@@ -3,7 +3,7 @@
 //! changed silently), and checks the REST rate against `fetch.requests_per_minute`.
 
 use crate::bursts::{await_changes, targets};
-use crate::harness::{self, Daemon, Report};
+use crate::harness::{self, Daemon, Report, Waits};
 use genesys_sim::{AgentPick, Emit, ScheduleChange};
 use std::time::Duration;
 use tokio::time::Instant;

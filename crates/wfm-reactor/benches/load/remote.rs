@@ -21,11 +21,12 @@ pub struct RemoteSim {
     http: reqwest::Client,
 }
 
-/// The release binary: benches cannot ask Cargo for it, so it must be built first.
+/// The release binary (in the workspace's target directory): benches cannot ask Cargo for
+/// it, so it must be built first.
 fn binary() -> anyhow::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));
     let path = target.join("release").join("wfm-reactor");
     anyhow::ensure!(
         path.is_file(),

@@ -6,7 +6,7 @@
 //! daemon starts as *baseline*). Event sizes are read afterwards from the file sink's file,
 //! not from a live-feed receiver, so no measuring subscriber holds events in the daemon.
 
-use crate::harness::{self, Report};
+use crate::harness::{self, Report, Waits};
 use crate::remote::RemoteSim;
 use std::time::Duration;
 
@@ -150,7 +150,7 @@ pub async fn run(agents: usize, name: &'static str) -> anyhow::Result<Report> {
     );
     r.info("  of which anonymous, trimmed", harness::rss_split_mib().0, "MiB");
     let events = d.events_path();
-    let harness::App { app, _dir: dir, .. } = d;
+    let harness::App { app, dir, .. } = d;
     app.shutdown().await;
     let (n, total, max) = line_sizes(&events);
     drop(dir);

@@ -30,7 +30,7 @@ pub async fn start_simulator(_config: &mut Config) -> anyhow::Result<EmbeddedSim
 
 /// Without the simulator there is no banner.
 #[cfg(not(feature = "embedded-sim"))]
-pub fn banner(sim: &EmbeddedSim, _config: &Config) {
+pub(crate) fn banner(sim: &EmbeddedSim, _config: &Config) {
     match *sim {}
 }
 
@@ -58,7 +58,7 @@ pub async fn start_simulator(config: &mut Config) -> anyhow::Result<EmbeddedSim>
 
 /// The banner of a simulator run: what is happening and how to point it at a real org.
 #[cfg(feature = "embedded-sim")]
-pub fn banner(sim: &EmbeddedSim, config: &Config) {
+pub(crate) fn banner(sim: &EmbeddedSim, config: &Config) {
     let org = sim.org();
     tracing::info!(
         base_url = %sim.base_url(),

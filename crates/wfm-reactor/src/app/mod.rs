@@ -1,26 +1,23 @@
 //! Wiring: builds every part from the configuration under one cancellation tree, and shuts
 //! them down in order (intake → reactor → sinks → admin) within the grace period.
 
+mod build;
 mod embedded;
 mod readiness;
 mod refresh;
 mod state_view;
 
+pub use build::App;
 pub use embedded::{EmbeddedSim, start_simulator};
 pub use state_view::activity_at;
 
-use crate::admin::{self, AdminState};
-use crate::auth::{AuthError, TokenProvider};
 use crate::config::Config;
-use crate::notifications::{ChannelManager, ManagerExtras, ManagerHandle};
-use crate::reactor::{Context, Reactor, ReactorHandle, resolve_membership, topic_set};
-use crate::sinks::{DeliveryHandle, DeliveryOptions, spawn_delivery};
+use crate::notifications::ManagerHandle;
+use crate::reactor::{ReactorHandle, resolve_membership};
+use crate::sinks::DeliveryHandle;
 use crate::store::Store;
-use crate::wfm::{ClientSettings, Credentials, RateBudget, WfmClient};
-use anyhow::Context as _;
-use std::sync::Arc;
+use crate::wfm::WfmClient;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -55,152 +52,8 @@ pub struct RunningApp {
 }
 
 /// Starts everything; returns once the daemon is running (not yet necessarily ready).
-pub async fn start(mut config: Config, listeners: Listeners) -> anyhow::Result<RunningApp> {
-    let simulator = if config.genesys.is_simulator() {
-        let sim = start_simulator(&mut config)
-            .await
-            .context("starting the embedded simulator")?;
-        embedded::banner(&sim, &config);
-        Some(sim)
-    } else {
-        None
-    };
-    let config = Arc::new(config);
-    let cancel = CancellationToken::new();
-    let tracker = TaskTracker::new();
-    let store = Store::open(&config.state.path)?;
-    let http = reqwest::Client::builder()
-        .timeout(config.fetch.request_timeout)
-        .user_agent(concat!("wfm-reactor/", env!("CARGO_PKG_VERSION")))
-        .build()?;
-    let g = &config.genesys;
-    let tokens = TokenProvider::new(
-        g.login_base(),
-        g.client_id.clone(),
-        g.client_secret.clone(),
-        http.clone(),
-    );
-    match tokens.token().await {
-        Ok(_) => tracing::info!(client_id = %g.client_id, "OAuth token obtained"),
-        Err(err @ AuthError::InvalidClient { .. }) => return Err(err.into()),
-        Err(err) => tracing::warn!(error = %err, "no token yet; continuing, every call retries"),
-    }
-    let budget = RateBudget::from_config(&config.fetch);
-    let settings = ClientSettings {
-        request_timeout: config.fetch.request_timeout,
-        ..ClientSettings::default()
-    };
-    let api_base = g.api_base();
-    let wfm = WfmClient::new(&api_base, Credentials::Provider(tokens.clone()), budget, settings)?;
-    let membership = resolve_with_retry(&config, &wfm, &cancel).await?;
-    let api_host = reqwest::Url::parse(&api_base)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
-        })
-        .unwrap_or_else(|| api_base.clone());
-    let ctx = Arc::new(Context {
-        store: store.clone(),
-        wfm: wfm.clone(),
-        api_host,
-        config: config.clone(),
-    });
-
-    let (tx, rx) = mpsc::channel(UPSTREAM_BUFFER);
-    let intake_cancel = cancel.child_token();
-    // Notification calls share the REST budget's 429 pauses (the platform limit is per token).
-    let extras = ManagerExtras {
-        budget: Some(wfm.budget().clone()),
-        ..ManagerExtras::default()
-    };
-    let upstream = ChannelManager::spawn_with(
-        api_base,
-        tokens.clone(),
-        http,
-        config.notifications.clone(),
-        tx,
-        extras,
-        intake_cancel.clone(),
-    );
-    let topics = topic_set(&config, &membership);
-    tracing::info!(topics = topics.len(), "subscribing");
-    upstream.set_topics(topics).await?;
-
-    let reactor_cancel = cancel.child_token();
-    let (mut reactor, reactor_handle) = Reactor::new(ctx.clone(), membership, rx);
-    reactor.load().await?;
-    let reactor_task = tokio::spawn(reactor.run(reactor_cancel.clone()));
-
-    let sinks: Vec<_> = config
-        .sink_names()
-        .into_iter()
-        .zip(config.sinks.iter().cloned())
-        .collect();
-    let options = DeliveryOptions {
-        prune_interval: config.state.prune_interval,
-        grace: config.shutdown.grace,
-        ..DeliveryOptions::default()
-    };
-    let delivery = spawn_delivery(store.clone(), sinks, options, cancel.child_token(), &tracker).await?;
-
-    let (held_tx, token_held) = watch::channel(true);
-    tracker.spawn(readiness::watch_token(
-        tokens.clone(),
-        held_tx,
-        cancel.child_token(),
-    ));
-    tracker.spawn(refresh::refresh_membership(
-        ctx.clone(),
-        reactor_handle.clone(),
-        upstream.clone(),
-        cancel.child_token(),
-    ));
-    if let Some(listener) = listeners.admin {
-        let addr = listener.local_addr()?;
-        let state_ctx = (ctx.clone(), reactor_handle.clone());
-        let store_for_liveness = store.clone();
-        let state = AdminState {
-            liveness: Arc::new(move || {
-                (!store_for_liveness.is_healthy())
-                    .then(|| "state store writer stopped; nothing can be committed".to_string())
-            }),
-            readiness: readiness::readiness(readiness::ReadinessInputs {
-                token_held,
-                upstream: upstream.clone(),
-                first_reconcile_done: reactor_handle.first_reconcile_done.clone(),
-                delivery: delivery.clone(),
-                store: store.clone(),
-            }),
-            metrics: crate::telemetry::prometheus::handle(),
-            live: store.live_sender(),
-            state: Arc::new(move || {
-                let (ctx, reactor) = state_ctx.clone();
-                Box::pin(async move { state_view::snapshot(&ctx, &reactor).await })
-            }),
-            resync: reactor_handle.resync.clone(),
-        };
-        let admin_cancel = cancel.child_token();
-        tracker.spawn(async move {
-            if let Err(err) = admin::serve(listener, state, admin_cancel).await {
-                tracing::error!(error = %err, "admin server failed");
-            }
-        });
-        tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events POST /v1/resync");
-    }
-    Ok(RunningApp {
-        simulator,
-        store,
-        reactor: reactor_handle,
-        delivery,
-        upstream,
-        cancel,
-        intake_cancel,
-        reactor_cancel,
-        tracker,
-        reactor_task,
-        grace: config.shutdown.grace,
-    })
+pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<RunningApp> {
+    App::build(config).await?.spawn(listeners).await
 }
 
 impl RunningApp {

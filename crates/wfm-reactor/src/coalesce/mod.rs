@@ -11,13 +11,10 @@
 //! - A failed fetch is retried after a per-key jittered backoff ([`crate::backoff`]); an
 //!   event during that backoff never pulls the retry earlier.
 //!
-//! [`spawn_coalescer`] wraps the struct in a small task that owns the timer.
+//! The reactor owns the struct and its timer (`reactor/`).
 
-mod task;
 #[cfg(test)]
 mod tests;
-
-pub use task::{CoalescerHandle, Stopped, spawn_coalescer, spawn_with};
 
 use crate::backoff::{Backoff, BackoffPolicy};
 use std::collections::{BTreeSet, HashMap};
@@ -68,7 +65,7 @@ pub struct Coalescer<K> {
 }
 
 /// The retry policy used unless [`Coalescer::with_retry`] says otherwise: 1 s to 5 min.
-pub fn default_retry_policy() -> BackoffPolicy {
+pub(crate) fn default_retry_policy() -> BackoffPolicy {
     BackoffPolicy::try_new(Duration::from_secs(1), Duration::from_secs(300), 2.0).expect("valid constant")
 }
 
@@ -84,8 +81,9 @@ impl<K: Clone + Ord + Hash + Eq> Coalescer<K> {
         }
     }
 
-    /// Replaces the per-key retry backoff policy.
-    pub fn with_retry(mut self, retry: BackoffPolicy) -> Self {
+    /// Replaces the per-key retry backoff policy (tests use a fast one).
+    #[cfg(test)]
+    pub(crate) fn with_retry(mut self, retry: BackoffPolicy) -> Self {
         self.retry = retry;
         self
     }
@@ -133,7 +131,7 @@ impl<K: Clone + Ord + Hash + Eq> Coalescer<K> {
     }
 
     /// The earliest deadline of a waiting key, if any (the task sleeps until it).
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.deadlines.first().map(|(at, _)| *at)
     }
 
@@ -196,14 +194,15 @@ impl<K: Clone + Ord + Hash + Eq> Coalescer<K> {
 
     /// Every key with work not yet done: waiting, retrying or in flight. Persist these
     /// as dirty at shutdown so the next start fetches them again.
-    pub fn pending_keys(&self) -> Vec<K> {
+    pub(crate) fn pending_keys(&self) -> Vec<K> {
         let mut keys: Vec<K> = self.entries.keys().cloned().collect();
         keys.sort();
         keys
     }
 
     /// True when `key` has a fetch in flight.
-    pub fn is_in_flight(&self, key: &K) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_in_flight(&self, key: &K) -> bool {
         matches!(
             self.entries.get(key),
             Some(Entry {

@@ -1,9 +1,8 @@
-//! Coalescer rules with explicit instants, properties, and the task in paused time.
+//! Coalescer rules with explicit instants, and their properties.
 
 use super::*;
 use proptest::prelude::*;
 use std::collections::HashSet;
-use tokio_util::sync::CancellationToken;
 
 const QUIET: Duration = Duration::from_millis(2000);
 const MAX_WAIT: Duration = Duration::from_millis(10_000);
@@ -220,30 +219,4 @@ proptest! {
         fetched += c.take_due(d).len();
         prop_assert_eq!(fetched, 1);
     }
-}
-
-#[tokio::test(start_paused = true)]
-async fn task_emits_due_keys_and_reports_pending_on_cancel() {
-    let cancel = CancellationToken::new();
-    let (handle, mut due, task) = spawn_coalescer(ms(200), ms(1000), cancel.clone());
-    let start = Instant::now();
-    handle.offer("a").await.unwrap();
-    tokio::time::sleep(ms(100)).await;
-    handle.offer("a").await.unwrap();
-    assert_eq!(due.recv().await, Some("a"));
-    let took = start.elapsed();
-    assert!(took >= ms(300) && took < ms(350), "{took:?}");
-    handle.offer("a").await.unwrap();
-    handle.offer("b").await.unwrap();
-    assert_eq!(handle.pending_keys().await.unwrap(), vec!["a", "b"]);
-    assert_eq!(due.recv().await, Some("b"));
-    handle.finished("a", true).await.unwrap();
-    assert_eq!(due.recv().await, Some("a"), "dirty key fetched once more");
-    cancel.cancel();
-    let pending = task.await.unwrap();
-    assert_eq!(
-        pending,
-        vec!["a", "b"],
-        "in-flight keys are still pending at shutdown"
-    );
 }

@@ -9,14 +9,8 @@ pub mod tap;
 
 use crate::cli::exit;
 
-/// Prints the "not yet available" message for a command whose machinery is not built yet.
-pub fn not_yet_available(command: &str) -> i32 {
-    eprintln!("wfm-reactor {command}: not yet available in this build");
-    exit::USAGE
-}
-
 /// Loads and validates a config file, printing every problem; `Err(exit code)` on failure.
-pub fn load_config(path: &std::path::Path) -> Result<crate::config::Config, i32> {
+pub(crate) fn load_config(path: &std::path::Path) -> Result<crate::config::Config, i32> {
     let config = crate::config::Config::load(path).map_err(|e| {
         eprintln!("{}: {e}", path.display());
         exit::CONFIG

@@ -149,7 +149,7 @@ pub fn render(frame: &RawFrame, args: &TapArgs) -> Option<String> {
 }
 
 /// `*` matches any run of characters; everything else literally.
-pub fn glob_match(glob: &str, text: &str) -> bool {
+pub(crate) fn glob_match(glob: &str, text: &str) -> bool {
     let parts: Vec<&str> = glob.split('*').collect();
     if parts.len() == 1 {
         return glob == text;

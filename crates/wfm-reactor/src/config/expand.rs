@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 /// Expands every string in `value` in place, reading variables through `lookup`.
 /// Returns the names of variables that were referenced without a default and are unset.
-pub fn expand_tree(
+pub(crate) fn expand_tree(
     value: &mut toml::Value,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<BTreeSet<String>, String> {

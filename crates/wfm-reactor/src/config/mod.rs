@@ -96,7 +96,7 @@ impl GenesysConfig {
     }
 
     /// The API base URL (no trailing slash): `api_url`, else `https://api.{region}`.
-    pub fn api_base(&self) -> String {
+    pub(crate) fn api_base(&self) -> String {
         match &self.api_url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("https://api.{}", self.region),
@@ -104,7 +104,7 @@ impl GenesysConfig {
     }
 
     /// The login base URL (no trailing slash): `login_url`, else `https://login.{region}`.
-    pub fn login_base(&self) -> String {
+    pub(crate) fn login_base(&self) -> String {
         match &self.login_url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("https://login.{}", self.region),

@@ -47,8 +47,23 @@ pub fn webhook_key(secret: &str) -> Option<Vec<u8>> {
         .filter(|k| !k.is_empty())
 }
 
+/// Every problem of `c`, in file order (section by section).
 pub(super) fn validate(c: &Config) -> Vec<Problem> {
     let mut p = Problems(Vec::new());
+    genesys(&mut p, c);
+    watch(&mut p, c);
+    debounce(&mut p, c);
+    fetch(&mut p, c);
+    runtime(&mut p, c);
+    notifications(&mut p, c);
+    simulator(&mut p, c);
+    p.0.extend(super::adherence::problems(&c.adherence));
+    sinks(&mut p, c);
+    p.0
+}
+
+/// `[genesys]`: where and as whom to connect.
+fn genesys(p: &mut Problems, c: &Config) {
     let g = &c.genesys;
     p.check(
         !g.region.trim().is_empty(),
@@ -85,7 +100,10 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
         "genesys.login_url",
         "set api_url and login_url together when region = \"simulator\"",
     );
+}
 
+/// `[watch]`: which business units and users.
+fn watch(p: &mut Problems, c: &Config) {
     let w = &c.watch;
     p.check(
         !w.business_units.is_empty(),
@@ -116,7 +134,10 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
         "watch.membership_refresh",
         "must be greater than 0",
     );
+}
 
+/// `[debounce]`: the coalescing windows.
+fn debounce(p: &mut Problems, c: &Config) {
     let d = &c.debounce;
     p.check(!d.quiet.is_zero(), "debounce.quiet", "must be greater than 0");
     p.check(
@@ -124,7 +145,10 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
         "debounce.max_wait",
         "must be at least debounce.quiet",
     );
+}
 
+/// `[fetch]`: the REST budget and the schedule window.
+fn fetch(p: &mut Problems, c: &Config) {
     let f = &c.fetch;
     p.check(
         (1..=64).contains(&f.concurrency),
@@ -158,7 +182,10 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
         "fetch.request_timeout",
         "must be greater than 0",
     );
+}
 
+/// `[reconcile]`, `[state]`, `[admin]`: intervals, the store file, the admin address.
+fn runtime(p: &mut Problems, c: &Config) {
     p.check(
         !c.reconcile.interval.is_zero(),
         "reconcile.interval",
@@ -182,7 +209,10 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
             c.admin.listen
         ),
     );
+}
 
+/// `[notifications]`: channel limits, heartbeats, backoff.
+fn notifications(p: &mut Problems, c: &Config) {
     let n = &c.notifications;
     p.check(
         (1..=1000).contains(&n.max_topics_per_channel),
@@ -229,14 +259,20 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
         "notifications.rejected_retry",
         "must be at least 1s",
     );
+}
 
+/// `[simulator]`: the embedded org size.
+fn simulator(p: &mut Problems, c: &Config) {
     p.check(
         c.simulator.business_units >= 1,
         "simulator.business_units",
         "must be at least 1",
     );
     p.check(c.simulator.agents >= 1, "simulator.agents", "must be at least 1");
+}
 
+/// `[[sinks]]`: each sink's settings and the names that key their cursors.
+fn sinks(p: &mut Problems, c: &Config) {
     p.check(
         !c.sinks.is_empty(),
         "sinks",
@@ -295,6 +331,4 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
             format!("{name:?} is used by another sink; names key the delivery cursors"),
         );
     }
-    p.0.extend(super::adherence::problems(&c.adherence));
-    p.0
 }

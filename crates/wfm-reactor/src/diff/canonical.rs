@@ -164,10 +164,4 @@ impl CanonicalAgentSchedule {
             },
         ))
     }
-
-    /// Stable lower-case hex sha256 over the canonical JSON, without shift ids and
-    /// resolved codes (see the module doc and `hash.rs`).
-    pub fn hash(&self) -> String {
-        super::hash::schedule_hash(self)
-    }
 }

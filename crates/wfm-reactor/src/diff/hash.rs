@@ -94,8 +94,18 @@ impl std::io::Write for HashWriter {
     }
 }
 
+// The hash lives here, not in `canonical.rs`, so that this module depends on the
+// canonical types and not the other way round.
+impl CanonicalAgentSchedule {
+    /// Stable lower-case hex sha256 over the canonical JSON, without shift ids and
+    /// resolved codes (see the module doc).
+    pub fn hash(&self) -> String {
+        schedule_hash(self)
+    }
+}
+
 /// Lower-case hex SHA-256 of the schedule's hashed view.
-pub(super) fn schedule_hash(schedule: &CanonicalAgentSchedule) -> String {
+fn schedule_hash(schedule: &CanonicalAgentSchedule) -> String {
     let view = ScheduleView {
         full_day_time_off_markers: &schedule.full_day_time_off_markers,
         shifts: &schedule.shifts,

@@ -87,7 +87,7 @@ pub fn diff(
 /// Fills `activityCode` of every activity and marker from `codes`. Returns the ids not
 /// found (their `activityCode` stays null): the caller should refresh the business
 /// unit's activity-code cache and resolve again.
-pub fn resolve_codes(
+pub(crate) fn resolve_codes(
     schedule: &mut CanonicalAgentSchedule,
     codes: &HashMap<String, ActivityCodeInfo>,
 ) -> BTreeSet<String> {

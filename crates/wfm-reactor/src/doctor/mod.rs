@@ -66,7 +66,7 @@ impl Check {
     }
 
     /// A failed REST check, with the permission(s) a 403 named.
-    pub fn from_wfm_error(name: impl Into<String>, err: &WfmError) -> Self {
+    pub(crate) fn from_wfm_error(name: impl Into<String>, err: &WfmError) -> Self {
         let missing = match err {
             WfmError::Forbidden { permission, .. } => split_permissions(permission),
             _ => Vec::new(),
@@ -215,8 +215,7 @@ pub async fn run(config: &Config) -> DoctorReport {
     )
     .await;
     for c in report.checks.iter().filter(|c| c.outcome == Outcome::Fail) {
-        tracing::warn!(check = %c.name, missing = ?c.missing_permissions, detail = %c.detail, "doctor check failed");
-        metrics::counter!("wfm_reactor_doctor_failures_total").increment(1);
+        crate::telemetry::ops::doctor_check_failed(&c.name, &c.missing_permissions, &c.detail);
     }
     report
 }

@@ -103,7 +103,7 @@ impl NewEvent {
     }
 
     /// Records when the triggering frame arrived, if known (builder style).
-    pub fn received_at(mut self, at: impl Into<Option<tokio::time::Instant>>) -> Self {
+    pub(crate) fn received_at(mut self, at: impl Into<Option<tokio::time::Instant>>) -> Self {
         self.received_at = at.into();
         self
     }
@@ -220,7 +220,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Lower-case hex SHA-256 (also used for canonical agent-schedule hashes).
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 

@@ -19,7 +19,6 @@ pub struct Limit {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Detail {
-    /// Error code.
     pub error_code: Option<String>,
     /// Offending field.
     pub field_name: Option<String>,
@@ -41,7 +40,6 @@ pub struct ErrorBody {
     pub message_params: HashMap<String, String>,
     /// Correlation id.
     pub context_id: Option<String>,
-    /// Details.
     pub details: Vec<Detail>,
     /// The rate limit hit (429).
     pub limit: Option<Limit>,

@@ -56,7 +56,7 @@ impl ChannelTopic {
     }
 
     /// True when the server said `Rejected` (any casing).
-    pub fn is_rejected(&self) -> bool {
+    pub(crate) fn is_rejected(&self) -> bool {
         self.state
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("rejected"))
@@ -94,17 +94,6 @@ pub struct Envelope {
     pub correlation_id: Option<String>,
 }
 
-impl Envelope {
-    /// The `result` code as text (`"404"`), whatever JSON type it was sent as.
-    pub fn result_code(&self) -> Option<String> {
-        match self.result.as_ref()? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
-}
-
 /// `channel.metadata` body: `{"message":"WebSocket Heartbeat"}` or `{"message":"pong"}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -124,11 +113,9 @@ pub struct SystemMessage {
     pub channel_id: Option<String>,
     /// `no_longer_subscribed`, `subscription_changed`, `token_revoked`.
     pub system_topic_type: Option<String>,
-    /// Correlation id.
     pub correlation_id: Option<String>,
     /// Org id.
     pub organization_id: Option<String>,
-    /// User id.
     pub user_id: Option<String>,
     /// OAuth client id.
     pub oauth_client_id: Option<String>,
@@ -184,9 +171,7 @@ pub struct UserRoutingStatusRoutingStatus {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UserRoutingStatusUserParam {
-    /// Key.
     pub key: Option<String>,
-    /// Value.
     pub value: Option<String>,
 }
 
@@ -194,13 +179,10 @@ pub struct UserRoutingStatusUserParam {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct UserRoutingStatusErrorInfo {
-    /// Error code.
     pub error_code: Option<String>,
     /// HTTP-like status.
     pub status: Option<i64>,
-    /// Correlation id.
     pub correlation_id: Option<String>,
-    /// Message.
     pub user_message: Option<String>,
     /// Message template.
     pub user_params_message: Option<String>,
@@ -214,7 +196,6 @@ pub struct UserRoutingStatusErrorInfo {
 pub struct UserRoutingStatusUserRoutingStatus {
     /// User id.
     pub id: Option<String>,
-    /// The status.
     pub routing_status: Option<UserRoutingStatusRoutingStatus>,
     /// Error, if any.
     pub error_info: Option<UserRoutingStatusErrorInfo>,
@@ -226,7 +207,6 @@ pub struct UserRoutingStatusUserRoutingStatus {
 pub struct WfmBuScheduleQueryResultNotification {
     /// Operation id of the async query.
     pub operation_id: Option<String>,
-    /// Business unit.
     pub business_unit_id: Option<String>,
     /// Where the result can be downloaded.
     pub download_url: Option<String>,

@@ -5,13 +5,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// Accepts an ISO instant or a bare `yyyy-MM-dd` (the topic types `weekDate` as date-time,
 /// REST as a date), and anything else as absent rather than failing the whole event.
-pub fn lenient_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+pub(crate) fn lenient_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     Ok(v.and_then(|v| v.as_str().and_then(parse_lenient_datetime)))
 }
 
 /// Parses an RFC 3339 instant or a `yyyy-MM-dd` date (as midnight UTC).
-pub fn parse_lenient_datetime(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_lenient_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -25,7 +25,6 @@ pub fn parse_lenient_datetime(s: &str) -> Option<DateTime<Utc>> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IdRef {
-    /// The id.
     pub id: Option<String>,
 }
 
@@ -37,7 +36,6 @@ pub struct WfmBuScheduleTopicBuShortTermForecastReference {
     pub id: Option<String>,
     /// Week date (string as sent).
     pub week_date: Option<String>,
-    /// Description.
     pub description: Option<String>,
 }
 
@@ -55,7 +53,6 @@ pub struct WfmBuScheduleTopicBuManagementUnitScheduleSummary {
     pub end_date: Option<DateTime<Utc>>,
     /// Agents that changed.
     pub agents: Vec<IdRef>,
-    /// Agent count.
     pub agent_count: Option<i64>,
 }
 
@@ -65,7 +62,6 @@ pub struct WfmBuScheduleTopicBuManagementUnitScheduleSummary {
 pub struct WfmBuScheduleTopicSchedulerMessageSeverityCount {
     /// `Ignore|Information|Warning|Error`.
     pub severity: Option<String>,
-    /// Count.
     pub count: Option<i64>,
 }
 
@@ -75,9 +71,7 @@ pub struct WfmBuScheduleTopicSchedulerMessageSeverityCount {
 pub struct WfmBuScheduleTopicBuScheduleGenerationResultSummary {
     /// Generation failed.
     pub failed: Option<bool>,
-    /// Run id.
     pub run_id: Option<String>,
-    /// Message count.
     pub message_count: Option<i64>,
     /// Per severity.
     pub message_severity_counts: Vec<WfmBuScheduleTopicSchedulerMessageSeverityCount>,
@@ -107,15 +101,12 @@ pub struct WfmBuScheduleTopicBuScheduleMetadata {
     pub week_date: Option<DateTime<Utc>>,
     /// Weeks covered.
     pub week_count: Option<i64>,
-    /// Description.
     pub description: Option<String>,
-    /// Published.
     pub published: Option<bool>,
     /// Forecast used.
     pub short_term_forecast: Option<WfmBuScheduleTopicBuShortTermForecastReference>,
     /// Changed management units.
     pub management_units: Vec<WfmBuScheduleTopicBuManagementUnitScheduleSummary>,
-    /// Generation results.
     pub generation_results: Option<WfmBuScheduleTopicBuScheduleGenerationResultSummary>,
     /// Version metadata.
     pub metadata: Option<WfmBuScheduleTopicWfmVersionedEntityMetadata>,

@@ -21,7 +21,6 @@ pub struct UserPresence {
     pub user_id: Option<String>,
     /// e.g. `PURECLOUD`.
     pub source: Option<String>,
-    /// The presence.
     pub presence_definition: Option<PresenceDefinition>,
     /// Primary presence source.
     pub primary: Option<bool>,
@@ -49,6 +48,5 @@ pub struct RoutingStatus {
 pub struct UserRoutingStatusEvent {
     /// User id.
     pub id: Option<String>,
-    /// The status.
     pub routing_status: Option<RoutingStatus>,
 }

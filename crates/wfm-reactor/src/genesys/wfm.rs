@@ -80,7 +80,6 @@ pub struct ManagementUnit {
     pub name: Option<String>,
     /// Owning business unit.
     pub business_unit: Option<IdRef>,
-    /// Time zone.
     pub time_zone: Option<String>,
 }
 
@@ -150,7 +149,6 @@ pub struct BuScheduleMetadata {
     pub week_date: Option<String>,
     /// Number of weeks covered.
     pub week_count: Option<i64>,
-    /// Description.
     pub description: Option<String>,
     /// Published (false = draft).
     pub published: Option<bool>,
@@ -185,7 +183,6 @@ pub struct BuQueryAgentSchedulesRequest {
 pub struct BuAgentScheduleActivity {
     /// Start instant (UTC).
     pub start_date: Option<String>,
-    /// Length.
     pub length_minutes: Option<i64>,
     /// Free text.
     pub description: Option<String>,
@@ -193,7 +190,6 @@ pub struct BuAgentScheduleActivity {
     pub activity_code_id: Option<String>,
     /// Paid time.
     pub paid: Option<bool>,
-    /// Payable minutes.
     pub payable_minutes: Option<i64>,
     /// Time-off request that produced it.
     pub time_off_request_id: Option<String>,
@@ -213,9 +209,7 @@ pub struct BuAgentScheduleShift {
     pub id: Option<String>,
     /// Start instant (UTC).
     pub start_date: Option<String>,
-    /// Length.
     pub length_minutes: Option<i64>,
-    /// The activities.
     pub activities: Vec<BuAgentScheduleActivity>,
     /// Edited by hand in the UI.
     pub manually_edited: Option<bool>,
@@ -233,15 +227,12 @@ pub struct BuAgentScheduleShift {
 pub struct BuFullDayTimeOffMarker {
     /// Date in the business unit's time zone (`yyyy-MM-dd`).
     pub business_unit_date: Option<String>,
-    /// Length.
     pub length_minutes: Option<i64>,
     /// Free text.
     pub description: Option<String>,
     /// Activity code id.
     pub activity_code_id: Option<String>,
-    /// Paid.
     pub paid: Option<bool>,
-    /// Payable minutes.
     pub payable_minutes: Option<i64>,
     /// Time-off request id.
     pub time_off_request_id: Option<String>,
@@ -255,7 +246,6 @@ pub struct BuFullDayTimeOffMarker {
 pub struct BuAgentScheduleQueryResponse {
     /// The agent.
     pub user: Option<IdRef>,
-    /// Shifts.
     pub shifts: Vec<BuAgentScheduleShift>,
     /// Full-day time off.
     pub full_day_time_off_markers: Vec<BuFullDayTimeOffMarker>,
@@ -267,7 +257,6 @@ pub struct BuAgentScheduleQueryResponse {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct BuAgentSchedulesQueryResponse {
-    /// Agent schedules.
     pub agent_schedules: Vec<BuAgentScheduleQueryResponse>,
     /// Business unit time zone.
     pub business_unit_time_zone: Option<String>,

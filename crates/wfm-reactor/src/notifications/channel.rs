@@ -57,7 +57,7 @@ impl ChannelError {
     }
 
     /// True when the channel does not exist any more.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, ChannelError::Status { status: 404, .. })
     }
 
@@ -260,8 +260,7 @@ impl ChannelClient {
                 message: e.without_url().to_string(),
             })?;
             let status = resp.status();
-            metrics::counter!("wfm_reactor_rest_requests_total", "route" => route, "status" => status.as_u16().to_string())
-                .increment(1);
+            crate::telemetry::rest::answered(route, status.as_u16());
             let retry_after = resp
                 .headers()
                 .get("retry-after")

@@ -46,7 +46,7 @@ impl Live {
 
     /// When to resubscribe: `margin` before expiry, but never earlier than half the
     /// lifetime (a short-lived channel must not be resubscribed in a loop).
-    pub fn resubscribe_at(&self, margin: Duration) -> Instant {
+    pub(crate) fn resubscribe_at(&self, margin: Duration) -> Instant {
         self.expires_at - margin.min(self.lifetime / 2)
     }
 
@@ -64,44 +64,98 @@ pub struct Socket {
     pub stop: CancellationToken,
 }
 
-/// Why an attempt to get a connected channel failed.
+/// Why a websocket could not be opened to a channel.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// Shutdown began while connecting.
+    #[error("cancelled")]
+    Cancelled,
+    /// The handshake took longer than 30 s.
+    #[error("websocket connect timed out")]
+    TimedOut,
+    /// The handshake failed.
+    #[error(transparent)]
+    Websocket(#[from] tokio_tungstenite::tungstenite::Error),
+}
+
+/// Why an attempt to get a connected channel failed: what the worker does next.
 #[derive(Debug)]
-pub struct Failure {
-    /// Human text.
-    pub message: String,
-    /// Retrying cannot help (refused OAuth client).
-    pub fatal: bool,
-    /// The channel no longer exists: create a new one.
-    pub channel_gone: bool,
-    /// Server-requested wait.
-    pub retry_after: Option<Duration>,
+pub enum Failure {
+    /// Retrying cannot help (refused OAuth client): report and stop.
+    Fatal {
+        /// Human text.
+        message: String,
+    },
+    /// The channel no longer exists: forget it, create a new one after the backoff.
+    ChannelGone {
+        /// Human text.
+        message: String,
+        /// Server-requested wait.
+        retry_after: Option<Duration>,
+    },
+    /// A transient failure: retry after the backoff.
+    Retry {
+        /// Human text.
+        message: String,
+        /// Server-requested wait.
+        retry_after: Option<Duration>,
+    },
 }
 
 impl Failure {
     /// A transient failure.
     pub fn retry(message: String) -> Self {
-        Self {
+        Failure::Retry {
             message,
-            fatal: false,
-            channel_gone: false,
             retry_after: None,
         }
     }
 
-    /// Marks the channel as gone when `gone`.
-    pub fn gone_if(mut self, gone: bool) -> Self {
-        self.channel_gone = gone;
-        self
+    /// A transient failure, or the channel is gone when `gone`.
+    pub fn lost(message: String, gone: bool) -> Self {
+        if gone {
+            Failure::ChannelGone {
+                message,
+                retry_after: None,
+            }
+        } else {
+            Failure::retry(message)
+        }
+    }
+
+    /// Human text.
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Fatal { message }
+            | Failure::ChannelGone { message, .. }
+            | Failure::Retry { message, .. } => message,
+        }
+    }
+
+    /// Server-requested wait, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Failure::Fatal { .. } => None,
+            Failure::ChannelGone { retry_after, .. } | Failure::Retry { retry_after, .. } => *retry_after,
+        }
     }
 }
 
 impl From<ChannelError> for Failure {
     fn from(e: ChannelError) -> Self {
-        Self {
-            fatal: e.is_fatal(),
-            channel_gone: e.is_not_found(),
-            retry_after: e.retry_after(),
-            message: e.to_string(),
+        let message = e.to_string();
+        if e.is_fatal() {
+            Failure::Fatal { message }
+        } else if e.is_not_found() {
+            Failure::ChannelGone {
+                message,
+                retry_after: e.retry_after(),
+            }
+        } else {
+            Failure::Retry {
+                message,
+                retry_after: e.retry_after(),
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 /// Channels per OAuth client the platform allows.
 const PLATFORM_MAX_CHANNELS: usize = 20;
@@ -64,7 +65,7 @@ impl ChannelManager {
     }
 
     /// As [`ChannelManager::spawn`], also copying every raw frame to `raw` (for `tap`).
-    pub fn spawn_with_raw(
+    pub(crate) fn spawn_with_raw(
         api_base: String,
         tokens: TokenProvider,
         http: reqwest::Client,
@@ -114,7 +115,7 @@ impl ChannelManager {
             workers: BTreeMap::new(),
             next_slot: 0,
         };
-        tracker.spawn(actor.run());
+        tracker.spawn(actor.run().instrument(tracing::info_span!("channel_manager")));
         ManagerHandle {
             tx,
             status,
@@ -224,7 +225,9 @@ impl Actor {
                         topics: rx,
                         cancel: cancel.clone(),
                     };
-                    self.tracker.spawn(worker.run());
+                    // Every line of the worker (and, nested, of its sessions) carries the slot.
+                    let span = tracing::info_span!("channel_worker", slot = *slot);
+                    self.tracker.spawn(worker.run().instrument(span));
                     self.workers.insert(*slot, WorkerSlot { topics: tx, cancel });
                 }
             }

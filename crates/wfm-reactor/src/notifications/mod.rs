@@ -16,6 +16,7 @@ pub mod shard;
 pub mod shared;
 pub mod split;
 pub mod status;
+mod subscribe;
 pub mod worker;
 mod worker_ops;
 

@@ -115,7 +115,7 @@ where
                     let _ = socket.close().await;
                     return SessionEnd::HeartbeatTimeout;
                 }
-                tel::heartbeat_missed(&ctx.channel_id);
+                tel::heartbeat_missed();
                 if socket.send(Message::text(PING_FRAME)).await.is_err() {
                     return SessionEnd::Closed("ping could not be sent".into());
                 }
@@ -139,14 +139,14 @@ where
                 );
             }
             Message::Binary(b) => {
-                tel::frame_rejected(&ctx.channel_id, "binary", &format!("{} bytes", b.len()));
+                tel::frame_rejected("binary", &format!("{} bytes", b.len()));
                 continue;
             }
             // Transport-level keep-alives: liveness only.
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
         };
         if text.len() > cfg.max_frame_bytes {
-            tel::frame_rejected(&ctx.channel_id, "oversized", &format!("{} bytes", text.len()));
+            tel::frame_rejected("oversized", &format!("{} bytes", text.len()));
             continue;
         }
         if let Some(end) = handle_text(text.as_str(), &ctx).await {
@@ -161,7 +161,7 @@ async fn handle_text(text: &str, ctx: &SessionContext) -> Option<SessionEnd> {
     let frame = match parse_frame(text) {
         Ok(f) => f,
         Err(e) => {
-            tel::frame_rejected(&ctx.channel_id, e.reason(), &e.to_string());
+            tel::frame_rejected(e.reason(), &e.to_string());
             return None;
         }
     };
@@ -181,7 +181,7 @@ async fn handle_text(text: &str, ctx: &SessionContext) -> Option<SessionEnd> {
                     message.unwrap_or_else(|| "result 404".into()),
                 ));
             }
-            tracing::info!(channel = %ctx.channel_id, code, message = ?message, "websocket result message");
+            tracing::info!(code, message = ?message, "websocket result message");
             None
         }
         Frame::Notification { topic, notification } => {
@@ -196,7 +196,7 @@ async fn handle_text(text: &str, ctx: &SessionContext) -> Option<SessionEnd> {
             }
             // The same frame on two overlapping sockets/channels is delivered once.
             if !ctx.recent.lock().expect("dedupe lock").insert(text) {
-                metrics::counter!("wfm_reactor_frames_duplicate_total").increment(1);
+                tel::frame_duplicate();
                 return None;
             }
             tel::notification_received(notification.kind());

@@ -27,7 +27,7 @@ pub struct ShardError {
 pub type Assignment = BTreeMap<u64, BTreeSet<String>>;
 
 /// Assigns `desired` onto `current` slots; new slots get ids from `next_id`.
-pub fn assign(
+pub(crate) fn assign(
     current: &Assignment,
     desired: &BTreeSet<String>,
     per_channel: usize,

@@ -1,7 +1,7 @@
 //! What every channel worker shares: REST client, config, output, status board.
 
 use super::channel::{ChannelClient, RejectedTopic, SubscribeMode};
-use super::connect::{Failure, Live, Socket};
+use super::connect::{ConnectError, Failure, Live, Socket};
 use super::dedupe::RecentFrames;
 use super::session::{self, RawFrame, SessionConfig, SessionContext, SessionNotice};
 use super::split::CombinedSplits;
@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Shared by the manager and its workers.
 pub struct Shared {
@@ -50,19 +51,19 @@ impl Shared {
     }
 
     /// Records a configuration-level error.
-    pub fn set_error(&self, message: String) {
+    pub(crate) fn set_error(&self, message: String) {
         tracing::error!(error = %message, "upstream cannot continue");
         self.board().error = Some(message);
     }
 
     /// Topics refused so far.
-    pub fn degraded_topics(&self) -> BTreeSet<String> {
+    pub(crate) fn degraded_topics(&self) -> BTreeSet<String> {
         self.board().degraded.keys().cloned().collect()
     }
 
     /// Forgets refusals of topics the server has now accepted: every topic of `sent` (and
     /// each part of a combined one) that is not in `rejected`.
-    pub fn clear_accepted(&self, sent: &[String], rejected: &[RejectedTopic]) {
+    pub(crate) fn clear_accepted(&self, sent: &[String], rejected: &[RejectedTopic]) {
         let refused: BTreeSet<&str> = rejected.iter().map(|r| r.topic.as_str()).collect();
         let mut board = self.board();
         if board.degraded.is_empty() {
@@ -71,15 +72,14 @@ impl Shared {
         for topic in sent.iter().filter(|t| !refused.contains(t.as_str())) {
             for part in crate::topics::expand_topic(topic) {
                 if board.degraded.remove(&part).is_some() {
-                    tracing::info!(topic = %part, "topic accepted now; no longer degraded");
-                    metrics::counter!("wfm_reactor_topics_recovered_total").increment(1);
+                    tel::topic_recovered(&part);
                 }
             }
         }
     }
 
     /// Records refused topics (logged with their missing permissions).
-    pub fn record_rejected(&self, rejected: &[RejectedTopic]) {
+    pub(crate) fn record_rejected(&self, rejected: &[RejectedTopic]) {
         let mut board = self.board();
         for r in rejected {
             if !board.degraded.contains_key(&r.topic) {
@@ -100,7 +100,7 @@ impl Shared {
             self.subscribe(&channel.id, topics, SubscribeMode::Replace)
                 .await?;
         }
-        tracing::info!(slot, channel = %channel.id, topics = topics.len(), "channel created and subscribed");
+        tracing::info!(channel = %channel.id, topics = topics.len(), "channel created and subscribed");
         self.update(slot, |c| {
             c.channel_id = Some(channel.id.clone());
             c.topics = topics.len();
@@ -116,7 +116,7 @@ impl Shared {
         channel: &Channel,
         notices: mpsc::UnboundedSender<SessionNotice>,
         cancel: &CancellationToken,
-    ) -> Result<Socket, String> {
+    ) -> Result<Socket, ConnectError> {
         // tungstenite's own cap sits far above ours so an oversized frame is counted and
         // skipped by the session instead of killing the socket.
         let limit = self.cfg.max_frame_bytes.saturating_mul(16).max(16 << 20);
@@ -129,9 +129,9 @@ impl Shared {
         let connect =
             tokio_tungstenite::connect_async_with_config(channel.connect_uri.as_str(), Some(ws_cfg), false);
         let (ws, _) = tokio::select! {
-            _ = cancel.cancelled() => return Err("cancelled".into()),
+            _ = cancel.cancelled() => return Err(ConnectError::Cancelled),
             r = tokio::time::timeout(std::time::Duration::from_secs(30), connect) => {
-                r.map_err(|_| "websocket connect timed out".to_string())?.map_err(|e| e.to_string())?
+                r.map_err(|_| ConnectError::TimedOut)??
             }
         };
         let stop = cancel.child_token();
@@ -145,7 +145,9 @@ impl Shared {
             cancel: cancel.clone(),
             stop: stop.clone(),
         };
-        let handle = tokio::spawn(session::run(ws, ctx));
+        // Created inside the worker's span, so session lines read `channel_worker{slot}:session{channel}`.
+        let span = tracing::info_span!("session", channel = %channel.id);
+        let handle = tokio::spawn(session::run(ws, ctx).instrument(span));
         Ok(Socket { handle, stop })
     }
 }

@@ -1,4 +1,4 @@
-//! Subscribing a channel, with the combined-topic fallback.
+//! Which combined topics were split, and which of their parts the server permitted.
 //!
 //! Why: a combined topic (`v2.users.{id}?presence&routingStatus`) is accepted or refused
 //! as a whole. An OAuth client without `routing:agent:view` would lose presence too, so
@@ -6,9 +6,8 @@
 //! `ignoreErrors=true`): the permitted parts keep flowing and only the refused parts are
 //! reported as degraded. The split is remembered, so every later subscription of the
 //! combined topic (resubscription, reshard, new channel) sends the permitted parts only.
+//! The subscribing itself is in `subscribe.rs`; this module only keeps the record.
 
-use super::channel::{ChannelError, RejectedTopic, SubscribeMode};
-use super::shared::Shared;
 use crate::topics::expand_topic;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -22,7 +21,7 @@ pub struct CombinedSplits {
 impl CombinedSplits {
     /// The topic names to send for `topics`: a refused combined topic is replaced by its
     /// permitted parts (none if every part was refused). Sorted, deduplicated.
-    pub fn wire(&self, topics: &BTreeSet<String>) -> Vec<String> {
+    pub(crate) fn wire(&self, topics: &BTreeSet<String>) -> Vec<String> {
         let map = self.permitted.lock().expect("splits lock");
         let mut out: BTreeSet<String> = BTreeSet::new();
         for t in topics {
@@ -37,7 +36,7 @@ impl CombinedSplits {
     }
 
     /// Remembers that `combined` was refused and which of its parts were permitted.
-    pub fn record(&self, combined: &str, permitted: Vec<String>) {
+    pub(crate) fn record(&self, combined: &str, permitted: Vec<String>) {
         self.permitted
             .lock()
             .expect("splits lock")
@@ -45,12 +44,13 @@ impl CombinedSplits {
     }
 
     /// Whether `combined` has been split.
-    pub fn is_split(&self, combined: &str) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_split(&self, combined: &str) -> bool {
         self.permitted.lock().expect("splits lock").contains_key(combined)
     }
 
     /// The parts of a split `combined` topic that are still refused (empty if not split).
-    pub fn refused_parts(&self, combined: &str) -> Vec<String> {
+    pub(crate) fn refused_parts(&self, combined: &str) -> Vec<String> {
         let map = self.permitted.lock().expect("splits lock");
         match map.get(combined) {
             Some(permitted) => expand_topic(combined)
@@ -63,7 +63,7 @@ impl CombinedSplits {
 
     /// Records that `parts` of a split `combined` topic are now permitted; once every part
     /// is, the split is forgotten and the combined topic is sent whole again.
-    pub fn permit(&self, combined: &str, parts: &[String]) {
+    pub(crate) fn permit(&self, combined: &str, parts: &[String]) {
         let mut map = self.permitted.lock().expect("splits lock");
         let Some(permitted) = map.get_mut(combined) else {
             return;
@@ -76,57 +76,6 @@ impl CombinedSplits {
         if expand_topic(combined).iter().all(|p| permitted.contains(p)) {
             map.remove(combined);
         }
-    }
-}
-
-fn is_combined(topic: &str) -> bool {
-    topic.contains('?')
-}
-
-impl Shared {
-    /// Subscribes `topics` on `channel_id` (`mode` as given); refused combined topics are
-    /// split and their parts added leniently. Refused topics (plain ones and the refused
-    /// parts, never a combined name) are recorded as degraded.
-    pub async fn subscribe(
-        &self,
-        channel_id: &str,
-        topics: &BTreeSet<String>,
-        mode: SubscribeMode,
-    ) -> Result<(), ChannelError> {
-        let wire = self.splits.wire(topics);
-        let rejected = self.client.subscribe(channel_id, &wire, mode).await?;
-        self.clear_accepted(&wire, &rejected);
-        let (combined, plain): (Vec<RejectedTopic>, Vec<RejectedTopic>) =
-            rejected.into_iter().partition(|r| is_combined(&r.topic));
-        self.record_rejected(&plain);
-        if combined.is_empty() {
-            return Ok(());
-        }
-        let parts: Vec<String> = combined.iter().flat_map(|r| expand_topic(&r.topic)).collect();
-        for r in &combined {
-            tracing::warn!(
-                channel = %channel_id,
-                topic = %r.topic,
-                missing = ?r.missing_permissions,
-                "combined topic refused; subscribing its parts one by one"
-            );
-            metrics::counter!("wfm_reactor_combined_topics_split_total").increment(1);
-        }
-        let refused_parts = self
-            .client
-            .subscribe_lenient(channel_id, &parts, SubscribeMode::Add)
-            .await?;
-        self.clear_accepted(&parts, &refused_parts);
-        self.record_rejected(&refused_parts);
-        let refused: BTreeSet<&str> = refused_parts.iter().map(|r| r.topic.as_str()).collect();
-        for r in &combined {
-            let permitted = expand_topic(&r.topic)
-                .into_iter()
-                .filter(|p| !refused.contains(p.as_str()))
-                .collect();
-            self.splits.record(&r.topic, permitted);
-        }
-        Ok(())
     }
 }
 

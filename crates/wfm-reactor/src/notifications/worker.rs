@@ -5,7 +5,6 @@
 //! channel and one current socket (plus old sockets draining during a make-before-break
 //! switch) and emits a [`Gap`] whenever events may have been missed.
 
-use super::channel::SubscribeMode;
 use super::connect::{Failure, Live, Socket};
 use super::session::{SessionEnd, SessionNotice};
 use super::shared::Shared;
@@ -20,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// A connection that lasted this long resets the reconnect backoff.
 const STABLE_AFTER: Duration = Duration::from_secs(30);
@@ -27,7 +27,7 @@ const STABLE_AFTER: Duration = Duration::from_secs(30);
 const DRAIN_LIMIT: Duration = Duration::from_secs(65);
 
 /// How a connected period ended.
-enum Outcome {
+pub(super) enum Outcome {
     Stop,
     Lost {
         since: DateTime<Utc>,
@@ -57,18 +57,18 @@ impl Worker {
         while !self.cancel.is_cancelled() {
             let socket = match self.connect_once(&mut live, &notice_tx).await {
                 Ok(s) => s,
+                Err(Failure::Fatal { message }) => {
+                    self.shared.set_error(message);
+                    self.cancel.cancelled().await;
+                    break;
+                }
                 Err(f) => {
-                    if f.fatal {
-                        self.shared.set_error(f.message);
-                        self.cancel.cancelled().await;
-                        break;
-                    }
-                    if f.channel_gone {
+                    if let Failure::ChannelGone { .. } = f {
                         live = None;
                         pending.get_or_insert((Utc::now(), GapCause::ChannelLost));
                     }
-                    tracing::warn!(slot = self.slot, error = %f.message, "channel not connected, backing off");
-                    if !self.wait(&mut backoff, f.retry_after).await {
+                    tracing::warn!(error = %f.message(), "channel not connected, backing off");
+                    if !self.wait(&mut backoff, f.retry_after()).await {
                         break;
                     }
                     continue;
@@ -158,7 +158,7 @@ impl Worker {
             }
             Err(e) => {
                 let gone = matches!(self.shared.client.exists(&l.channel.id).await, Ok(false));
-                Err(Failure::retry(format!("websocket connect failed: {e}")).gone_if(gone))
+                Err(Failure::lost(format!("websocket connect failed: {e}"), gone))
             }
         }
     }
@@ -191,20 +191,12 @@ impl Worker {
                     return Outcome::Stop;
                 }
                 end = &mut current.handle => {
-                    let since = Utc::now();
                     let end = end.unwrap_or_else(|e| SessionEnd::Closed(format!("session task: {e}")));
-                    tracing::warn!(slot = self.slot, channel = %l.channel.id, end = ?end, "notification socket ended");
-                    let (cause, gone) = match end {
-                        SessionEnd::Cancelled => return Outcome::Stop,
-                        SessionEnd::ChannelGone(_) => (GapCause::ChannelLost, true),
-                        SessionEnd::HeartbeatTimeout => (GapCause::HeartbeatTimeout, false),
-                        SessionEnd::Closed(_) | SessionEnd::Superseded => {
-                            let gone = matches!(self.shared.client.exists(&l.channel.id).await, Ok(false));
-                            (if gone { GapCause::ChannelLost } else { GapCause::SocketDropped }, gone)
-                        }
-                    };
-                    draining.abort_all();
-                    return Outcome::Lost { since, cause, channel_gone: gone };
+                    let outcome = self.session_ended(l, end).await;
+                    if let Outcome::Lost { .. } = outcome {
+                        draining.abort_all();
+                    }
+                    return outcome;
                 }
                 Some(_) = draining.join_next(), if !draining.is_empty() => {}
                 Some(SessionNotice::SocketClosing) = notices.recv() => {
@@ -227,39 +219,17 @@ impl Worker {
                     retry_topics_at = self.apply_topics(l, backoff).await;
                 }
                 _ = sleep_until(expiry_at) => {
-                    match self.shared.subscribe(&l.channel.id, &l.subscribed, SubscribeMode::Replace).await {
-                        Ok(()) => {
-                            l.extend();
-                            expiry_retry_at = None;
-                            tracing::info!(channel = %l.channel.id, "channel extended by resubscribing");
-                        }
-                        Err(e) if e.is_not_found() => {
+                    match self.extend_channel(l, backoff).await {
+                        Ok(retry_at) => expiry_retry_at = retry_at,
+                        Err(_gone) => {
                             current.stop.cancel();
                             draining.abort_all();
                             return Outcome::Lost { since: Utc::now(), cause: GapCause::ChannelLost, channel_gone: true };
                         }
-                        Err(e) => {
-                            tracing::warn!(channel = %l.channel.id, error = %e, "resubscribe to extend channel failed");
-                            expiry_retry_at = Some(Instant::now() + backoff.next_delay_at_least(e.retry_after()));
-                        }
                     }
                 }
                 _ = sleep_until(rollover_at) => {
-                    match self.rollover(l, notice_tx).await {
-                        Ok((new_live, new_socket)) => {
-                            let old_live = std::mem::replace(l, new_live);
-                            let old = std::mem::replace(&mut current, new_socket);
-                            old.stop.cancel();
-                            drain(&mut draining, old);
-                            let client = self.shared.client.clone();
-                            tokio::spawn(async move { let _ = client.unsubscribe_all(&old_live.channel.id).await; });
-                            rollover_retry_at = None;
-                        }
-                        Err(f) => {
-                            tracing::warn!(slot = self.slot, error = %f.message, "channel rollover failed; retrying");
-                            rollover_retry_at = Some(Instant::now() + backoff.next_delay_at_least(f.retry_after));
-                        }
-                    }
+                    rollover_retry_at = self.roll_over(l, &mut current, &mut draining, notice_tx, backoff).await;
                 }
                 _ = sleep_until(refused_retry_at) => {
                     refused_retry_at = Instant::now() + self.shared.cfg.rejected_retry;
@@ -274,15 +244,52 @@ impl Worker {
     }
 }
 
+// === impl Worker (rollover) ===
+
+impl Worker {
+    /// Moves to a new channel under the refreshed token; the old socket drains and the old
+    /// channel's subscriptions are deleted in the background. `Some(when)` to retry.
+    async fn roll_over(
+        &mut self,
+        l: &mut Live,
+        current: &mut Socket,
+        draining: &mut JoinSet<()>,
+        notice_tx: &mpsc::UnboundedSender<SessionNotice>,
+        backoff: &mut Backoff,
+    ) -> Option<Instant> {
+        match self.rollover(l, notice_tx).await {
+            Ok((new_live, new_socket)) => {
+                let old_live = std::mem::replace(l, new_live);
+                let old = std::mem::replace(current, new_socket);
+                old.stop.cancel();
+                drain(draining, old);
+                let client = self.shared.client.clone();
+                let unsubscribe = async move {
+                    let _ = client.unsubscribe_all(&old_live.channel.id).await;
+                };
+                tokio::spawn(unsubscribe.in_current_span());
+                None
+            }
+            Err(f) => {
+                tracing::warn!(error = %f.message(), "channel rollover failed; retrying");
+                Some(Instant::now() + backoff.next_delay_at_least(f.retry_after()))
+            }
+        }
+    }
+}
+
 /// Keeps an old socket delivering until it closes, but never longer than [`DRAIN_LIMIT`].
 fn drain(set: &mut JoinSet<()>, old: Socket) {
     let Socket { handle, stop } = old;
-    set.spawn(async move {
-        // Aborting this task (the channel was lost) stops the old session too.
-        let _guard = stop.clone().drop_guard();
-        tokio::select! {
-            _ = handle => {}
-            _ = sleep(DRAIN_LIMIT) => stop.cancel(),
+    set.spawn(
+        async move {
+            // Aborting this task (the channel was lost) stops the old session too.
+            let _guard = stop.clone().drop_guard();
+            tokio::select! {
+                _ = handle => {}
+                _ = sleep(DRAIN_LIMIT) => stop.cancel(),
+            }
         }
-    });
+        .in_current_span(),
+    );
 }

@@ -1,10 +1,11 @@
-//! The two make-before-break subscription moves of a worker: token rollover to a new
-//! channel, and bringing a live channel's subscriptions to a new topic set.
+//! The two make-before-break subscription moves of a worker (token rollover to a new
+//! channel, bringing a live channel's subscriptions to a new topic set), keeping a channel
+//! alive past its expiry, and reading why a session ended.
 
 use super::channel::{ChannelError, SubscribeMode};
 use super::connect::{Failure, Live, Socket};
-use super::session::SessionNotice;
-use super::worker::Worker;
+use super::session::{SessionEnd, SessionNotice};
+use super::worker::{Outcome, Worker};
 use crate::backoff::Backoff;
 use crate::telemetry::upstream as tel;
 use crate::topics::GapCause;
@@ -76,9 +77,66 @@ impl Worker {
                 None
             }
             Err(e) => {
-                tracing::warn!(slot = self.slot, error = %e, "subscription update failed; will retry");
+                tracing::warn!(error = %e, "subscription update failed; will retry");
                 Some(Instant::now() + backoff.next_delay_at_least(e.retry_after()))
             }
         }
     }
+
+    /// What a session's end means: shutdown, or a lost socket (and whether the channel
+    /// went with it, asking the server when the session could not tell).
+    pub(super) async fn session_ended(&self, l: &Live, end: SessionEnd) -> Outcome {
+        let since = Utc::now();
+        tracing::warn!(channel = %l.channel.id, end = ?end, "notification socket ended");
+        let (cause, gone) = match end {
+            SessionEnd::Cancelled => return Outcome::Stop,
+            SessionEnd::ChannelGone(_) => (GapCause::ChannelLost, true),
+            SessionEnd::HeartbeatTimeout => (GapCause::HeartbeatTimeout, false),
+            SessionEnd::Closed(_) | SessionEnd::Superseded => {
+                let gone = matches!(self.shared.client.exists(&l.channel.id).await, Ok(false));
+                let cause = if gone {
+                    GapCause::ChannelLost
+                } else {
+                    GapCause::SocketDropped
+                };
+                (cause, gone)
+            }
+        };
+        Outcome::Lost {
+            since,
+            cause,
+            channel_gone: gone,
+        }
+    }
+
+    /// Resubscribes the channel's topics to push its expiry forward. `Ok(None)` when
+    /// extended, `Ok(Some(when))` to try again after a failure.
+    pub(super) async fn extend_channel(
+        &self,
+        l: &mut Live,
+        backoff: &mut Backoff,
+    ) -> Result<Option<Instant>, ChannelGone> {
+        match self
+            .shared
+            .subscribe(&l.channel.id, &l.subscribed, SubscribeMode::Replace)
+            .await
+        {
+            Ok(()) => {
+                l.extend();
+                tracing::info!(channel = %l.channel.id, "channel extended by resubscribing");
+                Ok(None)
+            }
+            Err(e) if e.is_not_found() => Err(ChannelGone),
+            Err(e) => {
+                tracing::warn!(channel = %l.channel.id, error = %e, "resubscribe to extend channel failed");
+                Ok(Some(
+                    Instant::now() + backoff.next_delay_at_least(e.retry_after()),
+                ))
+            }
+        }
+    }
 }
+
+/// The channel no longer exists on the server.
+#[derive(Debug)]
+pub(super) struct ChannelGone;

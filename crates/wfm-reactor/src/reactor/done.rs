@@ -17,17 +17,17 @@ impl Reactor {
                 // Report it failed so the coalescer retries it with backoff; otherwise the
                 // key would stay "in flight" and never be fetched again.
                 tracing::error!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %error, "schedule fetch task panicked; retrying with backoff");
-                metrics::counter!("wfm_reactor_task_panics_total", "task" => "fetch").increment(1);
+                crate::telemetry::reactor::task_panicked("fetch");
                 Done::Fetch(key, Err(hint), Vec::new())
             }
             tasks::Joined::ReconcileLost { cause, error } => {
                 tracing::error!(error = %error, ?cause, "reconcile task panicked; retrying");
-                metrics::counter!("wfm_reactor_task_panics_total", "task" => "reconcile").increment(1);
+                crate::telemetry::reactor::task_panicked("reconcile");
                 Done::Reconcile(cause, Err(anyhow::anyhow!("reconcile task panicked: {error}")))
             }
             tasks::Joined::Unknown(error) => {
                 tracing::error!(error = %error, "untracked reactor task panicked");
-                metrics::counter!("wfm_reactor_task_panics_total", "task" => "unknown").increment(1);
+                crate::telemetry::reactor::task_panicked("unknown");
                 return;
             }
         };
@@ -91,7 +91,7 @@ impl Reactor {
                     // Staggered reconnects cause back-to-back reconciles: a key whose
                     // full fetch at this version is already running needs no other.
                     if !hint.deleted && self.tasks.covers(&key, hint.version) {
-                        metrics::counter!("wfm_reactor_reconcile_keys_skipped_total").increment(1);
+                        crate::telemetry::reactor::reconcile_key_skipped();
                         continue;
                     }
                     offered.push(key.clone());
@@ -104,7 +104,7 @@ impl Reactor {
                 // away, and the first reconcile gates the snapshot and readiness.
                 let delay = self.reconcile_retry.next_delay();
                 tracing::warn!(error = %format!("{err:#}"), ?cause, retry_in = ?delay, "reconcile failed; retrying");
-                metrics::counter!("wfm_reactor_reconcile_failures_total").increment(1);
+                crate::telemetry::reactor::reconcile_failed();
                 self.request_reconcile(cause, delay);
             }
         }
@@ -157,7 +157,7 @@ impl Reactor {
     fn settle(&mut self, c: Committed) -> bool {
         if let Err(err) = &c.result {
             tracing::error!(error = %err, ticket = c.ticket, "presence commit failed");
-            metrics::counter!("wfm_reactor_commit_failures_total", "path" => "presence").increment(1);
+            crate::telemetry::reactor::commit_failed("presence");
         }
         let failed = c.result.is_err();
         if self

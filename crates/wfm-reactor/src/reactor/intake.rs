@@ -18,7 +18,7 @@ pub struct Intake {
 }
 
 fn ignored(reason: &'static str) {
-    metrics::counter!("wfm_reactor_schedule_events_ignored_total", "reason" => reason).increment(1);
+    crate::telemetry::reactor::schedule_event_ignored(reason);
 }
 
 impl Intake {

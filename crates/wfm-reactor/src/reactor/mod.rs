@@ -37,6 +37,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// How long the first reconcile waits for the channels' start gaps.
 const INITIAL_RECONCILE_DELAY: Duration = Duration::from_millis(500);
@@ -278,13 +279,21 @@ impl Reactor {
             let hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
             let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
             let task_key = key.clone();
-            self.tasks
-                .spawn_fetch(key, hint.clone(), move |announced| async move {
+            crate::telemetry::reactor::coalescer_fired();
+            let span = tracing::info_span!(
+                "fetch",
+                business_unit = %key.business_unit_id,
+                schedule = %key.schedule_id
+            );
+            self.tasks.spawn_fetch(key, hint.clone(), move |announced| {
+                async move {
                     let (ok, updates) =
                         schedule::fetch_and_commit(&ctx, &membership, &task_key, hint.clone(), &announced)
                             .await;
                     Done::Fetch(task_key, if ok { Ok(()) } else { Err(hint) }, updates)
-                });
+                }
+                .instrument(span)
+            });
         }
     }
 

@@ -30,7 +30,7 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn skipped(kind: &'static str, reason: &'static str) {
-    metrics::counter!("wfm_reactor_updates_skipped_total", "kind" => kind, "reason" => reason).increment(1);
+    crate::telemetry::reactor::update_skipped(kind, reason);
 }
 
 /// The store's row for a presence state (the store keeps empty strings for unknowns).

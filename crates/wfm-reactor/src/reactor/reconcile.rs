@@ -42,7 +42,7 @@ pub struct Listed {
 /// Lists the watched schedules in the window, returns the keys whose version changed (or
 /// that vanished: deletions), and reads presence in bulk.
 pub async fn run(ctx: &Context, membership: &Membership, cause: HintCause) -> anyhow::Result<Listed> {
-    metrics::counter!("wfm_reactor_reconciles_total").increment(1);
+    crate::telemetry::reactor::reconcile_started();
     let started = tokio::time::Instant::now();
     let bus: Vec<String> = membership.business_units.keys().cloned().collect();
     let today = Utc::now().date_naive();

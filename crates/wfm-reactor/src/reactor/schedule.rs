@@ -35,13 +35,13 @@ pub async fn fetch_and_commit(
     hint: Hint,
     announced: &Announced,
 ) -> (bool, Vec<ScheduleUpdate>) {
-    metrics::counter!("wfm_reactor_schedule_fetches_total").increment(1);
+    crate::telemetry::reactor::schedule_fetch_started();
     let mut updates = Vec::new();
     let ok = match run(ctx, membership, key, hint, announced, &mut updates).await {
         Ok(()) => true,
         Err(err) => {
             tracing::warn!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %format!("{err:#}"), "schedule fetch failed; will retry with backoff");
-            metrics::counter!("wfm_reactor_schedule_fetch_failures_total").increment(1);
+            crate::telemetry::reactor::schedule_fetch_failed();
             false
         }
     };

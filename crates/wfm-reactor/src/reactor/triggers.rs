@@ -5,6 +5,7 @@ use super::{Done, Hint, HintCause, Reactor, reconcile};
 use crate::coalesce::ScheduleKey;
 use std::time::Duration;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 impl Reactor {
     pub(super) async fn initial_cause(&self) -> HintCause {
@@ -56,8 +57,11 @@ impl Reactor {
         };
         self.reconcile_running = true;
         let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
-        self.tasks.spawn_reconcile(cause, async move {
-            Done::Reconcile(cause, reconcile::run(&ctx, &membership, cause).await)
-        });
+        let span = tracing::info_span!("reconcile", cause = ?cause);
+        self.tasks.spawn_reconcile(
+            cause,
+            async move { Done::Reconcile(cause, reconcile::run(&ctx, &membership, cause).await) }
+                .instrument(span),
+        );
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 /// Tuning of the delivery tasks (defaults follow the contract).
 #[derive(Debug, Clone)]
@@ -118,9 +119,12 @@ pub async fn spawn_sinks(
             options: options.clone(),
             handle: handle.clone(),
         };
-        tracker.spawn(task.run());
+        let span = tracing::info_span!("sink", sink = %task.ctl.sink);
+        tracker.spawn(task.run().instrument(span));
     }
-    tracker.spawn(prune_loop(store, options.prune_interval, cancel));
+    tracker.spawn(
+        prune_loop(store, options.prune_interval, cancel).instrument(tracing::info_span!("outbox_prune")),
+    );
     Ok(handle)
 }
 
@@ -164,7 +168,7 @@ impl SinkTask {
                 break;
             }
         }
-        tm::sink_stopped(&self.ctl.sink, self.cursor);
+        tm::sink_stopped(self.cursor);
     }
 
     /// Delivers and acknowledges one batch; false when delivery was stopped.

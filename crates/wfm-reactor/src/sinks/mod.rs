@@ -39,7 +39,7 @@ pub const WEBHOOK_BATCH: usize = 64;
 
 impl Sink {
     /// Events to read per batch, given the configured size (see [`WEBHOOK_BATCH`]).
-    pub fn batch_limit(&self, configured: usize) -> usize {
+    pub(crate) fn batch_limit(&self, configured: usize) -> usize {
         match self {
             Sink::Webhook(_) => configured.min(WEBHOOK_BATCH),
             Sink::Writer(_) | Sink::File(_) => configured,
@@ -101,7 +101,7 @@ impl BatchResult {
     }
 
     /// Stopped, having acknowledged up to `acked`.
-    pub fn stopped(acked: Option<u64>) -> Self {
+    pub(crate) fn stopped(acked: Option<u64>) -> Self {
         Self {
             acked,
             dead: Vec::new(),

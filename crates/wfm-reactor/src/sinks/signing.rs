@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// The `webhook-signature` header value for one message.
-pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &str) -> String {
+pub(crate) fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(msg_id.as_bytes());
     mac.update(b".");

@@ -58,19 +58,34 @@ pub enum Attempt {
     },
 }
 
+/// Why a webhook sink could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookBuildError {
+    /// The secret is neither empty nor a Standard Webhooks secret.
+    #[error("webhook secret is not whsec_ + base64")]
+    Secret,
+    /// The HTTP client could not be built (TLS backend).
+    #[error("http client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
 impl WebhookSink {
     /// Builds the sink; `secret` is a Standard Webhooks secret or empty (unsigned).
     /// `concurrency` (at least 1) POSTs may be in flight at once.
-    pub fn new(url: &str, secret: &str, timeout: Duration, concurrency: usize) -> Result<Self, String> {
+    pub fn new(
+        url: &str,
+        secret: &str,
+        timeout: Duration,
+        concurrency: usize,
+    ) -> Result<Self, WebhookBuildError> {
         let key = if secret.is_empty() {
             None
         } else {
-            Some(crate::config::webhook_key(secret).ok_or("webhook secret is not whsec_ + base64")?)
+            Some(crate::config::webhook_key(secret).ok_or(WebhookBuildError::Secret)?)
         };
         let client = reqwest::Client::builder()
             .user_agent(concat!("wfm-reactor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
+            .build()?;
         Ok(Self {
             client,
             url: url.to_string(),

@@ -55,14 +55,13 @@ fn checkpoint(conn: &Connection, mode: &str) {
         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
     }) {
         Ok((_busy, log, done)) => {
-            metrics::gauge!("wfm_reactor_store_wal_frames").set(log.max(0) as f64);
+            crate::telemetry::delivery::wal_checkpointed(log);
             if log > 0 && done < log {
                 tracing::trace!(log, done, mode, "WAL checkpoint partial");
             }
         }
         Err(err) => {
-            tracing::warn!(error = %err, mode, "WAL checkpoint failed");
-            metrics::counter!("wfm_reactor_store_checkpoint_failures_total").increment(1);
+            crate::telemetry::delivery::wal_checkpoint_failed(&err, mode);
         }
     }
 }

@@ -10,6 +10,7 @@ mod checkpoint;
 mod deadletters;
 mod outbox;
 mod queries;
+mod queue;
 mod schema;
 mod state;
 mod writer;
@@ -17,6 +18,7 @@ mod writer;
 pub use adherence::{StoredAdherence, StoredAgentSchedule};
 pub use deadletters::{DeadLetter, NewDeadLetter};
 pub use outbox::OutboxEvent;
+pub use queue::Queued;
 pub use schema::SCHEMA_VERSION;
 pub use state::{
     AgentScheduleRow, DirtyKey, StateChange, StoredPresence, StoredRoutingStatus, StoredSchedule,
@@ -54,9 +56,10 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
-    /// A statement failed.
+    /// A statement failed. Shared (`Arc`) because one failed group commit answers every
+    /// caller in the group with the same error.
     #[error("state store: {0}")]
-    Sqlite(String),
+    Sqlite(#[source] std::sync::Arc<rusqlite::Error>),
     /// The actor thread is gone (store dropped or a fatal error).
     #[error("state store writer stopped")]
     WriterGone,
@@ -73,7 +76,7 @@ impl StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Sqlite(e.to_string())
+        StoreError::Sqlite(std::sync::Arc::new(e))
     }
 }
 
@@ -155,19 +158,7 @@ impl Store {
     /// Commits state changes and events in one transaction; returns the events'
     /// sequences. Answers only after the transaction is durable (see `schema`).
     pub async fn commit(&self, batch: Batch) -> Result<Vec<u64>, StoreError> {
-        let timing: Vec<_> = batch
-            .events
-            .iter()
-            .map(|e| (e.event_type, e.received_at))
-            .collect();
-        let seqs = self
-            .write(move |conn, st| {
-                state::apply(conn, &batch.changes)?;
-                outbox::append(conn, st, &batch.events)
-            })
-            .await?;
-        crate::telemetry::delivery::events_emitted(&timing);
-        Ok(seqs)
+        self.queue(batch).await?.committed().await
     }
 
     /// The last committed sequence, updated after every commit (wakes sink tasks).
@@ -177,12 +168,12 @@ impl Store {
 
     /// False once the writer or reader thread has stopped (it panicked): every commit
     /// would fail, so readiness reports it.
-    pub fn is_healthy(&self) -> bool {
+    pub(crate) fn is_healthy(&self) -> bool {
         !self.inner.writer.is_closed() && !self.inner.reader.is_closed()
     }
 
     /// The live feed's sender, for subscribers that join later (the admin SSE endpoint).
-    pub fn live_sender(&self) -> broadcast::Sender<Arc<str>> {
+    pub(crate) fn live_sender(&self) -> broadcast::Sender<Arc<str>> {
         self.inner.live.clone()
     }
 

@@ -78,7 +78,7 @@ impl Store {
                 // Straight from SQLite's buffer into the shared `Arc<str>`: no
                 // intermediate `String` (one copy of a possibly megabyte-sized event).
                 let text = r.get_ref(2)?.as_str();
-                let json: Arc<str> = Arc::from(text.map_err(|e| StoreError::Sqlite(e.to_string()))?);
+                let json: Arc<str> = Arc::from(text.map_err(|e| StoreError::from(rusqlite::Error::from(e)))?);
                 bytes += json.len();
                 out.push(OutboxEvent {
                     seq: r.get::<_, i64>(0)? as u64,

@@ -42,7 +42,7 @@ CREATE TABLE dead_letters (
 ";
 
 /// Opens (creating on first start) the writer connection and checks the schema.
-pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::open(path, e))?;
     }
@@ -85,7 +85,7 @@ pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
 }
 
 /// Opens a read-only connection (after [`open_writer`] created the file).
-pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))

@@ -8,14 +8,12 @@
 //! fsync-bound commit is shared by hundreds of requests.
 //!
 //! The queue is FIFO and groups run one after the other, so requests commit (and their
-//! events take outbox sequences) in the order they were queued. [`Store::queue`] exposes
-//! that order: the reactor queues presence batches in decision order on its own task and
-//! waits for the answers elsewhere, so no scheduler can reorder its commits.
+//! events take outbox sequences) in the order they were queued (see `queue.rs`).
 
-use super::{Batch, Store, StoreError};
+use super::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// Most requests folded into one transaction (bounds latency of the first one).
 pub const MAX_GROUP: usize = 1024;
@@ -51,7 +49,7 @@ pub struct Outputs {
 }
 
 /// The writer loop; ends when every handle is dropped.
-pub fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
+pub(crate) fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
     let mut state = GroupState {
         next_seq,
         live: false,
@@ -119,7 +117,7 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
             }
         }
         Err(e) => {
-            let err = StoreError::Sqlite(e.to_string());
+            let err = StoreError::from(e);
             crate::telemetry::delivery::store_commit_failed(&err.to_string(), replies.len());
             for reply in replies {
                 reply(Err(err.clone()));
@@ -130,58 +128,12 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
     }
 }
 
-/// A batch holding its place in the writer's queue; [`Queued::committed`] waits for the
-/// answer (it can be awaited on any task without changing the commit order).
-pub struct Queued {
-    reply: oneshot::Receiver<Result<Vec<u64>, StoreError>>,
-    /// Event types and arrival instants, for the emitted-events telemetry after commit.
-    timing: Vec<(&'static str, Option<tokio::time::Instant>)>,
-}
-
-impl Queued {
-    /// The events' sequences once the transaction holding the batch committed.
-    pub async fn committed(self) -> Result<Vec<u64>, StoreError> {
-        let seqs = self.reply.await.map_err(|_| StoreError::WriterGone)??;
-        crate::telemetry::delivery::events_emitted(&self.timing);
-        Ok(seqs)
-    }
-}
-
-impl Store {
-    /// Puts `batch` in the writer's queue and returns once it holds its place (waiting
-    /// only while the queue is full). Batches queued one after the other by one task
-    /// commit in that order; [`Store::commit`] is this plus the wait.
-    pub async fn queue(&self, batch: Batch) -> Result<Queued, StoreError> {
-        let timing = batch
-            .events
-            .iter()
-            .map(|e| (e.event_type, e.received_at))
-            .collect();
-        let (tx, reply) = oneshot::channel();
-        let op: WriteOp = Box::new(move |conn, st| {
-            let result = super::state::apply(conn, &batch.changes)
-                .and_then(|()| super::outbox::append(conn, st, &batch.events));
-            let ok = result.is_ok();
-            let reply: Reply = Box::new(move |commit| {
-                let _ = tx.send(commit.and(result));
-            });
-            (ok, reply)
-        });
-        self.inner
-            .writer
-            .send(op)
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
-        Ok(Queued { reply, timing })
-    }
-}
-
 fn savepoint(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// The reader loop; ends when every handle is dropped.
-pub fn run_reader(conn: Connection, mut rx: mpsc::Receiver<ReadOp>) {
+pub(crate) fn run_reader(conn: Connection, mut rx: mpsc::Receiver<ReadOp>) {
     while let Some(op) = rx.blocking_recv() {
         op(&conn);
     }

@@ -1,4 +1,6 @@
 //! Store and delivery happenings: each logs one structured line and updates one metric.
+//! The `sink_*` functions run inside the sink task's span (`sink{sink=NAME}`), so their
+//! lines do not repeat the name; the metrics still carry it as a label.
 
 use std::time::Duration;
 use tracing::{debug, error, info, warn};
@@ -19,14 +21,9 @@ pub const DEAD_LETTERS: &str = "wfm_reactor_dead_letters";
 pub const STORE_COMMIT_FAILURES: &str = "wfm_reactor_store_commit_failures_total";
 
 /// A group transaction could not commit; `requests` callers get the error.
-pub fn store_commit_failed(err: &str, requests: usize) {
+pub(crate) fn store_commit_failed(err: &str, requests: usize) {
     error!(error = %err, requests, "store commit failed");
     metrics::counter!(STORE_COMMIT_FAILURES).increment(1);
-}
-
-/// An event was committed; `received_at` is when its triggering frame arrived.
-pub fn event_emitted(event_type: &'static str, received_at: Option<tokio::time::Instant>) {
-    events_emitted(&[(event_type, received_at)]);
 }
 
 /// The events of one commit: `(type, when the triggering frame arrived)` each.
@@ -34,7 +31,7 @@ pub fn event_emitted(event_type: &'static str, received_at: Option<tokio::time::
 /// Counted with one registry lookup per event type and commit rather than per event:
 /// under a presence flood a commit carries hundreds of events of one type, and the
 /// per-event label lookup was a visible share of the daemon's CPU (docs/performance.md).
-pub fn events_emitted(events: &[(&'static str, Option<tokio::time::Instant>)]) {
+pub(crate) fn events_emitted(events: &[(&'static str, Option<tokio::time::Instant>)]) {
     let now = tokio::time::Instant::now();
     let mut latency = None;
     // A commit holds one or two event types: a short list beats a map.
@@ -62,27 +59,27 @@ pub fn outbox_depth(depth: u64, pruned: usize) {
 }
 
 /// A sink acknowledged `count` events up to `upto`.
-pub fn sink_delivered(sink: &str, count: usize, upto: u64) {
-    debug!(sink = %sink, count, upto, "delivered");
+pub(crate) fn sink_delivered(sink: &str, count: usize, upto: u64) {
+    debug!(count, upto, "delivered");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "ok").increment(count as u64);
 }
 
 /// A delivery failed in a retryable way and will be retried after `delay`.
-pub fn sink_retry(sink: &str, seq: u64, err: &str, delay: Duration) {
-    warn!(sink = %sink, sequence = seq, error = %err, retry_in = ?delay, "delivery failed, will retry");
+pub(crate) fn sink_retry(sink: &str, seq: u64, err: &str, delay: Duration) {
+    warn!(sequence = seq, error = %err, retry_in = ?delay, "delivery failed, will retry");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "retry").increment(1);
 }
 
 /// A sink refused an event permanently; it went to the dead-letter table.
-pub fn sink_dead_lettered(sink: &str, seq: u64, status: Option<u16>, err: &str) {
-    warn!(sink = %sink, sequence = seq, status = ?status, error = %err, "event dead-lettered");
+pub(crate) fn sink_dead_lettered(sink: &str, seq: u64, status: Option<u16>, err: &str) {
+    warn!(sequence = seq, status = ?status, error = %err, "event dead-lettered");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "dead_letter").increment(1);
     metrics::gauge!(DEAD_LETTERS).increment(1.0);
 }
 
 /// A replayed dead letter was delivered.
-pub fn sink_replayed(sink: &str, dead_letter_id: i64) {
-    info!(sink = %sink, dead_letter = dead_letter_id, "dead letter replayed");
+pub(crate) fn sink_replayed(sink: &str, dead_letter_id: i64) {
+    info!(dead_letter = dead_letter_id, "dead letter replayed");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "replayed").increment(1);
     metrics::gauge!(DEAD_LETTERS).decrement(1.0);
 }
@@ -93,17 +90,28 @@ pub fn dead_letters(count: u64) {
 }
 
 /// A sink's lag was measured.
-pub fn sink_lag(sink: &str, lag: u64) {
+pub(crate) fn sink_lag(sink: &str, lag: u64) {
     metrics::gauge!(SINK_LAG, "sink" => sink.to_string()).set(lag as f64);
 }
 
 /// A sink task hit a store error (it retries after a pause).
-pub fn sink_store_error(sink: &str, err: &str) {
-    error!(sink = %sink, error = %err, "sink cannot read or acknowledge the outbox");
+pub(crate) fn sink_store_error(sink: &str, err: &str) {
+    error!(error = %err, "sink cannot read or acknowledge the outbox");
     metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "store_error").increment(1);
 }
 
 /// A sink task stopped (cancelled or failed to start).
-pub fn sink_stopped(sink: &str, cursor: u64) {
-    info!(sink = %sink, cursor, "sink stopped");
+pub(crate) fn sink_stopped(cursor: u64) {
+    info!(cursor, "sink stopped");
+}
+
+/// A WAL checkpoint ran; `frames` is the WAL size it reported.
+pub(crate) fn wal_checkpointed(frames: i64) {
+    metrics::gauge!("wfm_reactor_store_wal_frames").set(frames.max(0) as f64);
+}
+
+/// A WAL checkpoint failed (the next one retries).
+pub(crate) fn wal_checkpoint_failed(err: &impl std::fmt::Display, mode: &str) {
+    warn!(error = %err, mode, "WAL checkpoint failed");
+    metrics::counter!("wfm_reactor_store_checkpoint_failures_total").increment(1);
 }

@@ -4,8 +4,13 @@
 //! line and increments one metric, so names stay consistent and greppable.
 
 pub mod delivery;
+mod known;
+pub mod ops;
 pub mod prometheus;
+pub mod reactor;
 pub mod upstream;
+
+pub use known::expose_known;
 
 use crate::cli::LogFormat;
 use std::io::IsTerminal;

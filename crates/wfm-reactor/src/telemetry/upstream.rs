@@ -3,32 +3,34 @@
 use tracing::{info, warn};
 
 /// A token was obtained (never logs the token itself).
-pub fn token_obtained(generation: u64) {
+pub(crate) fn token_obtained(generation: u64) {
     metrics::counter!("wfm_reactor_token_requests_total", "outcome" => "ok").increment(1);
     info!(generation, "OAuth token obtained");
 }
 
-/// A token request failed.
-pub fn token_failed(client_id: &str, error: &crate::auth::AuthError) {
+/// A token request failed (generic over the error, so telemetry imports nothing of `auth`).
+pub(crate) fn token_failed(client_id: &str, error: &impl std::fmt::Display) {
     metrics::counter!("wfm_reactor_token_requests_total", "outcome" => "error").increment(1);
     warn!(client_id, error = %error, "OAuth token request failed");
 }
 
 /// A frame was refused before or during parsing.
-pub fn frame_rejected(channel: &str, reason: &'static str, detail: &str) {
+/// (Logged inside the session's span, which names the channel.)
+pub(crate) fn frame_rejected(reason: &'static str, detail: &str) {
     metrics::counter!("wfm_reactor_frames_rejected_total", "reason" => reason).increment(1);
-    warn!(channel, reason, detail, "notification frame rejected");
+    warn!(reason, detail, "notification frame rejected");
 }
 
 /// A notification frame was parsed (heartbeats excluded).
-pub fn notification_received(kind: &'static str) {
+pub(crate) fn notification_received(kind: &'static str) {
     metrics::counter!("wfm_reactor_notifications_received_total", "kind" => kind).increment(1);
 }
 
 /// A heartbeat window passed without any frame (a ping follows).
-pub fn heartbeat_missed(channel: &str) {
+/// (Logged inside the session's span, which names the channel.)
+pub(crate) fn heartbeat_missed() {
     metrics::counter!("wfm_reactor_heartbeats_missed_total").increment(1);
-    warn!(channel, "no frame within heartbeat timeout, sending ping");
+    warn!("no frame within heartbeat timeout, sending ping");
 }
 
 /// A socket or channel is being replaced.
@@ -44,13 +46,30 @@ pub fn gap(cause: &'static str, topics: usize) {
 }
 
 /// Current number of channels and subscribed topics.
-pub fn channel_counts(channels: usize, topics: usize) {
+pub(crate) fn channel_counts(channels: usize, topics: usize) {
     metrics::gauge!("wfm_reactor_channels").set(channels as f64);
     metrics::gauge!("wfm_reactor_topics").set(topics as f64);
 }
 
 /// A topic was refused for missing permissions.
-pub fn topic_rejected(topic: &str, reason: &str, missing: &[String]) {
+pub(crate) fn topic_rejected(topic: &str, reason: &str, missing: &[String]) {
     metrics::counter!("wfm_reactor_topics_rejected_total").increment(1);
     warn!(topic, reason, missing_permissions = ?missing, "topic subscription rejected");
+}
+
+/// A topic refused earlier was accepted now (it leaves the degraded list).
+pub(crate) fn topic_recovered(topic: &str) {
+    metrics::counter!("wfm_reactor_topics_recovered_total").increment(1);
+    info!(topic, "topic accepted now; no longer degraded");
+}
+
+/// A combined topic was refused as a whole; its parts are subscribed one by one.
+pub(crate) fn combined_topic_split(channel: &str, topic: &str, missing: &[String]) {
+    metrics::counter!("wfm_reactor_combined_topics_split_total").increment(1);
+    warn!(channel, topic, missing = ?missing, "combined topic refused; subscribing its parts one by one");
+}
+
+/// The same frame arrived on a second socket or channel and was dropped.
+pub(crate) fn frame_duplicate() {
+    metrics::counter!("wfm_reactor_frames_duplicate_total").increment(1);
 }

@@ -44,7 +44,7 @@ pub struct Permit {
 
 impl RateBudget {
     /// The budget `[fetch]` configures: `burst` if set, else [`default_burst`].
-    pub fn from_config(f: &FetchConfig) -> Self {
+    pub(crate) fn from_config(f: &FetchConfig) -> Self {
         let burst = f
             .burst
             .unwrap_or_else(|| default_burst(f.requests_per_minute, f.concurrency));
@@ -60,7 +60,7 @@ impl RateBudget {
 
     /// As [`RateBudget::new`] with `burst` requests (clamped to 1..=rpm) allowed at once,
     /// taken out of the minute's refill.
-    pub fn with_burst(requests_per_minute: u32, concurrency: usize, burst: u32) -> Self {
+    pub(crate) fn with_burst(requests_per_minute: u32, concurrency: usize, burst: u32) -> Self {
         let rpm = requests_per_minute.max(1);
         let concurrency = concurrency.max(1);
         let burst = f64::from(burst.clamp(1, rpm));
@@ -168,7 +168,7 @@ impl RateBudget {
 /// A quarter of the minute's budget, at least one request per concurrency slot: 60 at the
 /// default 240/min, enough to fetch every management unit of a typical burst of
 /// simultaneous schedule changes at once.
-pub fn default_burst(requests_per_minute: u32, concurrency: usize) -> u32 {
+pub(crate) fn default_burst(requests_per_minute: u32, concurrency: usize) -> u32 {
     let slots = u32::try_from(concurrency).unwrap_or(u32::MAX);
     (requests_per_minute / 4)
         .max(slots)

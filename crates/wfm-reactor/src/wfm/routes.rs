@@ -153,14 +153,7 @@ impl WfmClient {
             if let Some(url) = answer.download_url.as_deref() {
                 return self.download_json("agentschedules.download", url).await;
             }
-            tracing::info!(
-                route,
-                status = ?answer.status,
-                operation_id = ?answer.operation_id,
-                forced = force,
-                "agent schedule query answered without a result"
-            );
-            metrics::counter!("wfm_reactor_rest_query_without_result_total").increment(1);
+            crate::telemetry::rest::query_without_result(route, &answer.status, &answer.operation_id, force);
             last = Some(answer);
         }
         let last = last.unwrap_or_default();

@@ -1,9 +1,6 @@
 //! Crash mid-delivery (the runtime is dropped with a batch half acknowledged), restart:
 //! every event is delivered at least once, none is missing, repeats carry the same id.
 
-use crate::delivery_support;
-
-use delivery_support::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +10,9 @@ use tokio_util::task::TaskTracker;
 use wfm_reactor::config::{Secret, SinkConfig};
 use wfm_reactor::sinks::spawn_delivery;
 use wfm_reactor::store::Store;
+use wfm_testkit::delivery::*;
+use wfm_testkit::eventually;
+use wfm_testkit::webhook::*;
 
 const EVENTS: u64 = 120;
 
@@ -69,10 +69,11 @@ fn restart_after_crash_redelivers_from_the_durable_cursor() {
         )
         .await
         .unwrap();
-        wait_until(Duration::from_secs(5), "stuck retrying", || {
-            rec.snapshot().len() > 45
-        })
-        .await;
+        eventually!(
+            within = Duration::from_secs(5),
+            rec.snapshot().len() > 45,
+            "stuck retrying"
+        );
     });
     drop(first); // the crash: every task dropped at its await point, nothing flushed
     assert_eq!(rec.accepted().len(), 43);

@@ -1,7 +1,5 @@
 //! `wfm-reactor dlq`: list and replay against the store named by the config.
 
-use crate::delivery_support;
-
 use clap::Parser;
 use wfm_reactor::cli::{Cli, exit};
 use wfm_reactor::store::{NewDeadLetter, Store};
@@ -19,7 +17,7 @@ async fn replay_flags_rows_and_unknown_ids_fail() {
     {
         let store = Store::open(&db).unwrap();
         store.sync_cursors(vec!["stdout".into()]).await.unwrap();
-        delivery_support::commit_presence(&store, 0, 1).await;
+        wfm_testkit::delivery::commit_presence(&store, 0, 1).await;
         let event = store.read_outbox(0, 1).await.unwrap()[0].json.to_string();
         let dead = NewDeadLetter {
             seq: 1,

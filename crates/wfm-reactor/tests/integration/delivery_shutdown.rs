@@ -1,8 +1,5 @@
 //! Retry timing and shutdown of a sink task, in paused time (no network: a flaky writer).
 
-use crate::delivery_support;
-
-use delivery_support::*;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,6 +11,7 @@ use tokio_util::task::TaskTracker;
 use wfm_reactor::backoff::BackoffPolicy;
 use wfm_reactor::sinks::{Sink, WriterSink, spawn_sinks};
 use wfm_reactor::store::Store;
+use wfm_testkit::delivery::*;
 
 /// Fails the first `failures` writes, then accepts everything into `lines`.
 struct Flaky {

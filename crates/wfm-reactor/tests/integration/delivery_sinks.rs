@@ -1,14 +1,12 @@
 //! stdout-style and file sinks write exactly the outbox, in order; shutdown is clean.
 
-use crate::delivery_support;
-
-use delivery_support::*;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use wfm_reactor::sinks::{FileSink, Sink, WriterSink, spawn_sinks};
 use wfm_reactor::store::Store;
+use wfm_testkit::delivery::*;
 
 #[tokio::test]
 async fn writer_and_file_sinks_produce_exactly_the_outbox_in_order() {

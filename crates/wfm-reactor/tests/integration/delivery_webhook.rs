@@ -1,8 +1,5 @@
 //! Webhook delivery: retries in order, signatures, dead letters and replay.
 
-use crate::delivery_support;
-
-use delivery_support::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,6 +8,9 @@ use tokio_util::task::TaskTracker;
 use wfm_reactor::config::{Secret, SinkConfig};
 use wfm_reactor::sinks::spawn_delivery;
 use wfm_reactor::store::Store;
+use wfm_testkit::delivery::*;
+use wfm_testkit::eventually;
+use wfm_testkit::webhook::*;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -41,10 +41,11 @@ async fn retries_503_then_delivers_every_event_once_in_order_and_signed() {
     .await
     .unwrap();
     let seqs = commit_presence(&store, 0, 20).await;
-    wait_until(Duration::from_secs(5), "20 accepted", || {
-        rec.accepted().len() == 20
-    })
-    .await;
+    eventually!(
+        within = Duration::from_secs(5),
+        rec.accepted().len() == 20,
+        "20 accepted"
+    );
     wait_cursor(&store, "hook", 20).await;
 
     let all = rec.snapshot();
@@ -113,18 +114,18 @@ async fn a_400_is_dead_lettered_later_events_flow_and_replay_delivers_it() {
     .await
     .unwrap();
     commit_presence(&store, 0, 6).await;
-    wait_until(Duration::from_secs(5), "5 accepted", || rec.accepted().len() == 5).await;
+    eventually!(
+        within = Duration::from_secs(5),
+        rec.accepted().len() == 5,
+        "5 accepted"
+    );
     let accepted: Vec<u64> = rec.accepted().iter().map(|r| r.seq()).collect();
     assert_eq!(accepted, vec![1, 2, 4, 5, 6]);
 
-    let mut dead = Vec::new();
-    for _ in 0..200 {
-        dead = store.dead_letters().await.unwrap();
-        if !dead.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let dead_letters = || async { store.dead_letters().await.unwrap() };
+    let dead = wfm_testkit::eventually::poll(Duration::from_secs(1), dead_letters, |d| !d.is_empty())
+        .await
+        .unwrap_or_else(|last| last);
     assert_eq!(dead.len(), 1);
     assert_eq!(
         (dead[0].sink.as_str(), dead[0].sequence, dead[0].status),
@@ -135,10 +136,11 @@ async fn a_400_is_dead_lettered_later_events_flow_and_replay_delivers_it() {
 
     healed.store(true, Ordering::SeqCst);
     assert_eq!(store.request_replay(vec![dead[0].id]).await.unwrap(), 1);
-    wait_until(Duration::from_secs(5), "replayed", || {
-        rec.accepted().iter().any(|r| r.seq() == 3)
-    })
-    .await;
+    eventually!(
+        within = Duration::from_secs(5),
+        rec.accepted().iter().any(|r| r.seq() == 3),
+        "replayed"
+    );
     let replayed = rec.accepted().into_iter().find(|r| r.seq() == 3).unwrap();
     assert_eq!(
         replayed.json()["id"],
@@ -146,12 +148,7 @@ async fn a_400_is_dead_lettered_later_events_flow_and_replay_delivers_it() {
         "replay sends the same event"
     );
     assert!(verify_standard_webhook(SECRET, &replayed.headers, &replayed.body));
-    for _ in 0..200 {
-        if store.dead_letters().await.unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let _ = wfm_testkit::eventually::poll(Duration::from_secs(1), dead_letters, Vec::is_empty).await;
     assert!(
         store.dead_letters().await.unwrap().is_empty(),
         "delivered replay leaves the table"

@@ -2,13 +2,10 @@
 //! event accepted exactly once, a retried event keeps its `webhook-id`, and the cursor
 //! reaches the end only when everything before it was acknowledged.
 
-use crate::delivery_support;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use delivery_support::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,9 +13,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use wfm_reactor::config::{Secret, SinkConfig};
-use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
 use wfm_reactor::sinks::spawn_delivery;
 use wfm_reactor::store::{Batch, Store};
+use wfm_testkit::delivery::*;
 
 const CONCURRENCY: usize = 4;
 
@@ -59,16 +56,8 @@ async fn hold(State(g): State<Gate>, headers: HeaderMap, body: Bytes) -> StatusC
 async fn commit_at_once(store: &Store, n: u32) -> Vec<u64> {
     let events = (0..n)
         .map(|i| {
-            let data = PresenceChanged {
-                user_id: format!("u{i}"),
-                system_presence: "Available".into(),
-                presence_definition_id: "def-a".into(),
-                previous: None,
-                modified_date: format!("2026-02-03T04:05:06.{i:03}Z"),
-                source: None,
-                cause: Cause::Notification,
-            };
-            NewEvent::presence_changed("api.test", &data)
+            let modified = format!("2026-02-03T04:05:06.{i:03}Z");
+            presence_change(&format!("u{i}"), "Available", &modified, None).1
         })
         .collect();
     store

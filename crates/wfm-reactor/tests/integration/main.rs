@@ -1,23 +1,6 @@
 //! The integration tests, as one binary: one link and one process instead of one per file,
 //! which keeps a fresh CI build small on disk and quick. Each module is one area of the
-//! daemon; the `*_support` modules are the shared fixtures those areas use.
-
-#[allow(dead_code)]
-mod delivery_support;
-#[allow(dead_code)]
-mod ops_support;
-#[allow(dead_code)]
-mod reactor_support;
-#[allow(dead_code)]
-mod sim_support;
-#[allow(dead_code)]
-#[path = "upstream_support/simkit.rs"]
-mod simkit;
-#[allow(dead_code)]
-#[path = "upstream_support/stub.rs"]
-mod stub;
-#[allow(dead_code)]
-mod wfm_support;
+//! daemon; the shared fixtures live in the `wfm-testkit` crate (shared with the benches).
 
 mod config_fixtures;
 mod delivery_crash;

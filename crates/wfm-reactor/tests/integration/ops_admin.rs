@@ -1,22 +1,20 @@
 //! Admin endpoints against a daemon running on its own simulator: readiness flips,
 //! Prometheus metrics move with traffic, the SSE feed, resync and the state snapshot.
 
-use crate::ops_support;
-
-use ops_support::{Daemon, poll_until, poll_value, small_sim, value};
 use std::time::Duration;
+use wfm_testkit::eventually::poll;
+use wfm_testkit::prometheus::value;
+use wfm_testkit::{Daemon, DaemonBuilder, SimBuilder};
 
 const READY: Duration = Duration::from_secs(8);
-const FAST: Duration = Duration::from_millis(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_flips_not_ready_ready_not_ready_ready() {
     // A slow first reconnect keeps the "socket dropped" window observable.
-    let d = Daemon::start(
-        small_sim(),
-        "[notifications]\nbackoff_min = \"1s\"\nbackoff_max = \"2s\"\n",
-    )
-    .await;
+    let d = DaemonBuilder::ops()
+        .extra("[notifications]\nbackoff_min = \"1s\"\nbackoff_max = \"2s\"\n")
+        .start(SimBuilder::ops().start().await)
+        .await;
     // Hold the first reconcile back so the initial 503 is certain.
     d.sim.fail_next("/weeks/recent/schedules", 2, 503, None);
     let (status, body) = d.readyz().await;
@@ -35,7 +33,7 @@ async fn readyz_flips_not_ready_ready_not_ready_ready() {
     assert_eq!(body["reasons"].as_array().map(Vec::len), Some(0));
 
     d.sim.drop_sockets();
-    let (_, body) = poll_value(Duration::from_secs(3), FAST, || d.readyz(), |(s, _)| *s == 503)
+    let (_, body) = poll(Duration::from_secs(3), || d.readyz(), |(s, _)| *s == 503)
         .await
         .unwrap_or_else(|last| panic!("/readyz never answered 503 after the sockets dropped: {last:?}"));
     let reasons: Vec<String> = body["reasons"]
@@ -56,7 +54,7 @@ async fn readyz_flips_not_ready_ready_not_ready_ready() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_parse_and_move_with_presence_traffic() {
-    let d = Daemon::start(small_sim(), "").await;
+    let d = DaemonBuilder::ops().start(SimBuilder::ops().start().await).await;
     d.wait_ready(READY).await;
     let before = d.metrics().await;
     assert!(
@@ -73,21 +71,20 @@ async fn metrics_parse_and_move_with_presence_traffic() {
             "{name} missing after start"
         );
     }
-    let received = |m: &[ops_support::Sample]| {
+    let received = |m: &[wfm_testkit::prometheus::Sample]| {
         value(
             m,
             "wfm_reactor_notifications_received_total",
             &[("kind", "presence")],
         )
     };
-    let emitted = |m: &[ops_support::Sample]| value(m, "wfm_reactor_events_emitted_total", &[]);
+    let emitted = |m: &[wfm_testkit::prometheus::Sample]| value(m, "wfm_reactor_events_emitted_total", &[]);
     let (r0, e0) = (received(&before), emitted(&before));
     let agent = d.agents()[0].clone();
     d.sim.set_presence(&agent, "Training", true).expect("presence");
     d.sim.set_presence(&agent, "Meeting", true).expect("presence");
-    let moved = poll_value(
+    let moved = poll(
         Duration::from_secs(5),
-        Duration::from_millis(50),
         || d.metrics(),
         |m| received(m) >= r0 + 2.0 && emitted(m) > e0,
     )
@@ -105,7 +102,7 @@ async fn metrics_parse_and_move_with_presence_traffic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_feed_carries_emitted_events_in_order() {
     use futures::StreamExt;
-    let d = Daemon::start(small_sim(), "").await;
+    let d = DaemonBuilder::ops().start(SimBuilder::ops().start().await).await;
     d.wait_ready(READY).await;
     let resp = d
         .http
@@ -164,21 +161,26 @@ async fn sse_feed_carries_emitted_events_in_order() {
         .iter()
         .map(|e| e["id"].as_str().expect("id").to_string())
         .collect();
-    let in_file = poll_until(Duration::from_secs(5), Duration::from_millis(50), || async {
-        let file: Vec<String> = ops_support::file_events(d.dir.path())
-            .iter()
-            .filter_map(|e| e["id"].as_str().map(str::to_string))
-            .collect();
-        file.windows(ids.len()).any(|w| w == ids.as_slice())
-    })
-    .await;
+    let in_file = poll(
+        Duration::from_secs(5),
+        || async {
+            let file: Vec<String> = wfm_testkit::file_events(d.dir.path())
+                .iter()
+                .filter_map(|e| e["id"].as_str().map(str::to_string))
+                .collect();
+            file.windows(ids.len()).any(|w| w == ids.as_slice())
+        },
+        |held| *held,
+    )
+    .await
+    .is_ok();
     assert!(in_file, "the SSE sequence appears contiguously in the file sink");
     d.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resync_triggers_a_reconcile() {
-    let d = Daemon::start(small_sim(), "").await;
+    let d = DaemonBuilder::ops().start(SimBuilder::ops().start().await).await;
     d.wait_ready(READY).await;
     let lists = |d: &Daemon| {
         d.sim
@@ -195,17 +197,20 @@ async fn resync_triggers_a_reconcile() {
         .await
         .expect("resync");
     assert_eq!(r.status(), 202);
-    let happened = poll_until(Duration::from_secs(5), Duration::from_millis(20), || async {
-        lists(&d) > before
-    })
-    .await;
+    let happened = poll(
+        Duration::from_secs(5),
+        || async { lists(&d) > before },
+        |held| *held,
+    )
+    .await
+    .is_ok();
     assert!(happened, "no schedules list call after POST /v1/resync");
     d.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_shows_presence_and_scheduled_activity() {
-    let d = Daemon::start(small_sim(), "").await;
+    let d = DaemonBuilder::ops().start(SimBuilder::ops().start().await).await;
     d.wait_ready(READY).await;
     let agent = d.agents()[1].clone();
     d.sim.set_presence(&agent, "Meal", true).expect("presence");
@@ -214,7 +219,7 @@ async fn state_shows_presence_and_scheduled_activity() {
         assert_eq!(s, 200);
         serde_json::from_str::<serde_json::Value>(&body).expect("state JSON")
     };
-    let state = poll_value(Duration::from_secs(5), Duration::from_millis(20), fetch, |st| {
+    let state = poll(Duration::from_secs(5), fetch, |st| {
         st["users"][&agent]["presence"]["systemPresence"] == "Meal"
     })
     .await
@@ -252,12 +257,14 @@ async fn state_shows_presence_and_scheduled_activity() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_with_a_rejected_topic_is_degraded_not_blocked() {
-    let sim = ops_support::start_sim(small_sim()).await;
+    let sim = SimBuilder::ops().start().await;
     sim.deny_permission("routing:agent:view");
-    let d = Daemon::on(sim, "[watch]\nrouting_status = true\n").await;
-    let (_, body) = poll_value(
+    let d = DaemonBuilder::ops()
+        .extra("[watch]\nrouting_status = true\n")
+        .start(sim)
+        .await;
+    let (_, body) = poll(
         Duration::from_secs(8),
-        Duration::from_millis(20),
         || d.readyz(),
         |(s, b)| *s == 200 && b["degraded"].as_array().is_some_and(|a| !a.is_empty()),
     )

@@ -1,19 +1,24 @@
 //! `doctor` as a library against the test's own simulator: all checks pass on a healthy
 //! org; a rejected topic and a 403 route are each named with their permission, exit 1.
 
-use crate::ops_support;
-
-use ops_support::{config_toml, small_sim, start_sim};
 use wfm_reactor::config::Config;
 use wfm_reactor::doctor::{self, Outcome};
+use wfm_testkit::{DaemonBuilder, SimBuilder, Upstream};
 
 fn config_for(sim: &genesys_sim::SimHandle, dir: &std::path::Path, extra: &str) -> Config {
-    Config::from_toml_str(&config_toml(sim, dir, "", "1s", extra)).expect("config parses")
+    Config::from_toml_str(
+        &DaemonBuilder::ops()
+            .debounce("1s", "30s")
+            .admin_listen("")
+            .extra(extra)
+            .render(&Upstream::of(sim), dir),
+    )
+    .expect("config parses")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_org_passes_every_check() {
-    let sim = start_sim(small_sim()).await;
+    let sim = SimBuilder::ops().start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let report = doctor::run(&config_for(&sim, dir.path(), "[watch]\nrouting_status = true\n")).await;
     let text = report.render();
@@ -57,7 +62,7 @@ async fn healthy_org_passes_every_check() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_topic_and_forbidden_route_name_both_permissions() {
-    let sim = start_sim(small_sim()).await;
+    let sim = SimBuilder::ops().start().await;
     // presence: the bulk route answers 403; routing: the combined topic is rejected.
     sim.deny_permission("presence:userPresence:view");
     sim.deny_permission("routing:agent:view");
@@ -118,7 +123,7 @@ async fn rejected_topic_and_forbidden_route_name_both_permissions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_secret_fails_the_token_check_and_stops() {
-    let sim = start_sim(small_sim()).await;
+    let sim = SimBuilder::ops().start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = config_for(&sim, dir.path(), "");
     config.genesys.client_secret = wfm_reactor::config::Secret::new("wrong".to_string());

@@ -2,13 +2,13 @@
 //! schedule change reaches the file sink (before exit or after one more start); a second
 //! signal while the graceful shutdown waits on a dead sink exits at once with 1.
 
-use crate::ops_support;
-
 use genesys_sim::{AgentPick, Emit, ScheduleChange};
-use ops_support::process::{admin_url, await_log, exit_code, sigterm, spawn};
-use ops_support::{config_toml, file_events, parse_prometheus, poll_until, small_sim, start_sim, value};
 use std::path::Path;
 use std::time::Duration;
+use wfm_testkit::eventually::poll;
+use wfm_testkit::process::{admin_url, await_log, exit_code, sigterm};
+use wfm_testkit::prometheus::{parse as parse_prometheus, value};
+use wfm_testkit::{DaemonBuilder, SimBuilder, Upstream, file_events};
 
 async fn get(url: &str) -> Option<(u16, String)> {
     let r = reqwest::get(url).await.ok()?;
@@ -38,18 +38,26 @@ fn delivered(dir: &Path, schedule: &str, version: u32) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_in_a_debounce_window_exits_zero_and_keeps_the_change() {
-    let sim = start_sim(small_sim()).await;
+    let sim = SimBuilder::ops().start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let config_path = dir.path().join("config.toml");
-    let text = config_toml(&sim, dir.path(), "127.0.0.1:0", "5s", "");
+    let text = DaemonBuilder::ops()
+        .debounce("5s", "30s")
+        .admin_listen("127.0.0.1:0")
+        .extra("")
+        .render(&Upstream::of(&sim), dir.path());
     std::fs::write(&config_path, text).expect("write config");
 
-    let mut child = spawn(&config_path, dir.path(), 1);
+    let mut child =
+        wfm_testkit::process::spawn(env!("CARGO_BIN_EXE_wfm-reactor"), &config_path, dir.path(), 1);
     let admin = admin_url(dir.path(), 1).await;
-    let ready = poll_until(Duration::from_secs(10), Duration::from_millis(50), || async {
-        matches!(get(&format!("{admin}/readyz")).await, Some((200, _)))
-    })
-    .await;
+    let ready = poll(
+        Duration::from_secs(10),
+        || async { matches!(get(&format!("{admin}/readyz")).await, Some((200, _))) },
+        |held| *held,
+    )
+    .await
+    .is_ok();
     assert!(
         ready,
         "daemon not ready; log:\n{}",
@@ -57,10 +65,17 @@ async fn sigterm_in_a_debounce_window_exits_zero_and_keeps_the_change() {
     );
 
     // A schedule the daemon watches (it was in the snapshot).
-    let schedule = file_events(dir.path())
-        .iter()
-        .find(|e| e["type"] == "wfm.schedule.changed")
-        .and_then(|e| e["data"]["scheduleId"].as_str().map(str::to_string))
+    // Ready means committed; the file sink writes a moment later, so wait for it.
+    let snapshot_schedule = || async {
+        file_events(dir.path())
+            .iter()
+            .find(|e| e["type"] == "wfm.schedule.changed")
+            .and_then(|e| e["data"]["scheduleId"].as_str().map(str::to_string))
+    };
+    let schedule = poll(Duration::from_secs(5), snapshot_schedule, Option::is_some)
+        .await
+        .ok()
+        .flatten()
         .expect("snapshot events in the file sink");
     let bu = sim.org().business_units[0].id.clone();
     let before = bu_schedule_notifications(&admin).await;
@@ -73,10 +88,13 @@ async fn sigterm_in_a_debounce_window_exits_zero_and_keeps_the_change() {
             emit: Emit::Complete,
         })
         .expect("schedule change");
-    let received = poll_until(Duration::from_secs(3), Duration::from_millis(20), || async {
-        bu_schedule_notifications(&admin).await > before
-    })
-    .await;
+    let received = poll(
+        Duration::from_secs(3),
+        || async { bu_schedule_notifications(&admin).await > before },
+        |held| *held,
+    )
+    .await
+    .is_ok();
     assert!(received, "the schedule notification never reached the daemon");
     assert!(
         !delivered(dir.path(), &schedule, outcome.version),
@@ -92,11 +110,15 @@ async fn sigterm_in_a_debounce_window_exits_zero_and_keeps_the_change() {
 
     if !delivered(dir.path(), &schedule, outcome.version) {
         // Persisted as pending: the next start fetches it.
-        let mut again = spawn(&config_path, dir.path(), 2);
-        let arrived = poll_until(Duration::from_secs(10), Duration::from_millis(50), || async {
-            delivered(dir.path(), &schedule, outcome.version)
-        })
-        .await;
+        let mut again =
+            wfm_testkit::process::spawn(env!("CARGO_BIN_EXE_wfm-reactor"), &config_path, dir.path(), 2);
+        let arrived = poll(
+            Duration::from_secs(10),
+            || async { delivered(dir.path(), &schedule, outcome.version) },
+            |held| *held,
+        )
+        .await
+        .is_ok();
         sigterm(&again);
         assert_eq!(exit_code(&mut again, Duration::from_secs(8)).await, Some(0));
         assert!(
@@ -130,7 +152,7 @@ async fn sigterm_in_a_debounce_window_exits_zero_and_keeps_the_change() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_signal_during_a_stuck_drain_exits_at_once_with_one() {
-    let sim = start_sim(small_sim()).await;
+    let sim = SimBuilder::ops().start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     // A webhook that accepts connections (the kernel's backlog) but never answers: each
     // delivery hangs within its 60 s timeout, so the graceful shutdown waits on it for the
@@ -139,18 +161,26 @@ async fn a_second_signal_during_a_stuck_drain_exits_at_once_with_one() {
     let addr = silent.local_addr().expect("addr");
     let extra =
         format!("\n[[sinks]]\ntype = \"webhook\"\nurl = \"http://{addr}/events\"\ntimeout = \"60s\"\n");
-    let text = config_toml(&sim, dir.path(), "127.0.0.1:0", "1s", &extra)
+    let text = DaemonBuilder::ops()
+        .debounce("1s", "30s")
+        .admin_listen("127.0.0.1:0")
+        .extra(&extra)
+        .render(&Upstream::of(&sim), dir.path())
         .replace("grace = \"5s\"", "grace = \"120s\"");
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, text).expect("write config");
 
-    let mut child = spawn(&config_path, dir.path(), 1);
+    let mut child =
+        wfm_testkit::process::spawn(env!("CARGO_BIN_EXE_wfm-reactor"), &config_path, dir.path(), 1);
     let admin = admin_url(dir.path(), 1).await;
     // The snapshot reached the file sink, so the webhook has a backlog it cannot deliver.
-    let committed = poll_until(Duration::from_secs(10), Duration::from_millis(50), || async {
-        !file_events(dir.path()).is_empty()
-    })
-    .await;
+    let committed = poll(
+        Duration::from_secs(10),
+        || async { !file_events(dir.path()).is_empty() },
+        |held| *held,
+    )
+    .await
+    .is_ok();
     assert!(committed, "no events committed");
     assert!(matches!(get(&format!("{admin}/livez")).await, Some((200, _))));
 

@@ -2,12 +2,12 @@
 //! `Retry-After` and the change is emitted once; `downloadUrl` and async answers give the
 //! same events as inline ones; a burst across 50 schedules stays within the budget.
 
-use crate::reactor_support;
-
 use genesys_sim::{AgentPick, Emit, ScheduleChange, SimConfig, SimHandle};
-use reactor_support::*;
 use serde_json::Value;
 use std::time::Duration;
+use wfm_testkit::outbox::*;
+use wfm_testkit::requests::*;
+use wfm_testkit::{DaemonBuilder, SimBuilder, Upstream, start_app};
 
 /// Changes `agents` of the first MU in the first published schedule, with one Complete.
 fn change_first(sim: &SimHandle, agents: usize) -> String {
@@ -28,7 +28,9 @@ fn change_first(sim: &SimHandle, agents: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_is_retried_no_sooner_than_retry_after_and_emitted_once() {
-    let h = harness(1, 20, |_| {}, |_| {}).await;
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 20).start().await)
+        .await;
     let seq = last_seq(&h.app).await;
     let log_before = h.sim.request_log().len();
     h.sim.fail_next("POST /agentschedules/query", 1, 429, Some(2));
@@ -66,10 +68,14 @@ async fn a_429_is_retried_no_sooner_than_retry_after_and_emitted_once() {
 /// Snapshot and change events of one run, without what differs between runs
 /// (ids, times, operation ids), in a stable order.
 async fn run_mode(sim_tweak: impl FnOnce(&mut SimConfig), async_only: bool) -> (Vec<Value>, Vec<String>) {
-    let sim = start_sim(1, 20, sim_tweak).await;
+    let sim = SimBuilder::reactor(1, 20).tweak(sim_tweak).start().await;
     sim.set_async_only(async_only);
     let dir = tempfile::tempdir().unwrap();
-    let app = start_app(config(&sim, dir.path(), |_| {}), &sim).await;
+    let app = start_app(
+        DaemonBuilder::reactor().config(&Upstream::of(&sim), dir.path()),
+        &sim,
+    )
+    .await;
     let seq = last_seq(&app).await;
     change_first(&sim, 3);
     wait_events(&app, seq, "the change", |e| !e.is_empty()).await;
@@ -119,17 +125,19 @@ async fn download_url_and_async_answers_give_the_same_events_as_inline() {
 async fn a_burst_across_50_schedules_stays_within_the_request_budget() {
     // 10 BUs × 5 weeks = 50 schedules; 60 requests/s with a burst of 2.
     let (rpm, concurrency) = (3600u32, 2usize);
-    let h = harness(
-        10,
-        20,
-        |c| c.rate_limit_per_minute = 100_000,
-        |c| {
+    let h = DaemonBuilder::reactor()
+        .tweak(move |c| {
             c.fetch.requests_per_minute = rpm;
             c.fetch.concurrency = concurrency;
             c.fetch.burst = Some(concurrency as u32);
-        },
-    )
-    .await;
+        })
+        .start(
+            SimBuilder::reactor(10, 20)
+                .tweak(|c| c.rate_limit_per_minute = 100_000)
+                .start()
+                .await,
+        )
+        .await;
     let org = h.sim.org();
     let published: Vec<_> = org.schedules.iter().filter(|s| s.published).collect();
     assert_eq!(published.len(), 50);
@@ -183,7 +191,9 @@ async fn a_burst_across_50_schedules_stays_within_the_request_budget() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_fetch_is_retried_and_still_reported_as_the_notification() {
-    let h = harness(1, 20, |_| {}, |_| {}).await;
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 20).start().await)
+        .await;
     let seq = last_seq(&h.app).await;
     let log_before = h.sim.request_log().len();
     // 403 is not retried inside the client: the fetch fails and the coalescer retries it.

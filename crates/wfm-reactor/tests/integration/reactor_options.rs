@@ -3,11 +3,11 @@
 //! silently and then emits only real changes; a reconcile (and the snapshot) learn a
 //! schedule's management units from membership, with no per-schedule metadata call.
 
-use crate::reactor_support;
-
 use genesys_sim::{AgentPick, Emit, LoggedRequest, ScheduleChange};
-use reactor_support::*;
 use serde_json::json;
+use wfm_testkit::outbox::*;
+use wfm_testkit::requests::*;
+use wfm_testkit::{DaemonBuilder, SimBuilder};
 
 /// Schedule metadata reads (`GET …/weeks/{w}/schedules/{id}`), not listings.
 fn metadata_reads(log: &[LoggedRequest]) -> usize {
@@ -23,7 +23,10 @@ fn metadata_reads(log: &[LoggedRequest]) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routing_status_changes_name_the_previous_status_and_duplicates_are_dropped() {
-    let h = harness(1, 10, |_| {}, |c| c.watch.routing_status = true).await;
+    let h = DaemonBuilder::reactor()
+        .tweak(|c| c.watch.routing_status = true)
+        .start(SimBuilder::reactor(1, 10).start().await)
+        .await;
     let snapshot: Vec<_> = events_after(&h.app, 0)
         .await
         .into_iter()
@@ -68,7 +71,10 @@ async fn routing_status_changes_name_the_previous_status_and_duplicates_are_drop
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_initial_snapshot_the_baseline_is_silent_and_a_change_is_exact() {
-    let h = harness(1, 20, |_| {}, |c| c.reconcile.initial_snapshot = false).await;
+    let h = DaemonBuilder::reactor()
+        .tweak(|c| c.reconcile.initial_snapshot = false)
+        .start(SimBuilder::reactor(1, 20).start().await)
+        .await;
     let evs = events_after(&h.app, 0).await;
     assert!(evs.is_empty(), "the first start emitted {evs:#?}");
     // ... but recorded the baseline.
@@ -149,7 +155,9 @@ async fn without_initial_snapshot_the_baseline_is_silent_and_a_change_is_exact()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_and_reconcile_take_management_units_from_membership() {
-    let h = harness(1, 20, |_| {}, |_| {}).await;
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 20).start().await)
+        .await;
     let snapshot_log = h.sim.request_log();
     assert_eq!(
         metadata_reads(&snapshot_log),

@@ -3,11 +3,11 @@
 //! user those events must never go back in time, and each one's `previous` must be what
 //! that user's event before it said: otherwise the consumer ends on a stale presence.
 
-use crate::reactor_support;
-
-use reactor_support::*;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::time::Duration;
+use wfm_testkit::outbox::*;
+use wfm_testkit::{DaemonBuilder, SimBuilder, eventually_within};
 
 /// Changes flooded onto the one hot user.
 const HOT: usize = 20_000;
@@ -55,7 +55,9 @@ fn violations(events: &[(u64, Value)]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooded_user_and_its_neighbours_get_their_events_in_order() {
-    let h = harness(1, 20, |_| {}, |_| {}).await;
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 20).start().await)
+        .await;
     let users = h.sim.org().agent_ids();
     let (hot, others) = (vec![users[0].clone()], users[1..].to_vec());
     let seq0 = last_seq(&h.app).await;
@@ -68,7 +70,8 @@ async fn a_flooded_user_and_its_neighbours_get_their_events_in_order() {
     // Every flooded frame is a real change, so each one ends as one event.
     let want = seq0 + (HOT + OTHERS) as u64;
     let app = &h.app;
-    wait_until("every flooded change is in the outbox", || async move {
+    let within = Duration::from_secs(30);
+    eventually_within(within, "every flooded change is in the outbox", || async move {
         !app.store.read_outbox(want - 1, 1).await.unwrap().is_empty()
     })
     .await;

@@ -2,14 +2,15 @@
 //! a duplicate (same content, same `modifiedDate`) and a stale one (older `modifiedDate`)
 //! emit nothing.
 
-use crate::reactor_support;
-
-use reactor_support::*;
 use serde_json::json;
+use wfm_testkit::outbox::*;
+use wfm_testkit::{DaemonBuilder, SimBuilder};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_and_stale_presence_emit_nothing_and_a_real_change_names_previous() {
-    let h = harness(1, 20, |_| {}, |_| {}).await;
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 20).start().await)
+        .await;
     // A user whose snapshot presence is neither of the two this test sets.
     let snapshot: Vec<_> = events_after(&h.app, 0)
         .await

@@ -2,17 +2,21 @@
 //! emits nothing for unchanged state; a schedule changed silently while the socket was
 //! down is found by the reconcile after reconnect, and nothing else is re-fetched.
 
-use crate::reactor_support;
-
 use genesys_sim::{AgentPick, Emit, ScheduleChange};
-use reactor_support::*;
 use std::collections::BTreeSet;
+use wfm_testkit::outbox::*;
+use wfm_testkit::requests::*;
+use wfm_testkit::{DaemonBuilder, SimBuilder, Upstream, start_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_start_snapshots_and_a_restart_on_the_same_store_emits_nothing() {
-    let sim = start_sim(1, 25, |_| {}).await;
+    let sim = SimBuilder::reactor(1, 25).start().await;
     let dir = tempfile::tempdir().unwrap();
-    let app = start_app(config(&sim, dir.path(), |_| {}), &sim).await;
+    let app = start_app(
+        DaemonBuilder::reactor().config(&Upstream::of(&sim), dir.path()),
+        &sim,
+    )
+    .await;
     let org = sim.org();
     let bu = &org.business_units[0];
     let agents: BTreeSet<String> = bu
@@ -73,7 +77,11 @@ async fn first_start_snapshots_and_a_restart_on_the_same_store_emits_nothing() {
 
     // Second start, same store, same org: the reconcile finds nothing to emit.
     let log_before = sim.request_log().len();
-    let app = start_app(config(&sim, dir.path(), |_| {}), &sim).await;
+    let app = start_app(
+        DaemonBuilder::reactor().config(&Upstream::of(&sim), dir.path()),
+        &sim,
+    )
+    .await;
     let evs = events_after(&app, seq).await;
     assert!(evs.is_empty(), "restart emitted {evs:#?}");
     let log = sim.request_log();
@@ -87,7 +95,9 @@ async fn first_start_snapshots_and_a_restart_on_the_same_store_emits_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_change_during_a_socket_gap_is_found_by_reconcile_alone() {
-    let h = harness(1, 30, |_| {}, |_| {}).await;
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 30).start().await)
+        .await;
     let org = h.sim.org();
     let bu = &org.business_units[0];
     let mu = &bu.management_units[0];
@@ -152,10 +162,14 @@ async fn a_silent_change_during_a_socket_gap_is_found_by_reconcile_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_first_reconcile_is_retried_without_waiting_for_the_timer() {
     // The periodic reconcile is an hour away: only the reactor's own retry can finish it.
-    let sim = start_sim(1, 20, |_| {}).await;
+    let sim = SimBuilder::reactor(1, 20).start().await;
     sim.fail_next("GET /weeks/recent/schedules", 1, 403, None);
     let dir = tempfile::tempdir().unwrap();
-    let app = start_app(config(&sim, dir.path(), |_| {}), &sim).await;
+    let app = start_app(
+        DaemonBuilder::reactor().config(&Upstream::of(&sim), dir.path()),
+        &sim,
+    )
+    .await;
     let lists: Vec<u16> = sim
         .request_log()
         .iter()

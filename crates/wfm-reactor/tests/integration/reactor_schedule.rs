@@ -2,31 +2,12 @@
 //! REST query and one event with exactly the changed agents; a notification during an
 //! in-flight fetch causes exactly one more fetch; a Delete emits `wfm.schedule.deleted`.
 
-use crate::reactor_support;
-
-use genesys_sim::{AgentPick, Emit, ScheduleChange, SimHandle};
-use reactor_support::*;
+use genesys_sim::{AgentPick, Emit, ScheduleChange};
 use std::collections::BTreeSet;
 use std::time::Duration;
-
-/// The first published schedule of the first BU: (bu, schedule id, week, first MU, its agents).
-fn target(sim: &SimHandle) -> (String, String, String, String, Vec<String>) {
-    let org = sim.org();
-    let bu = &org.business_units[0];
-    let s = org
-        .schedules
-        .iter()
-        .find(|s| s.bu_id == bu.id && s.published)
-        .unwrap();
-    let mu = &bu.management_units[0];
-    (
-        bu.id.clone(),
-        s.id.clone(),
-        s.week_date.to_string(),
-        mu.id.clone(),
-        mu.agent_ids.clone(),
-    )
-}
+use wfm_testkit::outbox::*;
+use wfm_testkit::requests::*;
+use wfm_testkit::{DaemonBuilder, FirstSchedule, SimBuilder, eventually};
 
 fn change(bu: &str, schedule: &str, mu: &str, agents: &[String], emit: Emit) -> ScheduleChange {
     ScheduleChange {
@@ -41,17 +22,20 @@ fn change(bu: &str, schedule: &str, mu: &str, agents: &[String], emit: Emit) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_events_for_one_schedule_become_one_query_and_one_event() {
     // A 1 s quiet window: the 150 ms pacing below stays far inside it even on a loaded CI box.
-    let h = harness(
-        1,
-        30,
-        |_| {},
-        |c| {
+    let h = DaemonBuilder::reactor()
+        .tweak(|c| {
             c.debounce.quiet = Duration::from_secs(1);
             c.debounce.max_wait = Duration::from_secs(4);
-        },
-    )
-    .await;
-    let (bu, schedule, week, mu, members) = target(&h.sim);
+        })
+        .start(SimBuilder::reactor(1, 30).start().await)
+        .await;
+    let FirstSchedule {
+        business_unit: bu,
+        schedule,
+        week,
+        management_unit: mu,
+        agents: members,
+    } = FirstSchedule::of(&h.sim);
     let agents = members[..3].to_vec();
     let seq = last_seq(&h.app).await;
     let queries_before = agent_queries(&h.sim.request_log()).len();
@@ -117,8 +101,16 @@ async fn thirty_events_for_one_schedule_become_one_query_and_one_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_arriving_during_a_fetch_causes_exactly_one_more_fetch() {
-    let h = harness(1, 30, |_| {}, |_| {}).await;
-    let (bu, schedule, week, mu, members) = target(&h.sim);
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 30).start().await)
+        .await;
+    let FirstSchedule {
+        business_unit: bu,
+        schedule,
+        week,
+        management_unit: mu,
+        agents: members,
+    } = FirstSchedule::of(&h.sim);
     let (first, second) = (members[..2].to_vec(), members[2..4].to_vec());
     let seq = last_seq(&h.app).await;
     let queries_before = agent_queries(&h.sim.request_log()).len();
@@ -128,7 +120,7 @@ async fn a_change_arriving_during_a_fetch_causes_exactly_one_more_fetch() {
     h.sim
         .change_schedule(change(&bu, &schedule, &mu, &first, Emit::Complete))
         .unwrap();
-    wait_until("the first query was answered 429", || {
+    eventually("the first query was answered 429", || {
         let log = h.sim.request_log();
         async move {
             agent_queries(&log)[queries_before..]
@@ -191,7 +183,7 @@ async fn a_change_arriving_during_a_fetch_causes_exactly_one_more_fetch() {
     let store = h.app.store.clone();
     let schedule_id = schedule.clone();
     let want = Some(i64::from(later.version));
-    wait_until("the reconcile recorded the later version", || {
+    eventually("the reconcile recorded the later version", || {
         let (store, schedule_id) = (store.clone(), schedule_id.clone());
         async move { store.schedule_version(&schedule_id).await.unwrap() == want }
     })
@@ -211,8 +203,15 @@ async fn a_change_arriving_during_a_fetch_causes_exactly_one_more_fetch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_of_a_known_schedule_emits_schedule_deleted() {
-    let h = harness(1, 20, |_| {}, |_| {}).await;
-    let (bu, schedule, week, _, _) = target(&h.sim);
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 20).start().await)
+        .await;
+    let FirstSchedule {
+        business_unit: bu,
+        schedule,
+        week,
+        ..
+    } = FirstSchedule::of(&h.sim);
     let seq = last_seq(&h.app).await;
     let op = h
         .sim

@@ -2,16 +2,18 @@
 //! pause) labels the management units queried after the announcement with its version,
 //! and the re-fetch it causes emits nothing more.
 
-use crate::reactor_support;
-
 use genesys_sim::{AgentPick, Emit, ScheduleChange};
-use reactor_support::*;
 use std::collections::BTreeSet;
+use wfm_testkit::outbox::*;
+use wfm_testkit::requests::*;
+use wfm_testkit::{DaemonBuilder, SimBuilder, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_announced_during_a_fetch_labels_the_later_queries() {
     // 201 agents: two management units.
-    let h = harness(1, 201, |_| {}, |_| {}).await;
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 201).start().await)
+        .await;
     let org = h.sim.org();
     let bu = &org.business_units[0];
     assert_eq!(bu.management_units.len(), 2);
@@ -32,7 +34,7 @@ async fn a_change_announced_during_a_fetch_labels_the_later_queries() {
         .sim
         .change_schedule(change(vec![a.agent_ids[0].clone(), b.agent_ids[0].clone()]))
         .unwrap();
-    wait_until("the first query was rate limited", || {
+    eventually("the first query was rate limited", || {
         let limited = agent_queries(&h.sim.request_log()[before..])
             .iter()
             .any(|r| r.status == 429);
@@ -85,7 +87,9 @@ async fn a_change_announced_during_a_fetch_labels_the_later_queries() {
 /// reconcile compares versions, re-reads every MU and emits the lost change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_notification_for_another_mu_is_found_by_the_next_reconcile() {
-    let h = harness(1, 201, |_| {}, |_| {}).await;
+    let h = DaemonBuilder::reactor()
+        .start(SimBuilder::reactor(1, 201).start().await)
+        .await;
     let org = h.sim.org();
     let bu = &org.business_units[0];
     let (a, b) = (&bu.management_units[0], &bu.management_units[1]);

@@ -1,16 +1,14 @@
 //! Simulator: benchmark helpers (presence flood, schedule burst, request counting).
 
-use crate::sim_support;
-
 use futures::StreamExt;
 use genesys_sim::{AgentPick, Emit, ScheduleChange, SimHandle};
 use serde_json::Value;
-use sim_support::{Api, Ws, connect, small, start};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-
-const T: Duration = Duration::from_secs(3);
+use wfm_testkit::SimBuilder;
+use wfm_testkit::api::*;
+use wfm_testkit::ws::*;
 
 /// A logged-in client with one connected channel subscribed to `topics`.
 async fn setup(sim: &SimHandle, topics: &[&str]) -> (Api, Ws) {
@@ -47,7 +45,7 @@ async fn read_presence(ws: &mut Ws, want: usize, quiet: Duration) -> Vec<Value> 
 
 #[tokio::test]
 async fn flood_delivers_exactly_total_real_changes_through_combined_topics() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let users: Vec<String> = sim.org().agent_ids().into_iter().take(3).collect();
     let topics: Vec<String> = users
         .iter()
@@ -101,7 +99,7 @@ async fn flood_delivers_exactly_total_real_changes_through_combined_topics() {
 
 #[tokio::test]
 async fn flood_keeps_rest_routes_served_and_a_second_flood_continues_the_clock() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let user = sim.org().agent_ids()[0].clone();
     let topic = format!("v2.users.{user}.presence");
     let (api, mut ws) = setup(&sim, &[&topic]).await;
@@ -127,7 +125,7 @@ async fn flood_keeps_rest_routes_served_and_a_second_flood_continues_the_clock()
 
 #[tokio::test]
 async fn flood_without_subscribers_or_known_users_delivers_nothing() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let user = sim.org().agent_ids()[0].clone();
     assert_eq!(sim.flood_presence(std::slice::from_ref(&user), 10).await, 0);
     let (_api, _ws) = setup(&sim, &["v2.users.nobody.presence"]).await;
@@ -136,7 +134,7 @@ async fn flood_without_subscribers_or_known_users_delivers_nothing() {
 
 #[tokio::test]
 async fn request_count_and_log_since() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
     api.get("/api/v2/workforcemanagement/businessunits").await;
     let mark = tokio::time::Instant::now();
@@ -162,7 +160,7 @@ async fn request_count_and_log_since() {
 
 #[tokio::test]
 async fn burst_schedules_applies_every_change_in_order() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let org = sim.org();
     let bu = &org.business_units[0];
     let published: Vec<_> = org

@@ -1,12 +1,12 @@
 //! Simulator: notification channel REST (limits, eviction, replace/add, permissions).
 
-use crate::sim_support;
-
 use genesys_sim::SimConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sim_support::{Api, connect, small, start};
 use std::time::Duration;
+use wfm_testkit::SimBuilder;
+use wfm_testkit::api::*;
+use wfm_testkit::ws::*;
 
 fn ids(listing: &Value) -> Vec<String> {
     listing["entities"]
@@ -19,7 +19,7 @@ fn ids(listing: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn channel_shape_head_and_list() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
     let (s, ch) = api
         .send(Method::POST, "/api/v2/notifications/channels", &Value::Null)
@@ -67,10 +67,11 @@ async fn channel_shape_head_and_list() {
 
 #[tokio::test]
 async fn twenty_first_channel_evicts_oldest_unconnected() {
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         max_channels: 3,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let api = Api::login(&sim).await;
     let (first, uri) = api.channel().await;
@@ -93,7 +94,7 @@ async fn twenty_first_channel_evicts_oldest_unconnected() {
 
 #[tokio::test]
 async fn put_replaces_post_adds_delete_clears() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
     let (ch, _) = api.channel().await;
     let path = format!("/api/v2/notifications/channels/{ch}/subscriptions");
@@ -125,7 +126,7 @@ async fn put_replaces_post_adds_delete_clears() {
 
 #[tokio::test]
 async fn more_than_max_topics_is_400() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
     let (ch, _) = api.channel().await;
     let many: Vec<String> = (0..1001).map(|i| format!("v2.users.u{i}.presence")).collect();
@@ -140,7 +141,7 @@ async fn more_than_max_topics_is_400() {
 
 #[tokio::test]
 async fn missing_permission_is_403_or_rejected_with_ignore_errors() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     sim.deny_permission("presence:userPresence:view");
     let api = Api::login(&sim).await;
     let (ch, _) = api.channel().await;
@@ -187,10 +188,11 @@ async fn missing_permission_is_403_or_rejected_with_ignore_errors() {
 async fn schedule_topic_needs_one_of_two_permissions_and_rest_403_names_it() {
     let mut perms = std::collections::BTreeSet::new();
     perms.insert("wfm:publishedSchedule:view".to_string());
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         permissions: Some(perms),
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let bu = sim.org().business_units[0].id.clone();
     let api = Api::login(&sim).await;
@@ -215,7 +217,7 @@ async fn schedule_topic_needs_one_of_two_permissions_and_rest_403_names_it() {
 
 #[tokio::test]
 async fn combined_topic_over_200_chars_is_400_and_resubscribe_refreshes_expiry() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
     let (ch, _) = api.channel().await;
     let long = format!("v2.users.{}?presence&routingStatus", "x".repeat(200));

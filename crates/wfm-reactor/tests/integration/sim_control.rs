@@ -1,15 +1,13 @@
 //! Simulator: the `/sim/` control routes a benchmark uses to drive a simulator that runs
 //! in another process (presence flood, channel status).
 
-use crate::sim_support;
-
 use futures::StreamExt;
 use serde_json::{Value, json};
-use sim_support::{Api, connect, small, start};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-
-const T: Duration = Duration::from_secs(3);
+use wfm_testkit::SimBuilder;
+use wfm_testkit::api::*;
+use wfm_testkit::ws::*;
 
 /// POSTs `body` to `/sim/flood` without a token; (status, JSON or Null).
 async fn flood(base: &str, body: &Value) -> (u16, Value) {
@@ -25,7 +23,7 @@ async fn flood(base: &str, body: &Value) -> (u16, Value) {
 
 /// Collects presence frame topics on `ws` until none came for `quiet` (heartbeats do not
 /// count as activity).
-async fn count_presence(ws: &mut sim_support::Ws, quiet: Duration) -> Vec<String> {
+async fn count_presence(ws: &mut Ws, quiet: Duration) -> Vec<String> {
     let mut users = Vec::new();
     let mut deadline = tokio::time::Instant::now() + quiet;
     while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, ws.next()).await {
@@ -42,7 +40,7 @@ async fn count_presence(ws: &mut sim_support::Ws, quiet: Duration) -> Vec<String
 
 #[tokio::test]
 async fn flood_route_sends_total_over_the_named_users_or_every_agent() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let agents = sim.org().agent_ids();
     let topics: Vec<String> = agents.iter().map(|u| format!("v2.users.{u}.presence")).collect();
     let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
@@ -97,7 +95,7 @@ async fn flood_route_sends_total_over_the_named_users_or_every_agent() {
 
 #[tokio::test]
 async fn flood_route_rejects_bad_requests_with_a_client_error() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (s, body) = flood(&sim.base_url(), &json!({"users": null, "total": 100_000_000})).await;
     assert_eq!(s, 400);
     assert!(body["message"].as_str().unwrap_or("").contains("limit"), "{body}");

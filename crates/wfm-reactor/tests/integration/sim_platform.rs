@@ -1,18 +1,18 @@
 //! Simulator: OAuth, token validity, rate limiting, injected faults and the request log.
 
-use crate::sim_support;
-
 use genesys_sim::SimConfig;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sim_support::{Api, small, start, token};
+use wfm_testkit::SimBuilder;
+use wfm_testkit::api::*;
 
 #[tokio::test]
 async fn token_is_issued_with_configured_lifetime() {
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         token_lifetime: std::time::Duration::from_secs(300),
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let r = reqwest::Client::new()
         .post(format!("{}/oauth/token", sim.base_url()))
@@ -35,7 +35,7 @@ async fn token_is_issued_with_configured_lifetime() {
 
 #[tokio::test]
 async fn wrong_credentials_get_invalid_client_and_bad_grant_400() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let http = reqwest::Client::new();
     let r = http
         .post(format!("{}/oauth/token", sim.base_url()))
@@ -59,7 +59,7 @@ async fn wrong_credentials_get_invalid_client_and_bad_grant_400() {
 
 #[tokio::test]
 async fn missing_revoked_and_expired_tokens_get_401_error_body() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
     assert_eq!(api.get("/api/v2/workforcemanagement/businessunits").await.0, 200);
     let r = reqwest::get(format!(
@@ -90,10 +90,11 @@ async fn missing_revoked_and_expired_tokens_get_401_error_body() {
 
 #[tokio::test]
 async fn rate_limit_headers_and_429_with_retry_after() {
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         rate_limit_per_minute: 3,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let tok = token(&sim).await;
     let http = reqwest::Client::new();
@@ -128,7 +129,7 @@ async fn rate_limit_headers_and_429_with_retry_after() {
 
 #[tokio::test]
 async fn fail_next_injects_status_and_retry_after_then_recovers() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
     sim.fail_next("GET /businessunits", 2, 503, Some(7));
     let url = format!("{}/api/v2/workforcemanagement/businessunits", sim.base_url());
@@ -154,7 +155,7 @@ async fn fail_next_injects_status_and_retry_after_then_recovers() {
 
 #[tokio::test]
 async fn unknown_route_gets_404_error_body() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
     let (s, body) = api.get("/api/v2/nothing/here").await;
     assert_eq!(s, 404);

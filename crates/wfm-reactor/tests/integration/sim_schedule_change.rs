@@ -2,18 +2,24 @@
 //! changes the changed agents' shifts in the next query.
 
 use crate::sim_schedules::query_path;
-use crate::sim_support;
-
 use genesys_sim::{AgentPick, Emit, ScheduleChange};
 use reqwest::Method;
 use serde_json::{Value, json};
-use sim_support::{Api, T, WFM, connect, first, next_event, small, start};
+use wfm_testkit::api::*;
+use wfm_testkit::ws::*;
+use wfm_testkit::{FirstSchedule, SimBuilder};
 
 #[tokio::test]
 async fn schedule_change_emits_processing_then_complete_and_changes_shifts() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
-    let (bu, mu, sched, week) = first(&sim);
+    let FirstSchedule {
+        business_unit: bu,
+        management_unit: mu,
+        schedule: sched,
+        week,
+        ..
+    } = FirstSchedule::of(&sim);
     let (ch, uri) = api.channel().await;
     assert_eq!(
         api.subscribe(

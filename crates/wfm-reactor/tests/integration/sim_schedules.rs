@@ -1,12 +1,12 @@
 //! Simulator: agent-schedule query delivery modes (inline, downloadUrl gzip, async).
 
-use crate::sim_support;
-
 use genesys_sim::SimConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sim_support::{Api, T, WFM, connect, first, next_event, small, start};
 use std::io::Read;
+use wfm_testkit::api::*;
+use wfm_testkit::ws::*;
+use wfm_testkit::{FirstSchedule, SimBuilder};
 
 pub(crate) fn query_path(bu: &str, week: &str, sched: &str, flags: &str) -> String {
     format!("{WFM}/businessunits/{bu}/weeks/{week}/schedules/{sched}/agentschedules/query{flags}")
@@ -14,9 +14,15 @@ pub(crate) fn query_path(bu: &str, week: &str, sched: &str, flags: &str) -> Stri
 
 #[tokio::test]
 async fn inline_query_has_realistic_shifts_and_is_deterministic() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
-    let (bu, mu, sched, week) = first(&sim);
+    let FirstSchedule {
+        business_unit: bu,
+        management_unit: mu,
+        schedule: sched,
+        week,
+        ..
+    } = FirstSchedule::of(&sim);
     let (s, body) = api
         .send(
             Method::POST,
@@ -79,13 +85,20 @@ fn gunzip(bytes: &[u8]) -> Value {
 
 #[tokio::test]
 async fn download_url_serves_gzip_without_bearer() {
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         download_threshold_agents: 5,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let api = Api::login(&sim).await;
-    let (bu, mu, sched, week) = first(&sim);
+    let FirstSchedule {
+        business_unit: bu,
+        management_unit: mu,
+        schedule: sched,
+        week,
+        ..
+    } = FirstSchedule::of(&sim);
     for flags in ["", "?forceDownloadService=true"] {
         let (_, body) = api
             .send(
@@ -115,9 +128,15 @@ async fn download_url_serves_gzip_without_bearer() {
 
 #[tokio::test]
 async fn force_async_answers_processing_then_publishes_result_topic() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
-    let (bu, mu, sched, week) = first(&sim);
+    let FirstSchedule {
+        business_unit: bu,
+        management_unit: mu,
+        schedule: sched,
+        week,
+        ..
+    } = FirstSchedule::of(&sim);
     let (ch, uri) = api.channel().await;
     assert_eq!(
         api.subscribe(&ch, &["v2.workforcemanagement.users.sim-client.schedules.query"])

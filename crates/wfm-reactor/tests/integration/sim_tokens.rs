@@ -1,15 +1,13 @@
 //! Simulator: a channel dies with the token that created it (revoked, expired by
 //! `expire_tokens`, or past its lifetime), detected lazily and pushed on the heartbeat.
 
-use crate::sim_support;
-
 use genesys_sim::{SimConfig, SimHandle};
 use serde_json::json;
-use sim_support::{Api, Ws, connect, next_event, next_json, small, start};
 use std::time::Duration;
 use tokio::time::Instant;
-
-const T: Duration = Duration::from_secs(3);
+use wfm_testkit::SimBuilder;
+use wfm_testkit::api::*;
+use wfm_testkit::ws::*;
 
 /// A logged-in client with one connected channel subscribed to `v2.users.a.presence`.
 async fn setup(sim: &SimHandle) -> (Api, String, String, Ws) {
@@ -45,7 +43,7 @@ async fn assert_connect_gone(uri: &str) {
 
 #[tokio::test]
 async fn revoked_token_kills_its_channels_with_token_revoked_then_404() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, ch, uri, mut ws) = setup(&sim).await;
     sim.revoke_tokens();
     let f = next_event(&mut ws, T).await.unwrap();
@@ -71,7 +69,7 @@ async fn revoked_token_kills_its_channels_with_token_revoked_then_404() {
 
 #[tokio::test]
 async fn expire_tokens_kills_channels_with_404_and_no_revoked_message() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, _ch, _uri, mut ws) = setup(&sim).await;
     sim.expire_tokens();
     let f = next_event(&mut ws, T).await.unwrap();
@@ -83,11 +81,12 @@ async fn expire_tokens_kills_channels_with_404_and_no_revoked_message() {
 #[tokio::test]
 async fn token_lifetime_expiry_is_detected_lazily_on_access() {
     let lifetime = Duration::from_millis(400);
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         token_lifetime: lifetime,
         heartbeat_interval: Duration::from_secs(30), // no push: only access detects it
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let api = Api::login(&sim).await;
     let (ch, uri) = api.channel().await;
@@ -104,10 +103,11 @@ async fn token_lifetime_expiry_is_detected_lazily_on_access() {
 #[tokio::test]
 async fn token_lifetime_expiry_is_pushed_to_the_socket_on_heartbeat() {
     let lifetime = Duration::from_millis(400);
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         token_lifetime: lifetime,
-        ..small() // 100 ms heartbeat
+        ..SimBuilder::small().config() // 100 ms heartbeat
     })
+    .start()
     .await;
     let issued = Instant::now();
     let (_api, _ch, _uri, mut ws) = setup(&sim).await;
@@ -120,11 +120,12 @@ async fn token_lifetime_expiry_is_pushed_to_the_socket_on_heartbeat() {
 #[tokio::test]
 async fn dead_token_channel_gets_no_events_even_before_reaping() {
     let lifetime = Duration::from_millis(300);
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         token_lifetime: lifetime,
         heartbeat_interval: Duration::from_secs(30),
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let (_api, _ch, _uri, _ws) = setup(&sim).await;
     assert_eq!(sim.publish("v2.users.a.presence", json!({"n": 1})), 1);
@@ -134,10 +135,11 @@ async fn dead_token_channel_gets_no_events_even_before_reaping() {
 
 #[tokio::test]
 async fn unbound_channels_survive_their_token() {
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         channels_bound_to_token: false,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let (_api, ch, _uri, mut ws) = setup(&sim).await;
     sim.revoke_tokens();

@@ -1,19 +1,20 @@
 //! Simulator: WFM REST org structure and schedule lists, presence REST, scale and
 //! activity mode.
 
-use crate::sim_support;
-
 use genesys_sim::SimConfig;
-use sim_support::{Api, T, WFM, connect, first, next_event, small, start};
 use std::time::Duration;
+use wfm_testkit::api::*;
+use wfm_testkit::ws::*;
+use wfm_testkit::{FirstSchedule, SimBuilder};
 
 #[tokio::test]
 async fn org_structure_routes() {
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         business_units: 2,
         agents: 450,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let api = Api::login(&sim).await;
     let (s, bus) = api.get(&format!("{WFM}/businessunits")).await;
@@ -60,9 +61,15 @@ async fn org_structure_routes() {
 
 #[tokio::test]
 async fn schedule_lists_and_metadata() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let api = Api::login(&sim).await;
-    let (bu, mu, sched, week) = first(&sim);
+    let FirstSchedule {
+        business_unit: bu,
+        management_unit: mu,
+        schedule: sched,
+        week,
+        ..
+    } = FirstSchedule::of(&sim);
     let (_, recent) = api
         .get(&format!("{WFM}/businessunits/{bu}/weeks/recent/schedules"))
         .await;
@@ -111,10 +118,11 @@ async fn schedule_lists_and_metadata() {
 
 #[tokio::test]
 async fn presence_routes_and_bulk_limit() {
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         agents: 60,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let api = Api::login(&sim).await;
     let ids = sim.org().agent_ids();
@@ -164,11 +172,12 @@ async fn presence_routes_and_bulk_limit() {
 #[tokio::test]
 async fn twenty_thousand_agents_start_fast_and_same_seed_same_org() {
     let started = tokio::time::Instant::now();
-    let big = start(SimConfig {
+    let big = SimBuilder::from(SimConfig {
         business_units: 4,
         agents: 20_000,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -183,11 +192,12 @@ async fn twenty_thousand_agents_start_fast_and_same_seed_same_org() {
             .flat_map(|b| &b.management_units)
             .all(|m| m.agent_ids.len() <= 200)
     );
-    let again = start(SimConfig {
+    let again = SimBuilder::from(SimConfig {
         business_units: 4,
         agents: 20_000,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await
     .org();
     assert_eq!(again.agent_ids(), org.agent_ids());
@@ -196,11 +206,12 @@ async fn twenty_thousand_agents_start_fast_and_same_seed_same_org() {
 
 #[tokio::test]
 async fn activity_mode_emits_presence_changes() {
-    let sim = start(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         activity: true,
         agents: 4,
-        ..small()
+        ..SimBuilder::small().config()
     })
+    .start()
     .await;
     let api = Api::login(&sim).await;
     let (ch, uri) = api.channel().await;

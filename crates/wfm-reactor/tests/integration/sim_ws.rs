@@ -1,14 +1,12 @@
 //! Simulator: the notification websocket (envelope, heartbeat, ping, one socket per
 //! channel, socket_closing, dead channels, combined topics, websocket subscribe).
 
-use crate::sim_support;
-
 use genesys_sim::SimHandle;
 use serde_json::json;
-use sim_support::{Api, Ws, connect, next_event, next_json, send_json, small, start};
 use std::time::Duration;
-
-const T: Duration = Duration::from_secs(3);
+use wfm_testkit::SimBuilder;
+use wfm_testkit::api::*;
+use wfm_testkit::ws::*;
 
 /// A logged-in client with one connected channel subscribed to `topics`.
 async fn setup(sim: &SimHandle, topics: &[&str]) -> (Api, String, String, Ws) {
@@ -25,7 +23,7 @@ async fn setup(sim: &SimHandle, topics: &[&str]) -> (Api, String, String, Ws) {
 
 #[tokio::test]
 async fn heartbeat_arrives_at_configured_interval() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, _ch, _uri, mut ws) = setup(&sim, &[]).await;
     let started = tokio::time::Instant::now();
     for _ in 0..2 {
@@ -41,7 +39,7 @@ async fn heartbeat_arrives_at_configured_interval() {
 
 #[tokio::test]
 async fn ping_gets_pong() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, _ch, _uri, mut ws) = setup(&sim, &[]).await;
     send_json(&mut ws, &json!({"message": "ping"})).await;
     let f = next_event(&mut ws, T).await.unwrap();
@@ -51,7 +49,7 @@ async fn ping_gets_pong() {
 
 #[tokio::test]
 async fn published_event_has_envelope_and_combined_topics_expand() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let user = sim.org().agent_ids()[0].clone();
     let combined = format!("v2.users.{user}?presence&routingStatus");
     let (_api, _ch, _uri, mut ws) = setup(&sim, &[&combined]).await;
@@ -77,7 +75,7 @@ async fn published_event_has_envelope_and_combined_topics_expand() {
 
 #[tokio::test]
 async fn second_socket_kicks_the_first() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, ch, uri, mut first) = setup(&sim, &["v2.users.a.presence"]).await;
     let mut second = connect(&uri).await;
     // The first socket is closed by the server.
@@ -99,7 +97,7 @@ async fn second_socket_kicks_the_first() {
 
 #[tokio::test]
 async fn socket_closing_then_forced_close_after_grace() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, _ch, _uri, mut ws) = setup(&sim, &[]).await;
     let sent = tokio::time::Instant::now();
     sim.send_socket_closing();
@@ -118,7 +116,7 @@ async fn socket_closing_then_forced_close_after_grace() {
 
 #[tokio::test]
 async fn reconnecting_within_grace_keeps_the_new_socket() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, ch, uri, mut old) = setup(&sim, &["v2.users.a.presence"]).await;
     sim.send_socket_closing();
     assert_eq!(
@@ -141,7 +139,7 @@ async fn reconnecting_within_grace_keeps_the_new_socket() {
 
 #[tokio::test]
 async fn expired_channel_gets_404_result_and_close() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, _ch, uri, mut ws) = setup(&sim, &[]).await;
     sim.expire_channels();
     let f = next_event(&mut ws, T).await.unwrap();
@@ -155,7 +153,7 @@ async fn expired_channel_gets_404_result_and_close() {
 
 #[tokio::test]
 async fn websocket_subscribe_message_adds_topics() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, ch, _uri, mut ws) = setup(&sim, &[]).await;
     send_json(
         &mut ws,
@@ -181,7 +179,7 @@ async fn websocket_subscribe_message_adds_topics() {
 
 #[tokio::test]
 async fn drop_sockets_closes_but_keeps_channel() {
-    let sim = start(small()).await;
+    let sim = SimBuilder::small().start().await;
     let (_api, ch, _uri, mut ws) = setup(&sim, &["v2.users.a.presence"]).await;
     sim.drop_sockets();
     assert!(next_json(&mut ws, T).await.is_none());

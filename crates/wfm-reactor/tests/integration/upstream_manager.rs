@@ -1,6 +1,6 @@
-//! The channel manager end to end against a small scripted stub (tests/upstream_support).
+//! The channel manager end to end against a small scripted stub (its own `stub` module).
 
-use crate::stub;
+mod stub;
 
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -13,6 +13,8 @@ use wfm_reactor::auth::TokenProvider;
 use wfm_reactor::config::{NotificationsConfig, Secret};
 use wfm_reactor::notifications::{ChannelManager, ManagerHandle};
 use wfm_reactor::topics::{Gap, GapCause, Notification, UpstreamEvent, presence_topics};
+use wfm_testkit::eventually;
+use wfm_testkit::manager::{next_gap, presence_of as expect_presence};
 
 fn config() -> NotificationsConfig {
     NotificationsConfig {
@@ -34,58 +36,16 @@ fn spawn(base: &str, cfg: NotificationsConfig) -> (ManagerHandle, mpsc::Receiver
     )
 }
 
-async fn next_gap(rx: &mut mpsc::Receiver<UpstreamEvent>) -> Gap {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match timeout(deadline - Instant::now(), rx.recv())
-            .await
-            .expect("gap in time")
-            .expect("open")
-        {
-            UpstreamEvent::Gap(g) => return g,
-            UpstreamEvent::Notification { .. } => continue,
-        }
-    }
-}
-
-/// Waits for the presence event of `user`, collecting any gaps seen meanwhile.
-async fn expect_presence(rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut gaps = Vec::new();
-    loop {
-        match timeout(deadline - Instant::now(), rx.recv())
-            .await
-            .expect("event in time")
-            .expect("open")
-        {
-            UpstreamEvent::Gap(g) => gaps.push(g),
-            UpstreamEvent::Notification {
-                notification: Notification::Presence(p),
-                ..
-            } if p.user_id == user => return gaps,
-            UpstreamEvent::Notification { .. } => {}
-        }
-    }
-}
-
-async fn until(what: &str, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
 fn presence_body() -> serde_json::Value {
     json!({"presenceDefinition": {"id": "p1", "systemPresence": "Available"}, "modifiedDate": "2026-08-15T08:00:00Z"})
 }
 
 /// Publishes to `user` until the manager receives it (the topic may be mid-reconnect).
 async fn deliver(stub: &stub::Stub, rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
-    until("a socket subscribed to the user", || {
-        stub.publish(&format!("v2.users.{user}.presence"), presence_body()) > 0
-    })
-    .await;
+    eventually!(
+        stub.publish(&format!("v2.users.{user}.presence"), presence_body()) > 0,
+        "a socket subscribed to the user"
+    );
     expect_presence(rx, user).await
 }
 
@@ -103,7 +63,7 @@ async fn started(
         .unwrap();
     let gap = next_gap(&mut rx).await;
     assert_eq!(gap.cause, GapCause::Start);
-    until("ready", || m.status().is_ready() && stub.connected_sockets() == 1).await;
+    eventually!(m.status().is_ready() && stub.connected_sockets() == 1, "ready");
     (stub, m, rx)
 }
 
@@ -217,10 +177,10 @@ async fn many_agents_shard_over_three_channels() {
     for _ in 0..3 {
         assert_eq!(next_gap(&mut rx).await.cause, GapCause::Start);
     }
-    until("3 channels ready", || {
-        m.status().is_ready() && m.status().channels.len() == 3
-    })
-    .await;
+    eventually!(
+        m.status().is_ready() && m.status().channels.len() == 3,
+        "3 channels ready"
+    );
     let per_channel: Vec<BTreeSet<String>> = stub
         .channels
         .lock()
@@ -286,7 +246,7 @@ async fn shutdown_during_backoff_returns_promptly() {
     m.set_topics(presence_topics(["a"], false).into_iter().collect())
         .await
         .unwrap();
-    until("a failed create", || stub.creates.load(Ordering::SeqCst) >= 1).await;
+    eventually!(stub.creates.load(Ordering::SeqCst) >= 1, "a failed create");
     tokio::time::sleep(Duration::from_millis(50)).await;
     let t0 = Instant::now();
     timeout(Duration::from_secs(2), m.shutdown())

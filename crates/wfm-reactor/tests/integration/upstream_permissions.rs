@@ -2,12 +2,12 @@
 //! topics are asked for again every `notifications.rejected_retry`, leave the degraded
 //! list once accepted, and get a gap so the reactor reads their current state.
 
-use crate::simkit;
-
-use simkit::*;
 use std::time::Duration;
 use wfm_reactor::config::NotificationsConfig;
 use wfm_reactor::topics::{GapCause, presence_topics};
+use wfm_testkit::SimBuilder;
+use wfm_testkit::eventually;
+use wfm_testkit::manager::*;
 
 fn retrying() -> NotificationsConfig {
     NotificationsConfig {
@@ -18,7 +18,7 @@ fn retrying() -> NotificationsConfig {
 
 #[tokio::test]
 async fn a_refused_part_of_a_combined_topic_is_subscribed_once_permitted() {
-    let sim = start_sim(sim_config()).await;
+    let sim = SimBuilder::upstream().start().await;
     sim.deny_permission("routing:agent:view");
     let users = agents(&sim);
     let (m, mut rx) = manager(&sim, retrying());
@@ -26,7 +26,7 @@ async fn a_refused_part_of_a_combined_topic_is_subscribed_once_permitted() {
         .await
         .unwrap();
     assert_eq!(next_gap(&mut rx).await.cause, GapCause::Start);
-    until("degraded", || m.status().degraded.len() == 2).await;
+    eventually!(m.status().degraded.len() == 2, "degraded");
     let routing = format!("v2.users.{}.routingStatus", users[1]);
     assert_eq!(sim.publish(&routing, serde_json::json!({})), 0);
 
@@ -54,14 +54,14 @@ async fn a_refused_part_of_a_combined_topic_is_subscribed_once_permitted() {
 
 #[tokio::test]
 async fn a_refused_plain_topic_is_subscribed_once_permitted() {
-    let sim = start_sim(sim_config()).await;
+    let sim = SimBuilder::upstream().start().await;
     sim.deny_permission("presence:userPresence:view");
     let users = agents(&sim);
     let (m, mut rx) = manager(&sim, retrying());
     m.set_topics(set(presence_topics(&users[..1], false)))
         .await
         .unwrap();
-    until("degraded", || m.status().degraded.len() == 1).await;
+    eventually!(m.status().degraded.len() == 1, "degraded");
     sim.allow_permission("presence:userPresence:view");
     let gap = loop {
         let g = next_gap(&mut rx).await;

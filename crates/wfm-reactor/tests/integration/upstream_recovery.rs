@@ -2,18 +2,18 @@
 //! an expired channel each recover with exactly one gap; a rejected topic names its
 //! permission while the rest deliver; malformed frames are survived; shutdown is prompt.
 
-use crate::simkit;
-
-use simkit::*;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
 use wfm_reactor::config::NotificationsConfig;
 use wfm_reactor::topics::{GapCause, bu_schedule_topic, presence_topics};
+use wfm_testkit::SimBuilder;
+use wfm_testkit::eventually;
+use wfm_testkit::manager::*;
 
 #[tokio::test]
 async fn hard_drop_recovers_with_one_gap() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     let users = agents(&sim);
     let (m, mut rx) = running(&sim, &users[..2]).await;
     sim.drop_sockets();
@@ -28,7 +28,7 @@ async fn hard_drop_recovers_with_one_gap() {
 
 #[tokio::test]
 async fn result_404_recovers_on_a_new_channel_with_one_gap() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     let users = agents(&sim);
     let (m, mut rx) = running(&sim, &users[..1]).await;
     let before = sim.channels()[0].id.clone();
@@ -44,7 +44,7 @@ async fn result_404_recovers_on_a_new_channel_with_one_gap() {
 
 #[tokio::test]
 async fn expiry_while_disconnected_recovers_via_failed_head_with_one_gap() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     let users = agents(&sim);
     let (m, mut rx) = running(&sim, &users[..1]).await;
     sim.drop_sockets();
@@ -61,7 +61,7 @@ async fn expiry_while_disconnected_recovers_via_failed_head_with_one_gap() {
 
 #[tokio::test]
 async fn rejected_topic_names_the_permission_and_the_rest_deliver() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     sim.deny_permission("wfm:schedule:view");
     sim.deny_permission("wfm:publishedSchedule:view");
     let bu = sim.org().business_units[0].id.clone();
@@ -70,10 +70,10 @@ async fn rejected_topic_names_the_permission_and_the_rest_deliver() {
     let mut topics: BTreeSet<String> = presence_topics(&users[..3], false).into_iter().collect();
     topics.insert(bu_schedule_topic(&bu));
     m.set_topics(topics).await.unwrap();
-    until("ready", || {
-        m.status().is_ready() && sim.channels().iter().any(|c| c.connected)
-    })
-    .await;
+    eventually!(
+        m.status().is_ready() && sim.channels().iter().any(|c| c.connected),
+        "ready"
+    );
     let status = m.status();
     let degraded = status
         .degraded
@@ -99,7 +99,7 @@ async fn malformed_frames_are_counted_and_the_session_survives() {
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     let _guard = metrics::set_default_local_recorder(&recorder);
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     let users = agents(&sim);
     let (m, mut rx) = running(&sim, &users[..1]).await;
     let topic = format!("v2.users.{}.presence", users[0]);
@@ -122,7 +122,7 @@ async fn malformed_frames_are_counted_and_the_session_survives() {
 
 #[tokio::test]
 async fn shutdown_during_backoff_is_prompt() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     sim.fail_next("POST /api/v2/notifications/channels", 100, 503, None);
     let cfg = NotificationsConfig {
         backoff_min: Duration::from_secs(30),
@@ -133,10 +133,10 @@ async fn shutdown_during_backoff_is_prompt() {
     m.set_topics(presence_topics(&agents(&sim)[..1], false).into_iter().collect())
         .await
         .unwrap();
-    until("a failed create", || {
-        sim.request_log().iter().any(|r| r.status == 503)
-    })
-    .await;
+    eventually!(
+        sim.request_log().iter().any(|r| r.status == 503),
+        "a failed create"
+    );
     let t0 = Instant::now();
     timeout(Duration::from_secs(3), m.shutdown())
         .await

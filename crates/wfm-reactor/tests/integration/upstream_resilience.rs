@@ -2,20 +2,20 @@
 //! permitted part keeps flowing, channels are resubscribed before they expire, and a
 //! silent (half-open) socket is detected by ping/pong and replaced with one gap.
 
-use crate::simkit;
-
 use genesys_sim::SimConfig;
-use simkit::*;
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
 use wfm_reactor::config::NotificationsConfig;
 use wfm_reactor::notifications::channel::ChannelClient;
 use wfm_reactor::topics::{GapCause, Notification, UpstreamEvent, presence_topics};
 use wfm_reactor::wfm::RateBudget;
+use wfm_testkit::SimBuilder;
+use wfm_testkit::eventually;
+use wfm_testkit::manager::*;
 
 #[tokio::test]
 async fn refused_combined_topic_is_split_and_presence_keeps_flowing() {
-    let sim = start_sim(sim_config()).await;
+    let sim = SimBuilder::upstream().start().await;
     sim.deny_permission("routing:agent:view");
     let users = agents(&sim);
     let (m, mut rx) = manager(&sim, notifications());
@@ -31,7 +31,7 @@ async fn refused_combined_topic_is_split_and_presence_keeps_flowing() {
         presence_topics(&users[..2], false),
         "the start gap covers the permitted parts only"
     );
-    until("ready", || m.status().is_ready()).await;
+    eventually!(m.status().is_ready(), "ready");
 
     let status = m.status();
     for u in &users[..2] {
@@ -75,10 +75,11 @@ async fn refused_combined_topic_is_split_and_presence_keeps_flowing() {
 
 #[tokio::test]
 async fn channel_is_resubscribed_before_it_expires_without_a_gap() {
-    let sim = start_sim(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         channel_lifetime: Duration::from_secs(2),
-        ..sim_config()
+        ..SimBuilder::upstream().config()
     })
+    .start()
     .await;
     let users = agents(&sim);
     let cfg = NotificationsConfig {
@@ -90,7 +91,7 @@ async fn channel_is_resubscribed_before_it_expires_without_a_gap() {
         .await
         .unwrap();
     assert_eq!(next_gap(&mut rx).await.cause, GapCause::Start);
-    until("ready", || m.status().is_ready()).await;
+    eventually!(m.status().is_ready(), "ready");
     let channel = sim.channels()[0].id.clone();
 
     // Events keep flowing across three channel lifetimes' worth of resubscriptions.
@@ -142,10 +143,11 @@ async fn silent_socket_is_pinged_replaced_and_reported_by_one_gap() {
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let metrics = recorder.handle();
     let _guard = metrics::set_default_local_recorder(&recorder);
-    let sim = start_sim(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         heartbeat_interval: Duration::from_millis(100),
-        ..sim_config()
+        ..SimBuilder::upstream().config()
     })
+    .start()
     .await;
     let users = agents(&sim);
     let cfg = NotificationsConfig {
@@ -158,7 +160,7 @@ async fn silent_socket_is_pinged_replaced_and_reported_by_one_gap() {
         .await
         .unwrap();
     assert_eq!(next_gap(&mut rx).await.cause, GapCause::Start);
-    until("ready", || m.status().is_ready()).await;
+    eventually!(m.status().is_ready(), "ready");
     assert!(deliver(&sim, &mut rx, &users[0]).await.is_empty());
 
     sim.mute_sockets(true);
@@ -189,7 +191,7 @@ async fn silent_socket_is_pinged_replaced_and_reported_by_one_gap() {
 
 #[tokio::test]
 async fn rate_limit_pauses_are_shared_with_the_rest_budget_both_ways() {
-    let sim = start_sim(sim_config()).await;
+    let sim = SimBuilder::upstream().start().await;
     let budget = RateBudget::new(240, 4);
     let client =
         ChannelClient::new(sim.base_url(), tokens(&sim), reqwest::Client::new()).with_budget(budget.clone());

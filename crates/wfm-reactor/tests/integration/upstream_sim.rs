@@ -11,18 +11,18 @@ use wfm_reactor::config::Secret;
 use wfm_reactor::notifications::channel::ChannelClient;
 use wfm_reactor::topics::{Notification, UpstreamEvent, presence_topics};
 
-use crate::simkit;
-
-use simkit::*;
+use wfm_testkit::SimBuilder;
+use wfm_testkit::manager::*;
 
 #[tokio::test]
 async fn token_is_refreshed_before_expiry_and_never_used_expired() {
-    let sim = start_sim(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         token_lifetime: Duration::from_secs(1),
         // This test is about the token, not the channel: keep the channel alive across tokens.
         channels_bound_to_token: false,
-        ..closing_grace_config()
+        ..SimBuilder::closing_grace().config()
     })
+    .start()
     .await;
     let client = ChannelClient::new(sim.base_url(), tokens(&sim), reqwest::Client::new());
     let (channel, _) = client.create().await.unwrap();
@@ -42,7 +42,7 @@ async fn token_is_refreshed_before_expiry_and_never_used_expired() {
 
 #[tokio::test]
 async fn revoked_token_gets_one_refresh_and_the_call_succeeds() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     let client = ChannelClient::new(sim.base_url(), tokens(&sim), reqwest::Client::new());
     client.create().await.unwrap();
     sim.revoke_tokens();
@@ -54,7 +54,7 @@ async fn revoked_token_gets_one_refresh_and_the_call_succeeds() {
 
 #[tokio::test]
 async fn bad_credentials_are_a_clear_error() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     let p = TokenProvider::new(
         sim.base_url(),
         "not-the-client".into(),
@@ -68,7 +68,7 @@ async fn bad_credentials_are_a_clear_error() {
 
 #[tokio::test]
 async fn agents_2500_shard_into_three_channels() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     let (m, _rx) = manager(&sim, notifications());
     let users: Vec<String> = (0..2500)
         .map(|i| format!("00000000-0000-0000-0000-{i:012}"))
@@ -90,7 +90,7 @@ async fn agents_2500_shard_into_three_channels() {
 
 #[tokio::test]
 async fn socket_closing_switches_sockets_with_every_event_once_and_no_gap() {
-    let sim = start_sim(closing_grace_config()).await;
+    let sim = SimBuilder::closing_grace().start().await;
     let users = agents(&sim);
     let (m, mut rx) = running(&sim, &users[..1]).await;
     let user = users[0].clone();
@@ -153,10 +153,11 @@ async fn assert_no_more_events(rx: &mut mpsc::Receiver<UpstreamEvent>) {
 
 #[tokio::test]
 async fn token_rollover_moves_to_a_new_channel_without_loss_or_gap() {
-    let sim = start_sim(SimConfig {
+    let sim = SimBuilder::from(SimConfig {
         token_lifetime: Duration::from_secs(2),
-        ..closing_grace_config()
+        ..SimBuilder::closing_grace().config()
     })
+    .start()
     .await;
     let users = agents(&sim);
     let (m, mut rx) = running(&sim, &users[..1]).await;

@@ -1,11 +1,8 @@
 //! The WFM client's retry and error rules against a scripted HTTP server on port 0.
 
-use crate::wfm_support;
-
 use std::time::Duration;
-use tokio::time::Instant;
 use wfm_reactor::wfm::WfmError;
-use wfm_support::*;
+use wfm_testkit::fake_http::*;
 
 #[tokio::test]
 async fn a_429_pauses_every_call_for_retry_after() {
@@ -51,12 +48,11 @@ async fn a_429_blocks_a_concurrent_caller_too() {
         async move { c.management_units("b1").await }
     });
     // wait (bounded) until the 429 has been served, then call another route
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while c.budget().paused_until().is_none() {
-        assert!(Instant::now() < deadline, "no 429 seen");
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wfm_testkit::eventually!(
+        within = Duration::from_secs(5),
+        c.budget().paused_until().is_some(),
+        "a 429 to pause the budget"
+    );
     c.business_units().await.unwrap();
     first.await.unwrap().unwrap();
     let log = fake.log.lock().unwrap().clone();

@@ -1,11 +1,9 @@
 //! The three delivery modes of agent-schedule queries (inline, downloadUrl in its three
 //! encodings, processing) and the activity-code cache, against a scripted server.
 
-use crate::wfm_support;
-
 use wfm_reactor::diff::CanonicalAgentSchedule;
 use wfm_reactor::wfm::WfmError;
-use wfm_support::*;
+use wfm_testkit::fake_http::*;
 
 fn result_body() -> serde_json::Value {
     serde_json::json!({

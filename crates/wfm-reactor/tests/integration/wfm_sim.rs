@@ -1,36 +1,17 @@
 //! The WFM client against the embedded simulator: delivery modes, 429 pause, 403, 404,
 //! presence and routing status.
 
-use genesys_sim::{self, SimConfig, SimHandle};
+use genesys_sim::SimHandle;
 use std::time::Duration;
 use wfm_reactor::backoff::BackoffPolicy;
 use wfm_reactor::diff::CanonicalAgentSchedule;
 use wfm_reactor::wfm::{ClientSettings, Credentials, RateBudget, WfmClient, WfmError};
+use wfm_testkit::{FirstSchedule, SimBuilder};
 
-fn config(download_threshold_agents: usize) -> SimConfig {
-    SimConfig {
-        business_units: 1,
-        agents: 20,
-        seed: 11,
-        download_threshold_agents,
-        ..SimConfig::default()
-    }
-}
-
-async fn start(config: SimConfig) -> (SimHandle, WfmClient) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = genesys_sim::start(config, listener).await.unwrap();
-    let token: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/oauth/token", sim.base_url()))
-        .basic_auth(sim.client_id(), Some(sim.client_secret()))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = token["access_token"].as_str().unwrap().to_string();
+/// The simulator and a WFM client with a static bearer of its own and fast retries.
+async fn start(sim: SimBuilder) -> (SimHandle, WfmClient) {
+    let sim = sim.start().await;
+    let bearer = wfm_testkit::api::token(&sim).await;
     let settings = ClientSettings {
         retry: BackoffPolicy::try_new(Duration::from_millis(10), Duration::from_millis(50), 2.0).unwrap(),
         ..ClientSettings::default()
@@ -45,25 +26,15 @@ async fn start(config: SimConfig) -> (SimHandle, WfmClient) {
     (sim, client)
 }
 
-/// (bu, week, schedule, mu) of the first schedule of the simulated org.
-fn first_schedule(sim: &SimHandle) -> (String, String, String, String) {
-    let org = sim.org();
-    let s = &org.schedules[0];
-    let bu = org.business_units.iter().find(|b| b.id == s.bu_id).unwrap();
-    (
-        s.bu_id.clone(),
-        s.week_date.format("%Y-%m-%d").to_string(),
-        s.id.clone(),
-        bu.management_units[0].id.clone(),
-    )
-}
-
-async fn canonical(
-    c: &WfmClient,
-    key: &(String, String, String, String),
-) -> Vec<(String, CanonicalAgentSchedule)> {
+async fn canonical(c: &WfmClient, key: &FirstSchedule) -> Vec<(String, CanonicalAgentSchedule)> {
     let r = c
-        .agent_schedules(&key.0, &key.1, &key.2, &key.3, None)
+        .agent_schedules(
+            &key.business_unit,
+            &key.week,
+            &key.schedule,
+            &key.management_unit,
+            None,
+        )
         .await
         .unwrap();
     let mut v: Vec<_> = r
@@ -77,10 +48,10 @@ async fn canonical(
 
 #[tokio::test]
 async fn inline_download_and_async_answers_give_identical_schedules() {
-    let (inline_sim, inline_client) = start(config(1000)).await;
-    let (dl_sim, dl_client) = start(config(0)).await;
-    let key = first_schedule(&inline_sim);
-    assert_eq!(key, first_schedule(&dl_sim), "same seed, same org");
+    let (inline_sim, inline_client) = start(SimBuilder::wfm(1000)).await;
+    let (dl_sim, dl_client) = start(SimBuilder::wfm(0)).await;
+    let key = FirstSchedule::of(&inline_sim);
+    assert_eq!(key, FirstSchedule::of(&dl_sim), "same seed, same org");
     let inline = canonical(&inline_client, &key).await;
     assert!(!inline.is_empty());
     assert!(
@@ -122,8 +93,8 @@ async fn inline_download_and_async_answers_give_identical_schedules() {
 
 #[tokio::test]
 async fn a_429_is_retried_no_sooner_than_retry_after() {
-    let (sim, c) = start(config(1000)).await;
-    let key = first_schedule(&sim);
+    let (sim, c) = start(SimBuilder::wfm(1000)).await;
+    let key = FirstSchedule::of(&sim);
     sim.fail_next("/agentschedules/query", 1, 429, Some(1));
     let got = canonical(&c, &key).await;
     assert!(!got.is_empty());
@@ -139,11 +110,14 @@ async fn a_429_is_retried_no_sooner_than_retry_after() {
 
 #[tokio::test]
 async fn forbidden_names_the_permission_and_missing_is_not_found() {
-    let (sim, c) = start(config(1000)).await;
-    let key = first_schedule(&sim);
+    let (sim, c) = start(SimBuilder::wfm(1000)).await;
+    let key = FirstSchedule::of(&sim);
     sim.deny_permission("wfm:schedule:view");
     sim.deny_permission("wfm:publishedSchedule:view");
-    match c.schedule_metadata(&key.0, &key.1, &key.2).await {
+    match c
+        .schedule_metadata(&key.business_unit, &key.week, &key.schedule)
+        .await
+    {
         Err(WfmError::Forbidden { permission, route }) => {
             assert_eq!(route, "schedules.get");
             assert!(permission.contains("wfm:schedule:view"), "{permission}");
@@ -152,14 +126,21 @@ async fn forbidden_names_the_permission_and_missing_is_not_found() {
         other => panic!("{other:?}"),
     }
     sim.allow_permission("wfm:schedule:view");
-    let meta = c.schedule_metadata(&key.0, &key.1, &key.2).await.unwrap();
-    assert_eq!(meta.id.as_deref(), Some(key.2.as_str()));
+    let meta = c
+        .schedule_metadata(&key.business_unit, &key.week, &key.schedule)
+        .await
+        .unwrap();
+    assert_eq!(meta.id.as_deref(), Some(key.schedule.as_str()));
     assert!(
         meta.management_units.iter().any(|m| !m.agents.is_empty()),
         "expand=managementUnits.agents"
     );
     match c
-        .schedule_metadata(&key.0, &key.1, "00000000-0000-4000-8000-00000000dead")
+        .schedule_metadata(
+            &key.business_unit,
+            &key.week,
+            "00000000-0000-4000-8000-00000000dead",
+        )
         .await
     {
         Err(WfmError::NotFound { route }) => assert_eq!(route, "schedules.get"),
@@ -169,7 +150,7 @@ async fn forbidden_names_the_permission_and_missing_is_not_found() {
 
 #[tokio::test]
 async fn listings_presence_and_routing_status() {
-    let (sim, c) = start(config(1000)).await;
+    let (sim, c) = start(SimBuilder::wfm(1000)).await;
     let org = sim.org();
     let bus = c.business_units().await.unwrap();
     assert_eq!(bus.len(), 1);
@@ -228,11 +209,7 @@ async fn listings_presence_and_routing_status() {
 
 #[tokio::test]
 async fn concurrent_activity_code_reads_and_refreshes_of_one_bu_list_once() {
-    let (sim, c) = start(SimConfig {
-        business_units: 2,
-        ..config(1000)
-    })
-    .await;
+    let (sim, c) = start(SimBuilder::wfm(1000).tweak(|c| c.business_units = 2)).await;
     let org = sim.org();
     let (bu, other) = (&org.business_units[0].id, &org.business_units[1].id);
     let listings = |bu: &str| {

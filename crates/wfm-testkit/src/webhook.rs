@@ -1,61 +1,12 @@
-//! Shared helpers of the delivery tests: an event generator and a webhook recorder.
+//! A webhook endpoint for delivery tests: records every request with the status it
+//! answered (chosen per request by the test), and an independent Standard Webhooks
+//! signature check (not the daemon's signer, so a signer bug cannot verify itself).
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use wfm_reactor::backoff::BackoffPolicy;
-use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
-use wfm_reactor::sinks::DeliveryOptions;
-use wfm_reactor::store::{Batch, StateChange, Store, StoredPresence};
-
-/// Commits `n` presence events (users u0.., distinct modifiedDates), one per batch.
-pub async fn commit_presence(store: &Store, from: u32, n: u32) -> Vec<u64> {
-    let mut seqs = Vec::new();
-    for i in from..from + n {
-        let data = PresenceChanged {
-            user_id: format!("u{i}"),
-            system_presence: "On Queue".into(),
-            presence_definition_id: "def-q".into(),
-            previous: None,
-            modified_date: format!("2026-02-03T04:05:06.{i:03}Z"),
-            source: None,
-            cause: Cause::Notification,
-        };
-        let change = StateChange::Presence {
-            user_id: data.user_id.clone(),
-            presence: StoredPresence {
-                system_presence: data.system_presence.clone(),
-                presence_definition_id: data.presence_definition_id.clone(),
-                modified_date: data.modified_date.clone(),
-            },
-        };
-        let ev = NewEvent::presence_changed("api.test", &data);
-        seqs.extend(
-            store
-                .commit(Batch {
-                    changes: vec![change],
-                    events: vec![ev],
-                })
-                .await
-                .unwrap(),
-        );
-    }
-    seqs
-}
-
-/// Fast options for tests: tiny backoff, fast replay polling.
-pub fn fast_options() -> DeliveryOptions {
-    DeliveryOptions {
-        batch_size: 8,
-        prune_interval: Duration::from_millis(50),
-        grace: Duration::from_millis(500),
-        backoff: BackoffPolicy::try_new(Duration::from_millis(2), Duration::from_millis(10), 2.0).unwrap(),
-        replay_poll: Duration::from_millis(20),
-    }
-}
 
 /// One request the recorder received, with the status it answered.
 #[derive(Debug, Clone)]
@@ -126,18 +77,6 @@ async fn handle(State(rec): State<Recorder>, headers: HeaderMap, body: Bytes) ->
     StatusCode::from_u16(status).unwrap()
 }
 
-/// Polls `cond` every 5 ms until it holds or `within` passes (then panics with `what`).
-pub async fn wait_until(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + within;
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
 /// Independent Standard Webhooks verification (not using the crate's signer).
 pub fn verify_standard_webhook(secret: &str, headers: &HeaderMap, body: &str) -> bool {
     use base64::Engine;
@@ -171,16 +110,4 @@ pub fn verify_standard_webhook(secret: &str, headers: &HeaderMap, body: &str) ->
             .and_then(|sig| b64.decode(sig).ok())
             .is_some_and(|sig| sig.as_slice() == expected.as_slice())
     })
-}
-
-/// Waits (30 s at most; virtual seconds in paused tests) until `sink`'s durable cursor reaches `seq`.
-pub async fn wait_cursor(store: &Store, sink: &str, seq: u64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while store.cursor(sink).await.unwrap() != Some(seq) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "cursor of {sink} never reached {seq}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }

@@ -1,5 +1,6 @@
-//! A tiny scriptable Genesys notifications stub (token, channels, subscriptions, websocket)
-//! for manager tests until the full simulator is available.
+//! A tiny scriptable Genesys notifications stub (token, channels, subscriptions, websocket):
+//! it can misbehave in ways the simulator does not (fail creates, drop sockets), and only the
+//! channel manager tests in `upstream_manager` use it.
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};

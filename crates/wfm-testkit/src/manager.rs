@@ -1,6 +1,7 @@
-//! Helpers for driving the channel manager against the embedded simulator.
+//! Driving the channel manager alone against the simulator: a manager with fast backoff,
+//! its event stream, and waits for presence, gaps and silence on that stream.
 
-use genesys_sim::{self, SimConfig, SimHandle};
+use genesys_sim::SimHandle;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -10,22 +11,6 @@ use wfm_reactor::auth::TokenProvider;
 use wfm_reactor::config::{NotificationsConfig, Secret};
 use wfm_reactor::notifications::{ChannelManager, ManagerHandle};
 use wfm_reactor::topics::{Gap, GapCause, Notification, UpstreamEvent, presence_topics};
-
-/// A small org with a fast heartbeat.
-pub fn sim_config() -> SimConfig {
-    SimConfig {
-        business_units: 1,
-        agents: 6,
-        heartbeat_interval: Duration::from_millis(200),
-        ..SimConfig::default()
-    }
-}
-
-/// Starts the simulator on an ephemeral port.
-pub async fn start_sim(cfg: SimConfig) -> SimHandle {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    genesys_sim::start(cfg, listener).await.unwrap()
-}
 
 /// Fast backoff, generous watchdog.
 pub fn notifications() -> NotificationsConfig {
@@ -63,26 +48,11 @@ pub fn manager(sim: &SimHandle, cfg: NotificationsConfig) -> (ManagerHandle, mps
 }
 
 /// Agent ids of the first business unit.
-pub fn agents(sim: &SimHandle) -> Vec<String> {
-    sim.org().business_units[0]
-        .management_units
-        .iter()
-        .flat_map(|m| m.agent_ids.clone())
-        .collect()
-}
-
-/// Polls `f` every 5 ms; panics after 5 s.
-pub async fn until(what: &str, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
+pub use crate::org::bu_agents as agents;
 
 /// Receives until a presence event of `user` arrives; returns the gaps seen meanwhile.
 pub async fn presence_of(rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + crate::patience(Duration::from_secs(5));
     let mut gaps = Vec::new();
     loop {
         let ev = timeout(deadline.saturating_duration_since(Instant::now()), rx.recv())
@@ -103,12 +73,12 @@ pub async fn presence_of(rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> 
 /// Waits for a connected socket subscribed to something of `user`, emits a presence change
 /// and receives it; returns the gaps seen meanwhile.
 pub async fn deliver(sim: &SimHandle, rx: &mut mpsc::Receiver<UpstreamEvent>, user: &str) -> Vec<Gap> {
-    until("a subscribed socket", || {
+    crate::eventually!(
         sim.channels()
             .iter()
-            .any(|c| c.connected && c.topics.iter().any(|t| t.contains(user)))
-    })
-    .await;
+            .any(|c| c.connected && c.topics.iter().any(|t| t.contains(user))),
+        "a subscribed socket"
+    );
     sim.set_presence(user, "Available", true).unwrap();
     presence_of(rx, user).await
 }
@@ -116,7 +86,7 @@ pub async fn deliver(sim: &SimHandle, rx: &mut mpsc::Receiver<UpstreamEvent>, us
 /// The next gap (notifications before it are skipped).
 pub async fn next_gap(rx: &mut mpsc::Receiver<UpstreamEvent>) -> Gap {
     loop {
-        match timeout(Duration::from_secs(5), rx.recv())
+        match timeout(crate::patience(Duration::from_secs(5)), rx.recv())
             .await
             .expect("gap in time")
             .expect("open")
@@ -139,15 +109,6 @@ pub fn set(topics: impl IntoIterator<Item = String>) -> BTreeSet<String> {
     topics.into_iter().collect()
 }
 
-/// The small org with more agents (12) and a short `socket_closing` grace (3 s).
-pub fn closing_grace_config() -> SimConfig {
-    SimConfig {
-        agents: 12,
-        socket_closing_grace: Duration::from_secs(3),
-        ..sim_config()
-    }
-}
-
 /// A manager watching `users`' presence, past its start gap and ready.
 pub async fn running(sim: &SimHandle, users: &[String]) -> (ManagerHandle, mpsc::Receiver<UpstreamEvent>) {
     let (m, mut rx) = manager(sim, notifications());
@@ -156,9 +117,9 @@ pub async fn running(sim: &SimHandle, users: &[String]) -> (ManagerHandle, mpsc:
         .unwrap();
     let gap = next_gap(&mut rx).await;
     assert_eq!(gap.cause, GapCause::Start);
-    until("ready", || {
-        m.status().is_ready() && sim.channels().iter().any(|c| c.connected)
-    })
-    .await;
+    crate::eventually!(
+        m.status().is_ready() && sim.channels().iter().any(|c| c.connected),
+        "ready"
+    );
     (m, rx)
 }

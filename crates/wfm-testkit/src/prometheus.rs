@@ -17,7 +17,7 @@ pub struct Sample {
 /// Parses the Prometheus text format strictly enough to catch a broken exposition:
 /// `# HELP name text`, `# TYPE name counter|gauge|histogram|summary|untyped`, and
 /// `name{k="v",...} value` lines whose family was typed before.
-pub fn parse_prometheus(text: &str) -> Result<Vec<Sample>, String> {
+pub fn parse(text: &str) -> Result<Vec<Sample>, String> {
     let mut typed: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {

@@ -1,9 +1,11 @@
-//! Reading what happened on the simulator side: budgeted requests and agent-schedule
-//! queries in its request log, agent ids in an event, and the schedules the simulator
-//! itself serves, to compare an emitted event with the API.
+//! Reading what happened on the simulator side: budgeted requests, agent-schedule queries
+//! and request rates in its request log, agent ids in an event, and the schedules the
+//! simulator itself serves, to compare an emitted event with the API.
 
 use genesys_sim::{LoggedRequest, SimHandle};
 use serde_json::Value;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Agent-schedule queries in the log (first attempts and forced re-queries alike).
 pub fn agent_queries(log: &[LoggedRequest]) -> Vec<&LoggedRequest> {
@@ -46,24 +48,14 @@ pub async fn sim_agent_schedules(
     mu: &str,
 ) -> std::collections::HashMap<String, Value> {
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!("{}/oauth/token", sim.base_url()))
-        .basic_auth(sim.client_id(), Some(sim.client_secret()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = crate::api::token(sim).await;
     let url = format!(
         "{}/api/v2/workforcemanagement/businessunits/{bu}/weeks/{week}/schedules/{schedule}/agentschedules/query",
         sim.base_url()
     );
     let body: Value = http
         .post(url)
-        .bearer_auth(token["access_token"].as_str().unwrap())
+        .bearer_auth(token)
         .json(&serde_json::json!({"managementUnitId": mu}))
         .send()
         .await
@@ -101,4 +93,30 @@ pub fn assert_same_shifts(event_agent: &Value, api_agent: &Value) {
             assert!(x["activityCode"]["name"].is_string(), "activity code resolved");
         }
     }
+}
+
+/// Requests logged at or after `since`.
+pub fn requests_since(sim: &SimHandle, since: Instant) -> Vec<LoggedRequest> {
+    sim.request_log().into_iter().filter(|r| r.at >= since).collect()
+}
+
+/// The most requests in any `window` (sliding over request arrival times).
+pub fn max_in_window(reqs: &[LoggedRequest], window: Duration) -> usize {
+    let mut at: Vec<Instant> = reqs.iter().map(|r| r.at).collect();
+    at.sort();
+    let mut best = 0;
+    let mut j = 0;
+    for i in 0..at.len() {
+        while at[i] - at[j] >= window {
+            j += 1;
+        }
+        best = best.max(i + 1 - j);
+    }
+    best
+}
+
+/// True for requests counted against the platform's per-token rate limit (the REST API,
+/// not OAuth nor the pre-signed result downloads).
+pub fn is_api(r: &LoggedRequest) -> bool {
+    r.path.starts_with("/api/v2/")
 }

@@ -1,5 +1,6 @@
 //! A scripted HTTP server on port 0 for the WFM client tests: answers by path prefix,
-//! logs every request (time, path and query, whether a bearer was sent).
+//! logs every request (time, path and query, whether a bearer was sent). Unlike the
+//! simulator it can answer anything, so tests reach error paths the simulator never takes.
 
 use axum::Router;
 use axum::body::Bytes;

@@ -5,12 +5,12 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use tokio::time::Instant;
 
-/// Starts `wfm-reactor run --config <config>`, JSON logs into `dir/run-<n>.log`.
-pub fn spawn(config: &Path, dir: &Path, n: usize) -> Child {
+/// Starts `<bin> run --config <config>`, JSON logs into `dir/run-<n>.log` (`bin` is the
+/// test's `env!("CARGO_BIN_EXE_wfm-reactor")`, known only to the daemon's own tests).
+pub fn spawn(bin: &str, config: &Path, dir: &Path, n: usize) -> Child {
     let log = std::fs::File::create(log_path(dir, n)).expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_wfm-reactor"))
+    Command::new(bin)
         .args(["run", "--config"])
         .arg(config)
         .env("RUST_LOG", "info")
@@ -36,21 +36,18 @@ pub fn log_lines(dir: &Path, n: usize, prefix: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Polls run `n`'s log until a line starting with `prefix` appears; panics (with the log)
-/// after `timeout`.
+/// Waits until run `n`'s log has a line starting with `prefix` and returns it; panics
+/// (with the whole log) after `timeout` (scaled by the patience multiplier).
 pub async fn await_log(dir: &Path, n: usize, prefix: &str, timeout: Duration) -> Value {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(line) = log_lines(dir, n, prefix).into_iter().next() {
-            return line;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no log line {prefix:?} within {timeout:?}; log:\n{}",
-            std::fs::read_to_string(log_path(dir, n)).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let fetch = || async { log_lines(dir, n, prefix).into_iter().next() };
+    let what = format!("log line {prefix:?}");
+    let found = crate::eventually::poll(timeout, fetch, Option::is_some).await;
+    found
+        .unwrap_or_else(|_| {
+            let log = std::fs::read_to_string(log_path(dir, n)).unwrap_or_default();
+            panic!("no {what} within {timeout:?}; log:\n{log}")
+        })
+        .expect("a line")
 }
 
 /// The admin base URL run `n` bound (its `admin endpoints` log line carries the address).
@@ -69,17 +66,20 @@ pub fn sigterm(child: &Child) {
     assert!(ok.success(), "kill -TERM failed");
 }
 
-/// Waits for the process to exit (killing it and panicking after `timeout`); its exit code.
+/// Waits for the process to exit (killing it and panicking after `timeout`, scaled by the
+/// patience multiplier); its exit code.
 pub async fn exit_code(child: &mut Child, timeout: Duration) -> Option<i32> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status.code();
-        }
-        if Instant::now() >= deadline {
+    let exited = crate::eventually::poll(
+        timeout,
+        || std::future::ready(child.try_wait().expect("try_wait")),
+        Option::is_some,
+    )
+    .await;
+    match exited {
+        Ok(status) => status.expect("exited").code(),
+        Err(_) => {
             let _ = child.kill();
             panic!("wfm-reactor did not exit within {timeout:?}");
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

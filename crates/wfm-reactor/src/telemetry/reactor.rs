@@ -1,0 +1,61 @@
+//! Happenings between an event and its commit (coalescer, presence normalising, the
+//! reactor's tasks): one log line + one metric each. The functions for `reactor/` are here
+//! for its rewrite to call; until then `reactor/` still counts inline.
+
+use tracing::warn;
+
+/// The coalescer released a key for fetching.
+pub fn coalescer_fired() {
+    metrics::counter!("wfm_reactor_coalescer_fires_total").increment(1);
+}
+
+/// A `systemPresence` outside the documented set, kept as given.
+pub fn presence_unknown(system_presence: &str) {
+    warn!(system_presence, "unknown systemPresence, kept as given");
+    metrics::counter!("wfm_reactor_presence_unknown_total").increment(1);
+}
+
+/// A schedule event was ignored (`reason`: why).
+pub fn schedule_event_ignored(reason: &'static str) {
+    metrics::counter!("wfm_reactor_schedule_events_ignored_total", "reason" => reason).increment(1);
+}
+
+/// A presence or routing update was skipped (`kind`, `reason`).
+pub fn update_skipped(kind: &'static str, reason: &'static str) {
+    metrics::counter!("wfm_reactor_updates_skipped_total", "kind" => kind, "reason" => reason).increment(1);
+}
+
+/// A reactor task panicked (`task`: fetch, reconcile, unknown).
+pub fn task_panicked(task: &'static str) {
+    metrics::counter!("wfm_reactor_task_panics_total", "task" => task).increment(1);
+}
+
+/// A schedule fetch started.
+pub fn schedule_fetch_started() {
+    metrics::counter!("wfm_reactor_schedule_fetches_total").increment(1);
+}
+
+/// A schedule fetch failed.
+pub fn schedule_fetch_failed() {
+    metrics::counter!("wfm_reactor_schedule_fetch_failures_total").increment(1);
+}
+
+/// A reconcile started.
+pub fn reconcile_started() {
+    metrics::counter!("wfm_reactor_reconciles_total").increment(1);
+}
+
+/// A reconcile skipped a key.
+pub fn reconcile_key_skipped() {
+    metrics::counter!("wfm_reactor_reconcile_keys_skipped_total").increment(1);
+}
+
+/// A reconcile failed.
+pub fn reconcile_failed() {
+    metrics::counter!("wfm_reactor_reconcile_failures_total").increment(1);
+}
+
+/// A commit failed on `path` (presence, schedule).
+pub fn commit_failed(path: &'static str) {
+    metrics::counter!("wfm_reactor_commit_failures_total", "path" => path).increment(1);
+}
