@@ -259,6 +259,7 @@ fn admin_state(
     reactor: &ReactorHandle,
 ) -> AdminState {
     let state_ctx = (ctx.clone(), reactor.clone());
+    let adherence_reactor = reactor.clone();
     let store_for_liveness = store.clone();
     AdminState {
         liveness: Arc::new(move || {
@@ -273,6 +274,14 @@ fn admin_state(
             Box::pin(async move { state_view::snapshot(&ctx, &reactor).await })
         }),
         resync: reactor.resync.clone(),
+        store: Some(store.clone()),
+        adherence: Arc::new(move |mu| {
+            let reactor = adherence_reactor.clone();
+            Box::pin(async move {
+                let rows = reactor.adherence(mu).await?;
+                serde_json::to_value(rows).ok()
+            })
+        }),
     }
 }
 
@@ -293,6 +302,6 @@ fn spawn_admin(
         }
         .instrument(tracing::info_span!("admin", %addr)),
     );
-    tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events POST /v1/resync");
+    tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events /v1/adherence POST /v1/resync");
     Ok(())
 }

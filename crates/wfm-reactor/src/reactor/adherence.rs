@@ -431,8 +431,7 @@ impl Adherence {
 
     fn publish_counts(&self) {
         for ((mu, state), n) in &self.counts {
-            metrics::gauge!("wfm_reactor_adherence_agents", "management_unit" => mu.clone(), "state" => state.as_str())
-                .set(*n as f64);
+            crate::telemetry::reactor::adherence_agents(mu, state.as_str(), *n);
         }
     }
 

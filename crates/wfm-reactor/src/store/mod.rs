@@ -11,6 +11,7 @@ mod deadletters;
 mod outbox;
 mod queries;
 mod queue;
+mod replay;
 mod schema;
 mod state;
 mod writer;

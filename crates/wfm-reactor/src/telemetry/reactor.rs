@@ -59,3 +59,10 @@ pub fn reconcile_failed() {
 pub fn commit_failed(path: &'static str) {
     metrics::counter!("wfm_reactor_commit_failures_total", "path" => path).increment(1);
 }
+
+/// Agents of one management unit in one adherence state (the gauge
+/// `wfm_reactor_adherence_agents{management_unit,state}`).
+pub fn adherence_agents(management_unit: &str, state: &'static str, agents: i64) {
+    metrics::gauge!("wfm_reactor_adherence_agents", "management_unit" => management_unit.to_string(), "state" => state)
+        .set(agents as f64);
+}
