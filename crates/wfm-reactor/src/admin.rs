@@ -7,9 +7,11 @@
 //! - `GET /v1/state`: presence per user, scheduled activity now, known schedule versions.
 //! - `GET /v1/events`: Server-Sent Events of every emitted CloudEvent; `id:` is the
 //!   sequence, `Last-Event-ID` / `?after=SEQ` replay from the outbox first (see `feed`).
+//! - `GET /`: the intraday board (assets compiled in; see `board`).
 //! - `GET /v1/adherence[?managementUnitId=ID]`: per agent the adherence state and since when.
 //! - `POST /v1/resync`: trigger a full reconcile now.
 
+mod board;
 mod feed;
 
 use axum::extract::{Query, State};
@@ -61,6 +63,9 @@ pub struct AdminState {
 /// The router, separate from serving so tests can call it in-process.
 pub(crate) fn router(state: AdminState) -> Router {
     Router::new()
+        .route("/", get(board::index))
+        .route("/board.css", get(board::css))
+        .route("/board.js", get(board::js))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -157,6 +157,13 @@ impl Tracker {
         a.current.as_ref().map(|(e, t)| (e, *t, &a.unit))
     }
 
+    /// `user`'s presence and routing status as last fed.
+    pub fn inputs(&self, user: &str) -> (Option<&str>, Option<&str>) {
+        self.agents
+            .get(user)
+            .map_or((None, None), |a| (a.presence.as_deref(), a.routing.as_deref()))
+    }
+
     /// What `user`'s schedule says at `t` and next (the board).
     pub fn timeline(&self, user: &str) -> Option<&Timeline> {
         self.agents.get(user).map(|a| &a.timeline)

@@ -303,5 +303,6 @@ fn spawn_admin(
         .instrument(tracing::info_span!("admin", %addr)),
     );
     tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events /v1/adherence POST /v1/resync");
+    tracing::info!(url = %format!("http://{addr}/"), "intraday board");
     Ok(())
 }

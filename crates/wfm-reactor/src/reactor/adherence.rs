@@ -90,6 +90,10 @@ pub struct AgentAdherence {
     pub next_activity_category: Option<String>,
     /// When it starts (RFC 3339).
     pub next_activity_start: Option<String>,
+    /// Presence (display form), when known.
+    pub system_presence: Option<String>,
+    /// Routing status, when known.
+    pub routing_status: Option<String>,
     /// Who computed it.
     pub computed_by: &'static str,
 }
@@ -447,6 +451,7 @@ impl Adherence {
                     return None;
                 }
                 let next = self.tracker.timeline(u).and_then(|t| t.next_activity(now));
+                let (presence, routing) = self.tracker.inputs(u);
                 Some(AgentAdherence {
                     user_id: u.clone(),
                     management_unit_id: unit.management_unit_id.clone(),
@@ -459,6 +464,8 @@ impl Adherence {
                         .as_ref()
                         .map(|n| n.category.map_or("Unknown", Category::as_str).into()),
                     next_activity_start: next.map(|n| rfc3339(n.start)),
+                    system_presence: presence.map(str::to_string),
+                    routing_status: routing.map(str::to_string),
                     computed_by: "local",
                 })
             })

@@ -108,3 +108,27 @@ async fn adherence_is_listed_changes_with_presence_and_is_counted() {
         "the gauge counts every listed agent once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_and_its_assets_are_served_by_the_binary() {
+    let d = DaemonBuilder::ops()
+        .adherence(true)
+        .start(SimBuilder::ops().start().await)
+        .await;
+    let (status, page) = d.get("/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Intraday adherence"), "{page}");
+    // Every asset the page names is local and served.
+    for asset in ["/board.css", "/board.js"] {
+        assert!(page.contains(&format!("\"{asset}\"")), "{asset} linked");
+        let (status, body) = d.get(asset).await;
+        assert_eq!(status, 200, "{asset}");
+        assert!(!body.is_empty());
+    }
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no external asset"
+    );
+    let (_, js) = d.get("/board.js").await;
+    assert!(js.contains("new EventSource(\"/v1/events\")") && js.contains("/v1/adherence"));
+}
