@@ -11,6 +11,7 @@ mod delivery_webhook;
 mod delivery_webhook_concurrency;
 mod ops_adherence;
 mod ops_admin;
+mod ops_board_browser;
 mod ops_doctor;
 mod ops_feed;
 mod ops_shutdown;
