@@ -30,6 +30,15 @@ impl WallClock {
         }
     }
 
+    /// The same clock, `by` later (tests: a restart after time passed).
+    #[cfg(test)]
+    pub(super) fn shifted(self, by: chrono::Duration) -> Self {
+        Self {
+            wall: self.wall + by,
+            at: self.at,
+        }
+    }
+
     /// The wall-clock instant of tokio's now.
     pub(super) fn wall(&self) -> DateTime<Utc> {
         let elapsed = chrono::Duration::from_std(self.at.elapsed()).unwrap_or(chrono::TimeDelta::MAX);
@@ -111,6 +120,9 @@ pub(super) struct Adherence {
     parts: HashMap<String, BTreeMap<(String, String), Timeline>>,
     /// Agents per (management unit, state), mirrored in the gauge.
     counts: HashMap<(String, AdherenceState), i64>,
+    /// Nothing is decided until the first reconcile finished: before it, presence is known
+    /// but schedules may not be, and every agent would first show `Unscheduled`.
+    held: bool,
     /// The store held no adherence at start: first states are a snapshot.
     first_start: bool,
     /// `[reconcile] initial_snapshot`: emit the snapshot (else record it silently).
@@ -126,6 +138,7 @@ impl Adherence {
         }
         let mapping = config.adherence.mapping();
         Self {
+            held: true,
             first_start: false,
             initial_snapshot: config.reconcile.initial_snapshot,
             api_host,
@@ -281,6 +294,18 @@ fn impact(e: &Evaluation) -> &'static str {
 // === impl Adherence (decisions) ===
 
 impl Adherence {
+    /// True until [`Adherence::release`].
+    pub(super) fn is_held(&self) -> bool {
+        self.enabled && self.held
+    }
+
+    /// The first reconcile finished: decide every agent now (a restart emits only what
+    /// really changed while it was down), and each change as it comes from here on.
+    pub(super) fn release(&mut self, batch: &mut Batch) {
+        self.held = false;
+        self.reevaluate_all(batch);
+    }
+
     /// `user`'s presence or routing status was decided (live or by a reconcile).
     pub(super) fn inputs(
         &mut self,
@@ -291,6 +316,11 @@ impl Adherence {
         batch: &mut Batch,
     ) {
         if !self.enabled {
+            return;
+        }
+        if self.held {
+            let tl = self.timeline_of(user);
+            self.tracker.prime(user, tl, presence, routing);
             return;
         }
         let now = self.wall();
@@ -351,6 +381,12 @@ impl Adherence {
         let now = self.wall();
         for user in touched {
             let tl = self.timeline_of(&user);
+            if self.held {
+                let (p, r) = self.tracker.inputs(&user);
+                let (p, r) = (p.map(str::to_string), r.map(str::to_string));
+                self.tracker.prime(&user, tl, p.as_deref(), r.as_deref());
+                continue;
+            }
             let change = self.tracker.set_timeline(&user, tl, now);
             self.emit(change, AdherenceCause::Schedule, batch);
         }

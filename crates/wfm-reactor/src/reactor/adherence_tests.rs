@@ -72,12 +72,10 @@ async fn a_scheduled_break_takes_an_on_queue_agent_out_then_break_presence_bring
     };
     ctx.store.commit(seed).await.unwrap();
     reactor.load().await.unwrap();
-    assert!(
-        commit(&mut reactor).await.is_empty(),
-        "no presence known: nothing said"
-    );
-
     reactor.on_upstream(presence("u1", "On Queue"));
+    let held = commit(&mut reactor).await;
+    assert!(held.is_empty(), "nothing decided before the first reconcile");
+    reactor.first.listed(vec![]); // the first reconcile found nothing to fetch
     let first = commit(&mut reactor).await;
     assert_eq!(first.len(), 1);
     assert_eq!(first[0]["data"]["adherenceState"], "InAdherence");
@@ -118,6 +116,7 @@ async fn a_scheduled_break_takes_an_on_queue_agent_out_then_break_presence_bring
     let (mut again, handle) = Reactor::new(ctx.clone(), watching(&["u1"]), rx);
     again.adherence.set_clock(clock);
     again.load().await.unwrap();
+    again.first.listed(vec![]);
     assert!(
         commit(&mut again).await.is_empty(),
         "restart emits nothing spurious"
@@ -134,4 +133,47 @@ async fn a_scheduled_break_takes_an_on_queue_agent_out_then_break_presence_bring
 fn reactor_wall_since(event: &serde_json::Value) -> DateTime<Utc> {
     let t = event["data"]["adherenceChangeTime"].as_str().unwrap();
     DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_after_a_boundary_passed_emits_that_change_once_as_a_reconcile() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path());
+    let (_tx, rx) = mpsc::channel(1);
+    let (mut reactor, _h) = Reactor::new(ctx.clone(), watching(&["u1"]), rx);
+    let now = DateTime::from_timestamp_millis(reactor.adherence.wall().timestamp_millis()).unwrap();
+    let seed = Batch {
+        changes: vec![StateChange::AgentSchedule {
+            schedule_id: "s".into(),
+            mu_id: "mu".into(),
+            user_id: "u1".into(),
+            hash: "h".into(),
+            canonical_json: schedule_json(now),
+        }],
+        events: vec![],
+    };
+    ctx.store.commit(seed).await.unwrap();
+    reactor.load().await.unwrap();
+    reactor.first.listed(vec![]);
+    reactor.on_upstream(presence("u1", "On Queue"));
+    assert_eq!(commit(&mut reactor).await.len(), 1);
+    let clock = reactor.adherence.clock();
+    drop(reactor);
+
+    // Down for 12 minutes: the break began meanwhile.
+    let (_tx, rx) = mpsc::channel(1);
+    let (mut again, _h) = Reactor::new(ctx.clone(), watching(&["u1"]), rx);
+    again
+        .adherence
+        .set_clock(clock.shifted(chrono::Duration::minutes(12)));
+    again.load().await.unwrap();
+    again.first.listed(vec![]);
+    let out = commit(&mut again).await;
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0]["data"]["adherenceState"], "OutOfAdherence");
+    assert_eq!(out[0]["data"]["cause"], "reconcile");
+    assert_eq!(
+        out[0]["data"]["previous"]["scheduledActivityCategory"],
+        "OnQueueWork"
+    );
 }

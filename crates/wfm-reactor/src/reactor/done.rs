@@ -113,6 +113,15 @@ impl Reactor {
     /// Queues the presence changes decided since the last flush, behind every batch
     /// queued before (waiting for an answer first when too many are in flight).
     pub(super) async fn flush(&mut self) {
+        self.queue_decided().await;
+        // Adherence waits for the first reconcile (which may just have finished above).
+        if self.adherence.is_held() && self.first.is_done() {
+            self.adherence.release(self.presence.batch_mut());
+            self.queue_decided().await;
+        }
+    }
+
+    async fn queue_decided(&mut self) {
         let ticket = match self.presence.take_batch() {
             Some(batch) => {
                 while self.commits.is_full() {

@@ -164,16 +164,14 @@ impl Reactor {
     }
 
     /// Loads the presence cache and the adherence engine from the store (before `run`);
-    /// what changed while the daemon was down (a boundary passed) is decided now.
+    /// what changed while the daemon was down is decided once the first reconcile is done.
     pub async fn load(&mut self) -> Result<(), crate::store::StoreError> {
         self.presence.reload(&self.ctx.store).await?;
         self.presence.load_routing(&self.ctx.store).await?;
         let presence = &self.presence;
         self.adherence
             .load(&self.ctx.store, |u| presence.current(u))
-            .await?;
-        self.adherence.reevaluate_all(self.presence.batch_mut());
-        Ok(())
+            .await
     }
 
     /// Runs until `cancel`, then finishes due fetches within the grace period and persists
