@@ -22,6 +22,7 @@ mod reactor_presence;
 mod reactor_reconcile;
 mod reactor_schedule;
 mod reactor_version;
+mod sim_adherence;
 mod sim_bench;
 mod sim_channels;
 mod sim_control;
