@@ -37,6 +37,9 @@ pub struct ReadinessReport {
     pub reasons: Vec<String>,
     /// Things that work partially but do not hold readiness back (e.g. a rejected topic).
     pub degraded: Vec<String>,
+    /// `"leader"` or `"standby"` (`[ha]`); `None` reads as `"leader"`: a daemon without
+    /// a lease is the only one there is.
+    pub role: Option<&'static str>,
 }
 
 /// Everything the admin server reads, supplied by the app wiring.
@@ -108,7 +111,12 @@ async fn readyz(State(s): State<AdminState>) -> Response {
     let ready = report.reasons.is_empty();
     (
         code,
-        Json(serde_json::json!({ "ready": ready, "reasons": report.reasons, "degraded": report.degraded })),
+        Json(serde_json::json!({
+            "ready": ready,
+            "role": report.role.unwrap_or("leader"),
+            "reasons": report.reasons,
+            "degraded": report.degraded,
+        })),
     )
         .into_response()
 }

@@ -1,7 +1,8 @@
 //! wfm-reactor: keeps a websocket subscription to Genesys Cloud notification topics alive
 //! through every disruption, coalesces bursts of payload-less WFM schedule events into
 //! the fewest REST fetches, diffs what really changed against a durable store, and
-//! delivers CloudEvents at-least-once to stdout, files, webhooks and a live SSE feed.
+//! delivers CloudEvents at-least-once to stdout, files, webhooks, NATS JetStream and a live
+//! SSE feed; with `[ha]`, replicas share a PostgreSQL store and one holds the lease.
 //!
 //! # Layout
 //! - [`config`], [`cli`], [`commands`]: the outside: configuration file and command line.
@@ -9,7 +10,8 @@
 //! - The simulator is its own crate (`genesys-sim`), embedded behind the default `embedded-sim` feature.
 //! - [`auth`], [`notifications`], [`topics`]: upstream: tokens, channels, sessions, typed events, gaps.
 //! - [`coalesce`], [`wfm`], [`diff`], `presence`, [`reactor`]: turning events into real changes.
-//! - [`store`], [`events`], [`sinks`]: durable state + outbox, the CloudEvent, delivery.
+//! - [`store`], [`events`], [`sinks`]: durable state + outbox (SQLite or PostgreSQL, and the
+//!   leader lease), the CloudEvent, delivery.
 //! - `admin`, [`app`], [`telemetry`], [`backoff`]: operating it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

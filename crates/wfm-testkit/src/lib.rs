@@ -20,6 +20,7 @@ pub mod patience;
 pub mod process;
 pub mod prometheus;
 pub mod requests;
+pub mod services;
 pub mod sim;
 pub mod webhook;
 pub mod ws;

@@ -85,12 +85,27 @@ pub async fn start(sim_config: SimConfig, extra: &str) -> anyhow::Result<Daemon>
 /// Starts the daemon against the simulator (or platform) at `base` with these client
 /// credentials: durable SQLite outbox and one file sink in a temporary directory.
 pub async fn start_app(base: &str, id: &str, secret: &str, extra: &str) -> anyhow::Result<App> {
+    start_app_on(base, id, secret, extra, None).await
+}
+
+/// [`start_app`] with the store in PostgreSQL at `state_url` (`None`: the SQLite file).
+pub async fn start_app_on(
+    base: &str,
+    id: &str,
+    secret: &str,
+    extra: &str,
+    state_url: Option<String>,
+) -> anyhow::Result<App> {
     let upstream = Upstream {
         base: base.into(),
         client_id: id.into(),
         client_secret: secret.into(),
     };
-    DaemonBuilder::bench().extra(extra).try_start((), &upstream).await
+    let mut builder = DaemonBuilder::bench().extra(extra);
+    if let Some(url) = state_url {
+        builder = builder.tweak(move |c| c.state.url = Some(wfm_reactor::config::Secret::new(url)));
+    }
+    builder.try_start((), &upstream).await
 }
 
 /// The waits of a load scenario, as errors (a scenario reports, it does not panic).

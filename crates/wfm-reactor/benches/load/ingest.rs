@@ -35,12 +35,12 @@ async fn drained(d: &harness::App, target: u64) {
     }
 }
 
-/// Runs the scenario, reported as `name`.
-pub async fn run(name: &'static str) -> anyhow::Result<Report> {
+/// Runs the scenario, reported as `name`, on the SQLite file or (`state_url`) PostgreSQL.
+pub async fn run(name: &'static str, state_url: Option<String>) -> anyhow::Result<Report> {
     let sim = RemoteSim::spawn(USERS, 1).await?;
     let users = sim.agents().await?;
     anyhow::ensure!(users.len() == USERS, "sim generated {} agents", users.len());
-    let d = harness::start_app(&sim.base, &sim.client_id, &sim.client_secret, FETCH).await?;
+    let d = harness::start_app_on(&sim.base, &sim.client_id, &sim.client_secret, FETCH, state_url).await?;
     sim.subscribed(USERS + 1, Duration::from_secs(30)).await?;
     d.first_reconcile(Duration::from_secs(120)).await?;
     let seq0 = d

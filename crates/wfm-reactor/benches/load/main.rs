@@ -6,6 +6,7 @@
 //! scenario. The parent prints one table and writes `target/bench/load.json`.
 
 mod bursts;
+mod ha;
 mod harness;
 mod ingest;
 mod reconcile;
@@ -21,13 +22,16 @@ use std::time::Duration;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SCENARIOS: [&str; 6] = [
+const SCENARIOS: [&str; 9] = [
     "ingest",
     "ingest-lowmem",
     "schedules",
     "scale",
     "scale-lowmem",
     "scale-over-capacity",
+    "ingest-postgres",
+    "nats-publish",
+    "takeover",
 ];
 
 /// mimalloc settings of the `-lowmem` scenarios (environment of the child process, read by
@@ -75,8 +79,11 @@ async fn child(name: &str) -> anyhow::Result<Report> {
     // Install the recorder before the daemon starts so the latency histogram is recorded.
     let _ = wfm_reactor::telemetry::prometheus::handle();
     match name {
-        "ingest" => ingest::run("ingest").await,
-        "ingest-lowmem" => ingest::run("ingest-lowmem").await,
+        "ingest" => ingest::run("ingest", None).await,
+        "ingest-lowmem" => ingest::run("ingest-lowmem", None).await,
+        "ingest-postgres" => ha::ingest_postgres().await,
+        "nats-publish" => ha::nats_publish().await,
+        "takeover" => ha::takeover().await,
         "schedules" => schedules().await,
         "scale" => scale::run(18_999, "scale").await,
         "scale-lowmem" => scale::run(18_999, "scale-lowmem").await,

@@ -23,7 +23,7 @@ pub struct RemoteSim {
 
 /// The release binary (in the workspace's target directory): benches cannot ask Cargo for
 /// it, so it must be built first.
-fn binary() -> anyhow::Result<PathBuf> {
+pub fn binary() -> anyhow::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));

@@ -4,8 +4,8 @@
 
 use super::embedded::{self, EmbeddedSim, start_simulator};
 use super::{
-    Listeners, RunningApp, UPSTREAM_BUFFER, readiness, refresh::refresh_membership, resolve_with_retry,
-    state_view,
+    Listeners, Prepared, RunningApp, UPSTREAM_BUFFER, readiness, refresh::refresh_membership,
+    resolve_with_retry, state_view,
 };
 use crate::admin::{self, AdminState};
 use crate::auth::{AuthError, TokenProvider};
@@ -37,6 +37,8 @@ pub struct App {
     membership: Membership,
     cancel: CancellationToken,
     tracker: TaskTracker,
+    /// `Some("leader")` under `[ha]` (for `/readyz`).
+    role: Option<&'static str>,
 }
 
 // === impl App ===
@@ -45,7 +47,13 @@ impl App {
     /// Builds the parts (starting the embedded simulator first when `region = "simulator"`).
     /// Fails on a refused OAuth client or an unusable store; a token that cannot be had yet
     /// only warns (every call retries).
-    pub async fn build(mut config: Config) -> anyhow::Result<App> {
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        Self::build_prepared(config, Prepared::default()).await
+    }
+
+    /// [`App::build`] on a store the caller opened (the `[ha]` leader's, fenced by its
+    /// lease epoch); without one, the store `[state]` describes.
+    pub async fn build_prepared(mut config: Config, prepared: Prepared) -> anyhow::Result<App> {
         let simulator = if config.genesys.is_simulator() {
             let sim = start_simulator(&mut config)
                 .await
@@ -59,7 +67,10 @@ impl App {
         crate::telemetry::prometheus::handle();
         crate::telemetry::expose_known(&config.sink_names());
         let cancel = CancellationToken::new();
-        let store = Store::open(&config.state.path)?;
+        let store = match prepared.store {
+            Some(s) => s,
+            None => Store::open_configured(&config.state).await?,
+        };
         let http = reqwest::Client::builder()
             .timeout(config.fetch.request_timeout)
             .user_agent(concat!("wfm-reactor/", env!("CARGO_PKG_VERSION")))
@@ -90,6 +101,7 @@ impl App {
             membership,
             cancel,
             tracker: TaskTracker::new(),
+            role: prepared.role,
         })
     }
 
@@ -107,6 +119,7 @@ impl App {
             membership,
             cancel,
             tracker,
+            role,
         } = self;
         let (tx, rx) = mpsc::channel(UPSTREAM_BUFFER);
         let intake_cancel = cancel.child_token();
@@ -153,6 +166,7 @@ impl App {
                 first_reconcile_done: reactor_handle.first_reconcile_done.clone(),
                 delivery: delivery.clone(),
                 store: store.clone(),
+                role,
             };
             let state = admin_state(&ctx, &store, inputs, &reactor_handle);
             spawn_admin(listener, state, &cancel, &tracker)?;

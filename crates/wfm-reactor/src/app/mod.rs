@@ -3,12 +3,14 @@
 
 mod build;
 mod embedded;
+mod ha;
 mod readiness;
 mod refresh;
 mod state_view;
 
 pub use build::App;
 pub use embedded::{EmbeddedSim, start_simulator};
+pub use ha::run_replica;
 pub use state_view::activity_at;
 
 use crate::config::Config;
@@ -29,6 +31,15 @@ const UPSTREAM_BUFFER: usize = 8192;
 pub struct Listeners {
     /// The admin server's listener; `None` disables it.
     pub admin: Option<tokio::net::TcpListener>,
+}
+
+/// What an `[ha]` replica hands over when it becomes the leader.
+#[derive(Default)]
+pub struct Prepared {
+    /// The store, opened fenced by the lease's epoch; `None` opens `[state]`'s.
+    pub store: Option<Store>,
+    /// `Some("leader")` under `[ha]`, for `/readyz`.
+    pub role: Option<&'static str>,
 }
 
 /// A running daemon.
@@ -53,7 +64,21 @@ pub struct RunningApp {
 
 /// Starts everything; returns once the daemon is running (not yet necessarily ready).
 pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<RunningApp> {
+    // Without a lease this daemon is the only one there is.
+    metrics::gauge!(crate::telemetry::lease::LEADER).set(1.0);
     App::build(config).await?.spawn(listeners).await
+}
+
+/// [`start`] with a store (and role) prepared by the caller: the `[ha]` leader's.
+pub async fn start_prepared(
+    config: Config,
+    listeners: Listeners,
+    prepared: Prepared,
+) -> anyhow::Result<RunningApp> {
+    App::build_prepared(config, prepared)
+        .await?
+        .spawn(listeners)
+        .await
 }
 
 impl RunningApp {

@@ -21,12 +21,17 @@ pub struct ReadinessInputs {
     pub delivery: DeliveryHandle,
     /// The store (its writer thread must be alive).
     pub store: crate::store::Store,
+    /// `Some("leader")` when running under `[ha]` (shown in `/readyz`).
+    pub role: Option<&'static str>,
 }
 
 /// Builds the report closure the admin server calls on every `/readyz`.
 pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + Send + Sync> {
     Arc::new(move || {
-        let mut report = ReadinessReport::default();
+        let mut report = ReadinessReport {
+            role: inputs.role,
+            ..ReadinessReport::default()
+        };
         if !*inputs.token_held.borrow() {
             report.reasons.push("no OAuth token held".into());
         }
@@ -53,7 +58,9 @@ pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + S
         }
         for (name, s) in inputs.delivery.statuses() {
             if let Some(err) = &s.last_error {
-                report.reasons.push(format!("sink {name} failing: {err}"));
+                // A failing sink never takes the pod out of service (the contract's
+                // correction): degraded, while the outbox holds its backlog.
+                report.degraded.push(format!("sink {name} failing: {err}"));
             }
         }
         report

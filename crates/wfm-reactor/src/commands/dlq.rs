@@ -16,7 +16,7 @@ pub async fn execute(cli: Cli) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let store = match Store::open(&config.state.path) {
+    let store = match Store::open_configured(&config.state).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");

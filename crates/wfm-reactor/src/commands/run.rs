@@ -24,6 +24,15 @@ pub async fn execute(cli: Cli) -> i32 {
             }
         }
     };
+    if config.ha.enabled {
+        return match app::run_replica(config, admin, shutdown_signal()).await {
+            Ok(()) => exit::OK,
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), "replica stopped");
+                exit::FAILURE
+            }
+        };
+    }
     let running = tokio::select! {
         r = app::start(config, Listeners { admin }) => r,
         _ = shutdown_signal() => {

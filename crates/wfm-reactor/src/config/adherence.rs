@@ -1,7 +1,7 @@
 //! `[adherence]`: who computes real-time adherence, and the local engine's presence →
 //! category mapping.
 
-use super::validate::Problem;
+use super::problem::Problem;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -7,7 +7,10 @@
 mod adherence;
 mod defaults;
 mod expand;
+mod ha;
 mod load;
+mod nats;
+mod problem;
 mod secret;
 mod sinks;
 mod validate;
@@ -16,10 +19,13 @@ use defaults::*;
 
 pub use adherence::{AdherenceConfig, AdherenceMode};
 pub use expand::expand_str;
+pub use ha::HaConfig;
 pub use load::ConfigError;
+pub use nats::{NatsSinkConfig, NatsTlsConfig};
+pub use problem::Problem;
 pub use secret::Secret;
 pub use sinks::SinkConfig;
-pub use validate::{Problem, webhook_key};
+pub use validate::webhook_key;
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -46,9 +52,12 @@ pub struct Config {
     /// Periodic full re-read.
     #[serde(default)]
     pub reconcile: ReconcileConfig,
-    /// The embedded store.
+    /// The store: an SQLite file, or PostgreSQL with `url`.
     #[serde(default)]
     pub state: StateConfig,
+    /// Active/standby replicas (needs `[state] url`).
+    #[serde(default)]
+    pub ha: HaConfig,
     /// The admin HTTP server.
     #[serde(default)]
     pub admin: AdminConfig,
@@ -209,6 +218,10 @@ pub struct StateConfig {
     /// Path of the embedded store file (created with its parent directory).
     #[serde(default = "default_state_path")]
     pub path: PathBuf,
+    /// PostgreSQL instead of the file (`postgres://USER@HOST/DB`); `path` is then
+    /// ignored. A secret: it may carry a password, so `check` masks it whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Secret>,
     /// How often outbox entries acknowledged by every sink are pruned.
     #[serde(default = "default_prune_interval", with = "humantime_serde")]
     pub prune_interval: Duration,

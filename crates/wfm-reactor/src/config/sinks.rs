@@ -2,6 +2,7 @@
 
 use super::Secret;
 use super::defaults::{default_webhook_concurrency, default_webhook_timeout};
+use super::nats::NatsSinkConfig;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +45,8 @@ pub enum SinkConfig {
         #[serde(default = "default_webhook_concurrency")]
         concurrency: usize,
     },
+    /// Publish to NATS JetStream (`Nats-Msg-Id` = CloudEvent id, cursor on the PubAck).
+    Nats(NatsSinkConfig),
 }
 
 impl SinkConfig {
@@ -53,6 +56,7 @@ impl SinkConfig {
             SinkConfig::Stdout { .. } => "stdout",
             SinkConfig::File { .. } => "file",
             SinkConfig::Webhook { .. } => "webhook",
+            SinkConfig::Nats(_) => "nats",
         }
     }
 
@@ -61,6 +65,7 @@ impl SinkConfig {
             SinkConfig::Stdout { name }
             | SinkConfig::File { name, .. }
             | SinkConfig::Webhook { name, .. } => name.as_deref(),
+            SinkConfig::Nats(n) => n.name.as_deref(),
         }
     }
 }

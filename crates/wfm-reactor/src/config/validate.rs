@@ -1,23 +1,8 @@
 //! Semantic checks run after parsing: each problem names its key, all are reported at once.
 
+use super::problem::Problem;
 use super::{Config, SinkConfig};
 use base64::Engine;
-use std::fmt;
-
-/// One thing wrong with the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Dotted key, e.g. `sinks[1].url`.
-    pub key: String,
-    /// What is wrong and what is expected.
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.message)
-    }
-}
 
 struct Problems(Vec<Problem>);
 
@@ -276,11 +261,12 @@ fn sinks(p: &mut Problems, c: &Config) {
     p.check(
         !c.sinks.is_empty(),
         "sinks",
-        "configure at least one [[sinks]] entry (stdout, file or webhook)",
+        "configure at least one [[sinks]] entry (stdout, file, webhook or nats)",
     );
     for (i, s) in c.sinks.iter().enumerate() {
         match s {
             SinkConfig::Stdout { .. } => {}
+            SinkConfig::Nats(n) => p.0.extend(n.problems(&format!("sinks[{i}]"))),
             SinkConfig::File { path, .. } => {
                 p.check(
                     !path.as_os_str().is_empty(),
@@ -318,6 +304,7 @@ fn sinks(p: &mut Problems, c: &Config) {
             }
         }
     }
+    p.0.extend(super::ha::problems(c));
     let names = c.sink_names();
     for (i, name) in names.iter().enumerate() {
         p.check(

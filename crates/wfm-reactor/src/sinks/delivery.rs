@@ -82,11 +82,13 @@ pub async fn spawn_delivery(
     cancel: CancellationToken,
     tracker: &TaskTracker,
 ) -> anyhow::Result<DeliveryHandle> {
+    let handle = DeliveryHandle::default();
     let mut built = Vec::with_capacity(sinks.len());
     for (name, config) in sinks {
-        built.push((name, Sink::from_config(&config).await?));
+        let sink = Sink::from_config(&config, &name, &handle).await?;
+        built.push((name, sink));
     }
-    spawn_sinks(store, built, options, cancel, tracker).await
+    spawn_sinks_on(handle, store, built, options, cancel, tracker).await
 }
 
 /// Starts one delivery task per sink plus the pruning task, registered on `tracker`.
@@ -99,9 +101,20 @@ pub async fn spawn_sinks(
     cancel: CancellationToken,
     tracker: &TaskTracker,
 ) -> anyhow::Result<DeliveryHandle> {
+    spawn_sinks_on(DeliveryHandle::default(), store, sinks, options, cancel, tracker).await
+}
+
+/// [`spawn_sinks`] reporting into an existing handle (the one the sinks were built with).
+async fn spawn_sinks_on(
+    handle: DeliveryHandle,
+    store: Store,
+    sinks: Vec<(String, Sink)>,
+    options: DeliveryOptions,
+    cancel: CancellationToken,
+    tracker: &TaskTracker,
+) -> anyhow::Result<DeliveryHandle> {
     let names = sinks.iter().map(|(n, _)| n.clone()).collect();
     let cursors = store.sync_cursors(names).await?;
-    let handle = DeliveryHandle::default();
     for ((name, sink), (_, cursor)) in sinks.into_iter().zip(cursors) {
         handle.update(&name, |s| s.cursor = cursor);
         let ctl = Control {

@@ -7,12 +7,14 @@
 
 mod delivery;
 mod file;
+mod nats;
 pub mod signing;
 mod stdout;
 mod webhook;
 
 pub use delivery::{DeliveryHandle, DeliveryOptions, SinkStatus, spawn_delivery, spawn_sinks};
 pub use file::FileSink;
+pub use nats::{NatsSink, Published, subject_matches};
 pub use stdout::WriterSink;
 pub use webhook::{Attempt, WebhookSink, parse_retry_after};
 
@@ -30,6 +32,8 @@ pub enum Sink {
     File(FileSink),
     /// HTTP POST per event.
     Webhook(WebhookSink),
+    /// Publish per event to NATS JetStream (boxed: the JetStream context is large).
+    Nats(Box<NatsSink>),
 }
 
 /// Most events one webhook batch holds. A webhook posts per event but its cursor moves
@@ -42,12 +46,18 @@ impl Sink {
     pub(crate) fn batch_limit(&self, configured: usize) -> usize {
         match self {
             Sink::Webhook(_) => configured.min(WEBHOOK_BATCH),
-            Sink::Writer(_) | Sink::File(_) => configured,
+            Sink::Writer(_) | Sink::File(_) | Sink::Nats(_) => configured,
         }
     }
 
-    /// Builds the sink a config entry describes (opens files, builds HTTP clients).
-    pub async fn from_config(config: &SinkConfig) -> anyhow::Result<Sink> {
+    /// Builds the sink a config entry describes (opens files, builds HTTP clients,
+    /// starts connecting to NATS). `name` and `status` are where a sink with a
+    /// connection of its own reports it.
+    pub async fn from_config(
+        config: &SinkConfig,
+        name: &str,
+        status: &DeliveryHandle,
+    ) -> anyhow::Result<Sink> {
         Ok(match config {
             SinkConfig::Stdout { .. } => Sink::Writer(WriterSink::new(Box::new(tokio::io::stdout()))),
             SinkConfig::File { path, .. } => {
@@ -66,6 +76,9 @@ impl Sink {
                 WebhookSink::new(url, secret.expose(), *timeout, *concurrency)
                     .map_err(|e| anyhow::anyhow!("webhook sink {url}: {e}"))?,
             ),
+            SinkConfig::Nats(nats) => {
+                Sink::Nats(Box::new(NatsSink::connect(nats, name, status.clone()).await?))
+            }
         })
     }
 
@@ -75,6 +88,7 @@ impl Sink {
             Sink::Writer(s) => s.deliver(batch, ctl).await,
             Sink::File(s) => s.deliver(batch, ctl).await,
             Sink::Webhook(s) => s.deliver(batch, ctl).await,
+            Sink::Nats(s) => s.deliver(batch, ctl).await,
         }
     }
 }

@@ -1,12 +1,12 @@
 //! Adherence as last known, per agent: the table, its upsert, and the reads the reactor
 //! needs to rebuild its adherence engine at start (states, routing statuses, schedules).
 //!
-//! The table is created with `IF NOT EXISTS` on every open rather than by a schema-version
-//! bump: it is additive, so a store written by an older build opens unchanged and simply
+//! In SQLite the table is created with `IF NOT EXISTS` on every open rather than by a
+//! schema-version bump (PostgreSQL has it as migration 2): it is additive, so a store written by an older build opens unchanged and simply
 //! starts with no adherence rows (the first evaluation then records a baseline).
 
 use super::state::StoredRoutingStatus;
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use rusqlite::{Connection, params};
 
 /// Created on every open (additive; see the module doc).
@@ -69,9 +69,9 @@ pub(super) fn upsert(conn: &Connection, a: &StoredAdherence) -> Result<(), Store
     Ok(())
 }
 
-// === impl Store (adherence reads) ===
+// === impl SqliteStore (adherence reads) ===
 
-impl Store {
+impl SqliteStore {
     /// Every stored adherence row.
     pub async fn all_adherence(&self) -> Result<Vec<StoredAdherence>, StoreError> {
         self.read(|c| {
@@ -132,7 +132,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Batch, StateChange};
+    use crate::store::{Batch, StateChange, Store};
 
     fn row(state: &str) -> StoredAdherence {
         StoredAdherence {

@@ -5,7 +5,7 @@
 //! picks up its flagged rows on its next pass, so a replay never races the daemon's own
 //! writes to the same file or endpoint.
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -68,9 +68,9 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
 
 const COLUMNS: &str = "id, sink, seq, status, error, dead_lettered_at, event, replay";
 
-// === impl Store (dead letters) ===
+// === impl SqliteStore (dead letters) ===
 
-impl Store {
+impl SqliteStore {
     /// Every dead letter, oldest first.
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
         self.read(|c| {

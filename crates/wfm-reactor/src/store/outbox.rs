@@ -5,7 +5,7 @@
 
 use super::deadletters::{self, NewDeadLetter};
 use super::writer::GroupState;
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::events::NewEvent;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::Arc;
@@ -59,9 +59,9 @@ pub(super) fn append(
 /// Soft cap on the JSON bytes of one outbox read (one sink batch).
 pub const MAX_BATCH_BYTES: usize = 4 << 20;
 
-// === impl Store (outbox and cursors) ===
+// === impl SqliteStore (outbox and cursors) ===
 
-impl Store {
+impl SqliteStore {
     /// Up to `limit` committed events with a sequence above `after`, in order, and at most
     /// about [`MAX_BATCH_BYTES`] of JSON (always at least one event): a snapshot's schedule
     /// events can be a megabyte each, and a count-only limit let one batch (plus its NDJSON

@@ -1,7 +1,7 @@
 //! Reads of the last-known state (on the read-only connection).
 
 use super::state::{AgentScheduleRow, DirtyKey, StoredPresence, StoredRoutingStatus, StoredSchedule};
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 
@@ -27,9 +27,9 @@ fn schedule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSchedule> {
     })
 }
 
-// === impl Store (state reads) ===
+// === impl SqliteStore (state reads) ===
 
-impl Store {
+impl SqliteStore {
     /// The stored `metadata.version` of a schedule.
     pub async fn schedule_version(&self, schedule_id: &str) -> Result<Option<i64>, StoreError> {
         let id = schedule_id.to_string();

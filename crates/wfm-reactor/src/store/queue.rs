@@ -1,39 +1,55 @@
-//! Queueing a batch in decision order: the writer's queue is FIFO and groups run one after
-//! the other, so batches commit (and their events take outbox sequences) in the order they
-//! were queued. The reactor queues presence batches on its own task and waits for the
-//! answers elsewhere, so no scheduler can reorder its commits.
+//! Queueing a batch in decision order: each backend's writer queue is FIFO and groups run
+//! one after the other, so batches commit (and their events take outbox sequences) in the
+//! order they were queued. The reactor queues presence batches on its own task and waits
+//! for the answers elsewhere, so no scheduler can reorder its commits.
 
 use super::writer::{Reply, WriteOp};
-use super::{Batch, Store, StoreError};
+use super::{Batch, SqliteStore, StoreError};
+use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
 /// A batch holding its place in the writer's queue; [`Queued::committed`] waits for the
 /// answer (it can be awaited on any task without changing the commit order).
 pub struct Queued {
-    reply: oneshot::Receiver<Result<Vec<u64>, StoreError>>,
+    /// Resolves with the sequences once the backend's transaction committed.
+    answer: BoxFuture<'static, Result<Vec<u64>, StoreError>>,
     /// Event types and arrival instants, for the emitted-events telemetry after commit.
     timing: Vec<(&'static str, Option<tokio::time::Instant>)>,
 }
 
 impl Queued {
+    /// Wraps a backend's answer for `batch` (its timing taken before it was handed over).
+    pub(super) fn new(
+        timing: Vec<(&'static str, Option<tokio::time::Instant>)>,
+        answer: BoxFuture<'static, Result<Vec<u64>, StoreError>>,
+    ) -> Self {
+        Self { answer, timing }
+    }
+
     /// The events' sequences once the transaction holding the batch committed.
     pub async fn committed(self) -> Result<Vec<u64>, StoreError> {
-        let seqs = self.reply.await.map_err(|_| StoreError::WriterGone)??;
+        let seqs = self.answer.await?;
         crate::telemetry::delivery::events_emitted(&self.timing);
         Ok(seqs)
     }
 }
 
-impl Store {
+/// Event types and arrival instants of a batch's events.
+pub(super) fn timing(batch: &Batch) -> Vec<(&'static str, Option<tokio::time::Instant>)> {
+    batch
+        .events
+        .iter()
+        .map(|e| (e.event_type, e.received_at))
+        .collect()
+}
+
+impl SqliteStore {
     /// Puts `batch` in the writer's queue and returns once it holds its place (waiting
-    /// only while the queue is full). Batches queued one after the other by one task
-    /// commit in that order; [`Store::commit`] is this plus the wait.
-    pub async fn queue(&self, batch: Batch) -> Result<Queued, StoreError> {
-        let timing = batch
-            .events
-            .iter()
-            .map(|e| (e.event_type, e.received_at))
-            .collect();
+    /// only while the queue is full); the future answers after the commit.
+    pub(super) async fn queue(
+        &self,
+        batch: Batch,
+    ) -> Result<BoxFuture<'static, Result<Vec<u64>, StoreError>>, StoreError> {
         let (tx, reply) = oneshot::channel();
         let op: WriteOp = Box::new(move |conn, st| {
             let result = super::state::apply(conn, &batch.changes)
@@ -49,6 +65,8 @@ impl Store {
             .send(op)
             .await
             .map_err(|_| StoreError::WriterGone)?;
-        Ok(Queued { reply, timing })
+        Ok(Box::pin(async move {
+            reply.await.map_err(|_| StoreError::WriterGone)?
+        }))
     }
 }

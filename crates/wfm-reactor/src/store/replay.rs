@@ -1,8 +1,8 @@
 //! What the outbox still keeps, for replaying the live feed from a sequence.
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 
-impl Store {
+impl SqliteStore {
     /// The oldest sequence still in the outbox (`None` when it is empty: all pruned, or
     /// nothing committed yet).
     pub async fn oldest_sequence(&self) -> Result<Option<u64>, StoreError> {

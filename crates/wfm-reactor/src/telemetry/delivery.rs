@@ -17,6 +17,8 @@ pub const SINK_DELIVERIES: &str = "wfm_reactor_sink_deliveries_total";
 pub const SINK_LAG: &str = "wfm_reactor_sink_lag";
 /// Gauge: dead letters stored.
 pub const DEAD_LETTERS: &str = "wfm_reactor_dead_letters";
+/// Gauge: 1 while a sink with a connection of its own (NATS) is connected, else 0.
+pub const SINK_CONNECTED: &str = "wfm_reactor_sink_connected";
 /// Counter: store transactions that failed.
 pub const STORE_COMMIT_FAILURES: &str = "wfm_reactor_store_commit_failures_total";
 
@@ -114,4 +116,25 @@ pub(crate) fn wal_checkpointed(frames: i64) {
 pub(crate) fn wal_checkpoint_failed(err: &impl std::fmt::Display, mode: &str) {
     warn!(error = %err, mode, "WAL checkpoint failed");
     metrics::counter!("wfm_reactor_store_checkpoint_failures_total").increment(1);
+}
+
+/// A sink's own connection (NATS) came up or went away.
+pub fn sink_connection(sink: &str, connected: bool) {
+    if connected {
+        info!(sink = %sink, "sink connected");
+    } else {
+        warn!(sink = %sink, "sink not connected");
+    }
+    metrics::gauge!(SINK_CONNECTED, "sink" => sink.to_string()).set(if connected { 1.0 } else { 0.0 });
+}
+
+/// Something else happened on a sink's connection (lame duck mode, a server error...).
+pub fn sink_connection_event(sink: &str, event: &str) {
+    warn!(sink = %sink, event = %event, "sink connection event");
+}
+
+/// The sink already held this event (a JetStream `duplicate` PubAck): counted as delivered.
+pub fn sink_duplicate(sink: &str, seq: u64) {
+    debug!(sink = %sink, sequence = seq, "duplicate acknowledged");
+    metrics::counter!(SINK_DELIVERIES, "sink" => sink.to_string(), "outcome" => "duplicate").increment(1);
 }

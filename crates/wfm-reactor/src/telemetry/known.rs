@@ -33,7 +33,14 @@ const RECONNECT_CAUSES: [&str; 5] = [
     "token_rollover",
 ];
 /// Sink delivery outcomes.
-const SINK_OUTCOMES: [&str; 5] = ["ok", "retry", "dead_letter", "replayed", "store_error"];
+const SINK_OUTCOMES: [&str; 6] = [
+    "ok",
+    "retry",
+    "dead_letter",
+    "replayed",
+    "store_error",
+    "duplicate",
+];
 /// CloudEvent types the daemon emits.
 const EVENT_TYPES: [&str; 4] = [
     "wfm.schedule.changed",
@@ -65,6 +72,9 @@ pub fn expose_known(sinks: &[String]) {
     metrics::gauge!("wfm_reactor_topics").increment(0.0);
     metrics::gauge!(OUTBOX_DEPTH).increment(0.0);
     metrics::gauge!(DEAD_LETTERS).increment(0.0);
+    metrics::gauge!(super::lease::LEADER).increment(0.0);
+    metrics::counter!(super::lease::TAKEOVERS).absolute(0);
+    metrics::counter!(super::lease::FENCED).absolute(0);
     for sink in sinks {
         for outcome in SINK_OUTCOMES {
             metrics::counter!(SINK_DELIVERIES, "sink" => sink.clone(), "outcome" => outcome).absolute(0);

@@ -5,6 +5,7 @@
 
 pub mod delivery;
 mod known;
+pub mod lease;
 pub mod ops;
 pub mod prometheus;
 pub mod reactor;
