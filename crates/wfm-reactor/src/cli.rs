@@ -1,4 +1,6 @@
 //! The command line (clap derive), exactly as the contract's table, plus `dlq`.
+//! `--config` is one global flag (before or after the subcommand), so every command
+//! reads the same `Cli::config`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -23,6 +25,10 @@ pub struct Cli {
     /// Log format; pretty on a terminal by default.
     #[arg(long, global = true, env = "WFM_REACTOR_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// `--config PATH`, global (contract, second tranche): `wfm-reactor --config PATH` is
+    /// `wfm-reactor run --config PATH`, and it is still accepted after any subcommand.
+    #[command(flatten)]
+    pub config: ConfigArg,
     /// What to do; `run` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -41,13 +47,13 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the daemon (the default).
-    Run(ConfigArg),
+    Run,
     /// Run the Genesys Cloud simulator on its own.
     Sim(SimArgs),
     /// Validate the configuration offline and print the effective settings.
-    Check(ConfigArg),
+    Check,
     /// Online preflight against the configured org: token, REST routes, topics.
-    Doctor(ConfigArg),
+    Doctor,
     /// Connect and print raw notifications as NDJSON.
     Tap(TapArgs),
     /// Inspect and replay dead-lettered events.
@@ -58,7 +64,13 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArg {
     /// Configuration file.
-    #[arg(long, short = 'c', default_value = "config.toml", env = "WFM_REACTOR_CONFIG")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        default_value = "config.toml",
+        env = "WFM_REACTOR_CONFIG"
+    )]
     pub config: PathBuf,
 }
 
@@ -99,9 +111,6 @@ pub struct SimArgs {
 /// `tap` options.
 #[derive(Debug, Clone, Args)]
 pub struct TapArgs {
-    #[command(flatten)]
-    /// Configuration file.
-    pub config: ConfigArg,
     /// Only print notifications whose topic matches this glob (`*` wildcard).
     #[arg(long)]
     pub topic: Option<String>,
@@ -113,9 +122,6 @@ pub struct TapArgs {
 /// `dlq` options.
 #[derive(Debug, Clone, Args)]
 pub struct DlqArgs {
-    #[command(flatten)]
-    /// Configuration file.
-    pub config: ConfigArg,
     /// list or replay.
     #[command(subcommand)]
     pub action: DlqAction,
@@ -132,4 +138,38 @@ pub enum DlqAction {
         #[arg(long)]
         id: Vec<i64>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_of(args: &[&str]) -> (PathBuf, bool) {
+        let cli = Cli::try_parse_from(args).expect("parses");
+        let is_run = matches!(cli.command, None | Some(Command::Run));
+        (cli.config.config, is_run)
+    }
+
+    #[test]
+    fn config_is_global_before_and_after_the_subcommand() {
+        let x = PathBuf::from("x.toml");
+        assert_eq!(
+            config_of(&["wfm-reactor", "--config", "x.toml"]),
+            (x.clone(), true)
+        );
+        assert_eq!(
+            config_of(&["wfm-reactor", "run", "--config", "x.toml"]),
+            (x.clone(), true)
+        );
+        assert_eq!(
+            config_of(&["wfm-reactor", "--config", "x.toml", "run"]),
+            (x.clone(), true)
+        );
+        assert_eq!(config_of(&["wfm-reactor", "check", "-c", "x.toml"]).0, x);
+        assert_eq!(
+            config_of(&["wfm-reactor", "dlq", "--config", "x.toml", "list"]).0,
+            x
+        );
+        assert_eq!(config_of(&["wfm-reactor", "tap", "--config", "x.toml"]).0, x);
+    }
 }

@@ -28,6 +28,7 @@ pub mod config;
 pub mod diff;
 pub mod doctor;
 pub mod events;
+pub mod files;
 // The wire models mirror the Genesys Cloud API field for field; its reference documents
 // them, so a field doc that restates the name (`/// User id.`) is not required there.
 #[allow(missing_docs)]
@@ -35,6 +36,7 @@ pub mod genesys;
 pub mod notifications;
 pub(crate) mod presence;
 pub mod reactor;
+pub mod redact;
 pub mod sinks;
 pub mod store;
 pub mod telemetry;

@@ -13,8 +13,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let cli = Cli::parse();
     wfm_reactor::telemetry::init_tracing(cli.log_format);
-    if let Some(Command::Check(args)) = &cli.command {
-        std::process::exit(commands::check::execute(args));
+    if let Some(Command::Check) = &cli.command {
+        std::process::exit(commands::check::execute(&cli.config));
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -25,12 +25,12 @@ fn main() {
     };
     let code = runtime.block_on(async move {
         match &cli.command {
-            None | Some(Command::Run(_)) => commands::run::execute(cli).await,
+            None | Some(Command::Run) => commands::run::execute(cli).await,
             Some(Command::Sim(_)) => commands::sim::execute(cli).await,
-            Some(Command::Doctor(_)) => commands::doctor::execute(cli).await,
+            Some(Command::Doctor) => commands::doctor::execute(cli).await,
             Some(Command::Tap(_)) => commands::tap::execute(cli).await,
             Some(Command::Dlq(_)) => commands::dlq::execute(cli).await,
-            Some(Command::Check(_)) => unreachable!("handled before the runtime starts"),
+            Some(Command::Check) => unreachable!("handled before the runtime starts"),
         }
     });
     std::process::exit(code);

@@ -21,6 +21,33 @@ pub fn spawn(bin: &str, config: &Path, dir: &Path, n: usize) -> Child {
         .expect("spawn wfm-reactor")
 }
 
+/// As [`spawn`], with the process umask set to `umask` first (through `sh`), to show
+/// that modes the daemon sets do not depend on it.
+pub fn spawn_with_umask(bin: &str, config: &Path, dir: &Path, n: usize, umask: &str) -> Child {
+    let log = std::fs::File::create(log_path(dir, n)).expect("log file");
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" run --config \"$1\""))
+        .arg(bin)
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .env("WFM_REACTOR_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn sh")
+}
+
+/// Runs `<bin> ARGS...` to completion: (exit code, stdout, stderr).
+pub fn run_to_end(bin: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(bin).args(args).output().expect("run wfm-reactor");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Where run `n` logs.
 pub fn log_path(dir: &Path, n: usize) -> std::path::PathBuf {
     dir.join(format!("run-{n}.log"))

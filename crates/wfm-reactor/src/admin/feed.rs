@@ -112,10 +112,8 @@ impl Feed {
                     crate::telemetry::ops::sse_client_lagged(missed);
                     self.replaying = true;
                 }
-                Err(broadcast::error::RecvError::Closed) => {
-                    crate::telemetry::ops::sse_client_gone();
-                    return None;
-                }
+                // The live-feed slot (and its gauge) is freed when the stream is dropped.
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     }

@@ -296,6 +296,7 @@ fn admin_state(
                 serde_json::to_value(rows).ok()
             })
         }),
+        access: admin::AccessConfig::of(&ctx.config),
     }
 }
 
@@ -307,6 +308,7 @@ fn spawn_admin(
     tracker: &TaskTracker,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    let token_set = !state.access.token.is_empty();
     let admin_cancel = cancel.child_token();
     tracker.spawn(
         async move {
@@ -316,7 +318,12 @@ fn spawn_admin(
         }
         .instrument(tracing::info_span!("admin", %addr)),
     );
-    tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events /v1/adherence POST /v1/resync");
     tracing::info!(url = %format!("http://{addr}/"), "intraday board");
+    tracing::info!(%addr, "admin endpoints: / /livez /readyz /metrics /v1/state /v1/events /v1/adherence POST /v1/resync POST /v1/session");
+    if token_set {
+        tracing::info!("admin token set: /v1/* and / need it; /livez /readyz /metrics are open");
+    } else {
+        tracing::info!("no admin token: loopback Host names and same-origin requests only");
+    }
     Ok(())
 }

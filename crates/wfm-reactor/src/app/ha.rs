@@ -40,7 +40,11 @@ pub async fn run_replica(
     loop {
         let standby = CancellationToken::new();
         if let Some(l) = clone_listener(admin.as_ref())? {
-            tokio::spawn(serve_standby(l, standby.clone()));
+            tokio::spawn(serve_standby(
+                l,
+                admin::AccessConfig::of(&config),
+                standby.clone(),
+            ));
         }
         let acquired = tokio::select! {
             l = lease::acquire(&url, &holder, takeover, &standby) => l,
@@ -104,7 +108,7 @@ fn clone_listener(l: Option<&std::net::TcpListener>) -> std::io::Result<Option<T
 }
 
 /// The standby's admin server: alive, ready to take over, owning nothing.
-async fn serve_standby(listener: TcpListener, cancel: CancellationToken) {
+async fn serve_standby(listener: TcpListener, access: admin::AccessConfig, cancel: CancellationToken) {
     let state = AdminState {
         liveness: Arc::new(|| None),
         readiness: Arc::new(|| ReadinessReport {
@@ -118,6 +122,7 @@ async fn serve_standby(listener: TcpListener, cancel: CancellationToken) {
         // A standby owns no state: live feed only, no adherence (503).
         store: None,
         adherence: Arc::new(|_| Box::pin(async { None })),
+        access,
     };
     if let Err(err) = admin::serve(listener, state, cancel).await {
         tracing::error!(error = %err, "standby admin server failed");

@@ -1,5 +1,7 @@
-//! `/readyz`: token held, every channel subscribed and connected, first reconcile done,
-//! every sink healthy. Rejected topics are reported as degraded, never blocking.
+//! `/readyz`: token held, every channel subscribed and connected, first reconcile done.
+//! Rejected topics and failing sinks are reported as degraded, never blocking: the daemon
+//! is a sidecar, and an unready sidecar takes its whole pod out of service because a
+//! downstream receiver is down, while the outbox holds the sink's backlog anyway.
 
 use crate::admin::ReadinessReport;
 use crate::auth::TokenProvider;

@@ -16,6 +16,9 @@ pub fn execute(args: &ConfigArg) -> i32 {
         args.config.display()
     );
     println!("{}", config.to_masked_toml());
+    for w in config.warnings() {
+        eprintln!("{}: warning: {w}", args.config.display());
+    }
     let problems = config.validate();
     if problems.is_empty() {
         eprintln!("{}: ok", args.config.display());

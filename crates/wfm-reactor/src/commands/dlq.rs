@@ -12,7 +12,7 @@ pub async fn execute(cli: Cli) -> i32 {
     let Some(Command::Dlq(args)) = cli.command else {
         return exit::USAGE;
     };
-    let config = match super::load_config(&args.config.config) {
+    let config = match super::load_config(&cli.config.config) {
         Ok(c) => c,
         Err(code) => return code,
     };

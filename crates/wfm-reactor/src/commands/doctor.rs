@@ -1,14 +1,11 @@
 //! `wfm-reactor doctor`: the online preflight (see [`crate::doctor`]). With
 //! `region = "simulator"` it starts the embedded simulator first, like `run` does.
 
-use crate::cli::{Cli, Command, ConfigArg, exit};
+use crate::cli::{Cli, exit};
 
 /// Runs the command; returns the process exit code (0 all required checks pass, 1 not).
 pub async fn execute(cli: Cli) -> i32 {
-    let args = match cli.command {
-        Some(Command::Doctor(a)) => a,
-        _ => ConfigArg::default(),
-    };
+    let args = cli.config.clone();
     let mut config = match super::load_config(&args.config) {
         Ok(c) => c,
         Err(code) => return code,

@@ -15,6 +15,9 @@ pub(crate) fn load_config(path: &std::path::Path) -> Result<crate::config::Confi
         eprintln!("{}: {e}", path.display());
         exit::CONFIG
     })?;
+    for w in config.warnings() {
+        tracing::warn!(key = %w.key, "{}", w.message);
+    }
     let problems = config.validate();
     if problems.is_empty() {
         return Ok(config);

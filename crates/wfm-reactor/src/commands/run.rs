@@ -1,14 +1,14 @@
 //! `wfm-reactor run` (the default): the daemon until SIGINT/SIGTERM; a second signal exits at once.
 
 use crate::app::{self, Listeners};
-use crate::cli::{Cli, Command, ConfigArg, exit};
+use crate::cli::{Cli, exit};
 
 /// Runs the daemon; returns the process exit code.
 pub async fn execute(cli: Cli) -> i32 {
-    let args = match cli.command {
-        Some(Command::Run(a)) => a,
-        _ => ConfigArg::default(),
-    };
+    // The recorder first (contract: every metric from the first scrape), so nothing the
+    // start-up records is lost.
+    crate::telemetry::prometheus::handle();
+    let args = cli.config.clone();
     let config = match super::load_config(&args.config) {
         Ok(c) => c,
         Err(code) => return code,

@@ -21,7 +21,7 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
     let Some(crate::cli::Command::Tap(args)) = cli.command else {
         return exit::USAGE;
     };
-    let mut config = match super::load_config(&args.config.config) {
+    let mut config = match super::load_config(&cli.config.config) {
         Ok(c) => c,
         Err(code) => return code,
     };

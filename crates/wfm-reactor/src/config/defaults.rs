@@ -46,6 +46,12 @@ pub(super) fn default_prune_interval() -> Duration {
 pub(super) fn default_admin_listen() -> String {
     "127.0.0.1:9464".into()
 }
+pub(super) fn default_max_sse_clients() -> usize {
+    32
+}
+pub(super) fn default_resync_cooldown() -> Duration {
+    Duration::from_secs(60)
+}
 pub(super) fn default_topics_per_channel() -> usize {
     1000
 }

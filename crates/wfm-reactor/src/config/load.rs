@@ -42,6 +42,12 @@ impl Config {
         validate::validate(self)
     }
 
+    /// Settings that are valid but probably a mistake (plain http to a real org), each
+    /// naming its key; `check` prints them and `run` logs them.
+    pub fn warnings(&self) -> Vec<Problem> {
+        validate::warnings(self)
+    }
+
     /// The cursor name of each sink, in config order (unique after validation).
     pub fn sink_names(&self) -> Vec<String> {
         let mut seen = std::collections::HashMap::<&str, usize>::new();

@@ -7,6 +7,8 @@
 mod adherence;
 mod defaults;
 mod expand;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ha;
 mod load;
 mod nats;
@@ -91,10 +93,18 @@ pub struct GenesysConfig {
     #[serde(default)]
     pub client_secret: Secret,
     /// Explicit API base URL; overrides `region`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::redact::serialize_opt"
+    )]
     pub api_url: Option<String>,
     /// Explicit login base URL; overrides `region`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::redact::serialize_opt"
+    )]
     pub login_url: Option<String>,
 }
 
@@ -209,6 +219,9 @@ pub struct ReconcileConfig {
     /// First start with an empty store emits a snapshot of everything known.
     #[serde(default = "default_true")]
     pub initial_snapshot: bool,
+    /// `POST /v1/resync` runs at most once per this long; sooner is answered 429.
+    #[serde(default = "default_resync_cooldown", with = "humantime_serde")]
+    pub resync_cooldown: Duration,
 }
 
 /// `[state]`
@@ -234,6 +247,13 @@ pub struct AdminConfig {
     /// Listen address; `""` disables the admin server.
     #[serde(default = "default_admin_listen")]
     pub listen: String,
+    /// Bearer token `/v1/*` and `/` require when set (`${WFM_REACTOR_ADMIN_TOKEN:-}`);
+    /// required when `listen` is not a loopback address. The probes and `/metrics` stay open.
+    #[serde(default)]
+    pub token: Secret,
+    /// Live feed (`/v1/events`) clients at once; one more is answered 503.
+    #[serde(default = "default_max_sse_clients")]
+    pub max_sse_clients: usize,
 }
 
 /// `[notifications]`: channel and websocket tuning (defaults follow the platform limits).

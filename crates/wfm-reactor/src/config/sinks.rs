@@ -30,7 +30,8 @@ pub enum SinkConfig {
         /// Cursor name; see `stdout`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
-        /// Target URL (http or https).
+        /// Target URL (http or https); shown with query and user-info redacted.
+        #[serde(serialize_with = "crate::redact::serialize")]
         url: String,
         /// Standard Webhooks secret (`whsec_` + base64); unsigned when empty.
         #[serde(default)]

@@ -77,7 +77,8 @@ fn genesys(p: &mut Problems, c: &Config) {
         ("genesys.login_url", &g.login_url),
     ] {
         if let Some(u) = url {
-            p.check(is_http_url(u), key, format!("{u:?} is not an http(s) URL"));
+            let shown = crate::redact::url(u);
+            p.check(is_http_url(u), key, format!("{shown:?} is not an http(s) URL"));
         }
     }
     p.check(
@@ -177,6 +178,11 @@ fn runtime(p: &mut Problems, c: &Config) {
         "must be greater than 0",
     );
     p.check(
+        c.reconcile.resync_cooldown <= std::time::Duration::from_secs(24 * 3600),
+        "reconcile.resync_cooldown",
+        "must be at most 24h (\"0s\" lets every POST /v1/resync through)",
+    );
+    p.check(
         !c.state.path.as_os_str().is_empty(),
         "state.path",
         "must name a file",
@@ -194,6 +200,53 @@ fn runtime(p: &mut Problems, c: &Config) {
             c.admin.listen
         ),
     );
+    admin(p, c);
+}
+
+/// `[admin]` access: a server reachable from other hosts must require a token, since
+/// `/v1/state` and `/v1/events` show every agent's presence and activity.
+fn admin(p: &mut Problems, c: &Config) {
+    let a = &c.admin;
+    let exposed = a
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|addr| !addr.ip().is_loopback());
+    p.check(
+        !exposed || !a.token.expose().trim().is_empty(),
+        "admin.token",
+        format!(
+            "required when admin.listen ({:?}) is not a loopback address: set WFM_REACTOR_ADMIN_TOKEN \
+             (token = \"${{WFM_REACTOR_ADMIN_TOKEN:-}}\"), or listen on 127.0.0.1",
+            a.listen
+        ),
+    );
+    p.check(
+        a.max_sse_clients >= 1,
+        "admin.max_sse_clients",
+        "must be at least 1",
+    );
+}
+
+/// Things that work but are probably a mistake (`check` prints them; they fail nothing).
+pub(super) fn warnings(c: &Config) -> Vec<Problem> {
+    let mut p = Problems(Vec::new());
+    let g = &c.genesys;
+    if g.region != super::SIMULATOR_REGION {
+        for (key, url) in [
+            ("genesys.login_url", &g.login_url),
+            ("genesys.api_url", &g.api_url),
+        ] {
+            let plain = url
+                .as_deref()
+                .is_some_and(|u| reqwest::Url::parse(u).is_ok_and(|u| u.scheme() == "http"));
+            p.check(
+                !plain,
+                key,
+                "is plain http outside the simulator: the client secret and tokens would cross the network unencrypted; use https",
+            );
+        }
+    }
+    p.0
 }
 
 /// `[notifications]`: channel limits, heartbeats, backoff.
@@ -289,7 +342,7 @@ fn sinks(p: &mut Problems, c: &Config) {
                 p.check(
                     is_http_url(url),
                     format!("sinks[{i}].url"),
-                    format!("{url:?} is not an http(s) URL"),
+                    format!("{:?} is not an http(s) URL", crate::redact::url(url)),
                 );
                 p.check(
                     secret.is_empty() || webhook_key(secret.expose()).is_some(),

@@ -19,13 +19,14 @@ pub struct FileSink {
 }
 
 impl FileSink {
-    /// Opens (creating it and its parent directory) the file for appending.
+    /// Opens the file for appending, creating it (0600) and its parent directories
+    /// (0700) when missing.
     pub async fn open(path: &Path) -> std::io::Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir).await?;
-        }
+        let owned = path.to_path_buf();
+        tokio::task::spawn_blocking(move || crate::files::create_private_file(&owned))
+            .await
+            .map_err(std::io::Error::other)??;
         let file = tokio::fs::OpenOptions::new()
-            .create(true)
             .append(true)
             .open(path)
             .await?

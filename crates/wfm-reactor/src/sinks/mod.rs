@@ -74,7 +74,7 @@ impl Sink {
                 ..
             } => Sink::Webhook(
                 WebhookSink::new(url, secret.expose(), *timeout, *concurrency)
-                    .map_err(|e| anyhow::anyhow!("webhook sink {url}: {e}"))?,
+                    .map_err(|e| anyhow::anyhow!("webhook sink {}: {e}", crate::redact::url(url)))?,
             ),
             SinkConfig::Nats(nats) => {
                 Sink::Nats(Box::new(NatsSink::connect(nats, name, status.clone()).await?))
@@ -156,9 +156,10 @@ impl Control {
     ) -> bool {
         let delay = backoff.next_delay_at_least(retry_after);
         let seq = batch.first().map_or(0, |e| e.seq);
-        crate::telemetry::delivery::sink_retry(&self.sink, seq, error, delay);
-        self.status
-            .update(&self.sink, |s| s.last_error = Some(error.to_string()));
+        // Shown in logs and the unauthenticated `/readyz`: no URL secret may pass.
+        let error = crate::redact::text(error);
+        crate::telemetry::delivery::sink_retry(&self.sink, seq, &error, delay);
+        self.status.update(&self.sink, |s| s.last_error = Some(error));
         tokio::select! {
             _ = self.cancel.cancelled() => false,
             _ = tokio::time::sleep(delay) => true,

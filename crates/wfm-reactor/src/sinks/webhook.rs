@@ -1,8 +1,14 @@
 //! HTTP POST per event (`application/cloudevents+json`), Standard Webhooks signed.
 //!
-//! 2xx acknowledges; 408, 429, 5xx and transport errors retry the same event (in
+//! 2xx acknowledges; 408, 429, 5xx, 3xx and transport errors retry the same event (in
 //! order, without limit) with jittered backoff, `Retry-After` winning when larger;
 //! any other status dead-letters the event and delivery moves on.
+//!
+//! Redirects are never followed (contract, hostile input): reqwest's default turns a
+//! 301/302/303 POST into a bodiless GET, so a receiver answering `302 -> /ok` had every
+//! event counted delivered while none was posted, and a 307/308 would re-post signed
+//! personal data to whatever host the `Location` names. A 3xx is a failed attempt, logged
+//! with its (redacted) `Location`, until the receiver is fixed or the URL corrected.
 //!
 //! With `concurrency` above 1, that many events of a batch are in flight at once (each
 //! retried on its own); results are taken in sequence order, so the acknowledged prefix
@@ -85,6 +91,7 @@ impl WebhookSink {
         };
         let client = reqwest::Client::builder()
             .user_agent(concat!("wfm-reactor/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {
             client,
@@ -171,8 +178,10 @@ impl WebhookSink {
         let resp = match req.body(body).send().await {
             Ok(r) => r,
             Err(e) => {
+                // The error would quote the URL (and its secrets): the sink's name says
+                // which endpoint it is.
                 return Attempt::Retry {
-                    error: format!("transport: {e}"),
+                    error: format!("transport: {}", crate::redact::text(&e.without_url().to_string())),
                     retry_after: None,
                 };
             }
@@ -180,6 +189,9 @@ impl WebhookSink {
         let status = resp.status();
         if status.is_success() {
             return Attempt::Delivered;
+        }
+        if status.is_redirection() {
+            return redirected(&resp);
         }
         let retry_after = resp
             .headers()
@@ -195,6 +207,22 @@ impl WebhookSink {
         } else {
             Attempt::Refused { status: code, error }
         }
+    }
+}
+
+/// A 3xx: a failed attempt naming where it pointed (query and user-info redacted).
+fn redirected(resp: &reqwest::Response) -> Attempt {
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| crate::redact::url(&String::from_utf8_lossy(v.as_bytes())))
+        .unwrap_or_else(|| "(no Location)".into());
+    Attempt::Retry {
+        error: format!(
+            "HTTP {} redirect to {location} not followed (webhooks never follow redirects; fix the sink's url)",
+            resp.status().as_u16()
+        ),
+        retry_after: None,
     }
 }
 

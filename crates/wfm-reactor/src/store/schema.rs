@@ -43,9 +43,9 @@ CREATE TABLE dead_letters (
 
 /// Opens (creating on first start) the writer connection and checks the schema.
 pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::open(path, e))?;
-    }
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the
+    // database file's mode, so they are private too.
+    crate::files::create_private_file(path).map_err(|e| StoreError::open(path, e))?;
     let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
     configure(&conn, path)?;
     // Checkpoints run on their own thread (see `checkpoint.rs`), never inside a commit.

@@ -5,7 +5,9 @@
 //! telemetry depends on nothing of the domain; a value added there and not here is only
 //! exposed from its first use, as before.
 
-use super::delivery::{DEAD_LETTERS, EVENTS_EMITTED, OUTBOX_DEPTH, SINK_DELIVERIES, SINK_LAG};
+use super::delivery::{
+    DEAD_LETTERS, EVENT_TO_OUTBOX, EVENTS_EMITTED, OUTBOX_DEPTH, SINK_DELIVERIES, SINK_LAG,
+};
 
 /// `Notification::kind` values.
 const NOTIFICATION_KINDS: [&str; 5] = [
@@ -75,6 +77,14 @@ pub fn expose_known(sinks: &[String]) {
     metrics::gauge!(super::lease::LEADER).increment(0.0);
     metrics::counter!(super::lease::TAKEOVERS).absolute(0);
     metrics::counter!(super::lease::FENCED).absolute(0);
+    // A registered histogram renders (count 0) before its first sample.
+    let _ = metrics::histogram!(EVENT_TO_OUTBOX);
+    metrics::gauge!("wfm_reactor_sse_clients").increment(0.0);
+    metrics::counter!("wfm_reactor_sse_clients_refused_total").absolute(0);
+    metrics::counter!("wfm_reactor_resync_refused_total").absolute(0);
+    for reason in ["host", "origin"] {
+        metrics::counter!("wfm_reactor_admin_refused_total", "reason" => reason).absolute(0);
+    }
     for sink in sinks {
         for outcome in SINK_OUTCOMES {
             metrics::counter!(SINK_DELIVERIES, "sink" => sink.clone(), "outcome" => outcome).absolute(0);

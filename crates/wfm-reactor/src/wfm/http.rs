@@ -124,9 +124,11 @@ impl WfmClient {
     fn transport_failed(&self, route: &'static str, e: reqwest::Error, at: &mut Attempts) -> Verdict {
         at.failures += 1;
         if at.failures >= self.settings.max_attempts {
+            // reqwest quotes the URL, and a download URL is pre-signed (its query is a
+            // credential): the error shows it redacted.
             return Verdict::Fail(WfmError::Transport {
                 route,
-                message: e.to_string(),
+                message: crate::redact::text(&e.to_string()),
             });
         }
         let d = at.backoff.next_delay();

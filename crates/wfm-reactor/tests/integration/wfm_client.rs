@@ -153,3 +153,30 @@ async fn errors_are_classified() {
         "bounded attempts"
     );
 }
+
+#[tokio::test]
+async fn a_failed_download_names_its_url_without_the_presigned_query() {
+    let (fake, base) = start().await;
+    // A download host that refuses connections: the error quotes the URL.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    let url = format!(
+        "http://{dead_addr}/dl/agents.json.gz?X-Amz-Credential=AKIASECRETCRED&X-Amz-Signature=deadbeefsig"
+    );
+    script(
+        &fake,
+        &format!("{BU}/b1/weeks/2026-08-10/schedules/s1/agentschedules/query"),
+        vec![json(200, serde_json::json!({"downloadUrl": url}))],
+    );
+    let err = client(&base)
+        .agent_schedules("b1", "2026-08-10", "s1", "m1", None)
+        .await
+        .expect_err("the download host is down");
+    let shown = format!("{err} {err:?}");
+    assert!(matches!(err, WfmError::Transport { .. }), "{shown}");
+    assert!(
+        !shown.contains("AKIASECRETCRED") && !shown.contains("deadbeefsig"),
+        "{shown}"
+    );
+}

@@ -9,7 +9,15 @@
 //!   sequence, `Last-Event-ID` / `?after=SEQ` replay from the outbox first (see `feed`).
 //! - `GET /`: the intraday board (assets compiled in; see `board`).
 //! - `GET /v1/adherence[?managementUnitId=ID]`: per agent the adherence state and since when.
-//! - `POST /v1/resync`: trigger a full reconcile now.
+//! - `POST /v1/resync`: trigger a full reconcile now (at most once per cooldown).
+//! - `POST /v1/session`: sign in with the token; sets the session cookie (see [`guard`]).
+//!
+//! Access ([`guard`]) is one layer over the whole router (the board included); the resync
+//! cooldown ([`cooldown`]) and the live feed cap ([`sse_slots`]) are layers on their routes.
+
+mod cooldown;
+mod guard;
+mod sse_slots;
 
 mod board;
 mod feed;
@@ -19,7 +27,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -61,10 +69,38 @@ pub struct AdminState {
     pub store: Option<crate::store::Store>,
     /// Every tracked agent's adherence, of one management unit when given.
     pub adherence: Arc<dyn Fn(Option<String>) -> BoxFuture<'static, Option<serde_json::Value>> + Send + Sync>,
+    /// Who may in: the `[admin]` token, the resync cooldown and the live feed cap.
+    pub access: AccessConfig,
 }
 
-/// The router, separate from serving so tests can call it in-process.
+/// The access settings of the admin server (`[admin]` and `[reconcile] resync_cooldown`).
+#[derive(Clone, Debug)]
+pub struct AccessConfig {
+    /// The bearer token; empty serves loopback `Host`s and same-origin requests only.
+    pub token: crate::config::Secret,
+    /// At most one `POST /v1/resync` per this long.
+    pub resync_cooldown: Duration,
+    /// Live feed clients at once.
+    pub max_sse_clients: usize,
+}
+
+impl AccessConfig {
+    /// The settings of `config`.
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            token: config.admin.token.clone(),
+            resync_cooldown: config.reconcile.resync_cooldown,
+            max_sse_clients: config.admin.max_sse_clients,
+        }
+    }
+}
+
+/// The router, separate from serving so tests can call it in-process. The guard is the
+/// outermost layer, so a route added here is covered without saying so.
 pub(crate) fn router(state: AdminState) -> Router {
+    let guard = guard::Guard::new(state.access.token.expose());
+    let cooldown = cooldown::Cooldown::new(state.access.resync_cooldown);
+    let slots = sse_slots::Slots::new(state.access.max_sse_clients);
     Router::new()
         .route("/", get(board::index))
         .route("/board.css", get(board::css))
@@ -73,10 +109,17 @@ pub(crate) fn router(state: AdminState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/v1/state", get(v1_state))
-        .route("/v1/events", get(v1_events))
+        .route(
+            "/v1/events",
+            get(v1_events).layer(middleware::from_fn_with_state(slots, sse_slots::limit)),
+        )
         .route("/v1/adherence", get(v1_adherence))
-        .route("/v1/resync", post(v1_resync))
+        .route(
+            "/v1/resync",
+            post(v1_resync).layer(middleware::from_fn_with_state(cooldown, cooldown::limit)),
+        )
         .with_state(state)
+        .layer(middleware::from_fn_with_state(guard, guard::check))
 }
 
 async fn livez(State(state): State<AdminState>) -> Response {
@@ -177,7 +220,6 @@ async fn v1_events(
     headers: axum::http::HeaderMap,
     Query(q): Query<FeedQuery>,
 ) -> Response {
-    crate::telemetry::ops::sse_client_connected();
     // Subscribe before reading the outbox: nothing committed in between is missed.
     let rx = s.live.subscribe();
     let last_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
@@ -210,16 +252,13 @@ fn live_stream(rx: broadcast::Receiver<Arc<str>>) -> impl Stream<Item = Result<E
         match rx.recv().await {
             Ok(json) => Some((Ok(Event::default().event("cloudevent").data(&*json)), Some(rx))),
             Err(broadcast::error::RecvError::Lagged(missed)) => {
-                crate::telemetry::ops::sse_client_lagged(missed);
+                crate::telemetry::ops::sse_client_dropped(missed);
                 let note = Event::default()
                     .event("dropped")
                     .data(format!("lagged: {missed} events missed"));
                 Some((Ok(note), None))
             }
-            Err(broadcast::error::RecvError::Closed) => {
-                crate::telemetry::ops::sse_client_gone();
-                None
-            }
+            Err(broadcast::error::RecvError::Closed) => None,
         }
     })
     .boxed()
@@ -243,6 +282,11 @@ mod tests {
             resync: mpsc::channel(1).0,
             store: None,
             adherence: Arc::new(|_| Box::pin(async { Some(serde_json::json!([])) })),
+            access: AccessConfig {
+                token: crate::config::Secret::default(),
+                resync_cooldown: Duration::from_secs(60),
+                max_sse_clients: 4,
+            },
         }
     }
 
