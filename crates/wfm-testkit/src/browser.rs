@@ -39,7 +39,8 @@ pub fn available() -> Result<(), String> {
     Err(reason)
 }
 
-/// One chromedriver process with one headless session; both end on drop.
+/// One chromedriver process with one headless session. Call [`Browser::close`]: killing
+/// chromedriver alone (on drop) leaves its chromium running, re-parented to init.
 pub struct Browser {
     http: reqwest::Client,
     session: String,
@@ -140,6 +141,13 @@ impl Browser {
             json!({"script": script, "args": []}),
         )
         .await
+    }
+
+    /// Ends the session (chromedriver quits its chromium), then the driver.
+    pub async fn close(self) -> anyhow::Result<()> {
+        let url = format!("{}/session/{}", self.base, self.session);
+        self.http.delete(url).send().await?.error_for_status()?;
+        Ok(())
     }
 
     /// A PNG of the viewport.

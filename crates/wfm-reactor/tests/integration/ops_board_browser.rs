@@ -72,6 +72,7 @@ async fn the_board_shows_an_agent_and_follows_its_change_live() {
     );
 
     let png = b.screenshot().await.expect("screenshot");
+    b.close().await.expect("the session ends with its chromium");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     if let Ok(path) = std::env::var("WFM_BOARD_SCREENSHOT") {
         std::fs::write(&path, &png).expect("write the screenshot");
