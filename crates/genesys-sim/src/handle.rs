@@ -115,6 +115,7 @@ impl SimHandle {
         if emit {
             let body = json!({"source": "PURECLOUD", "presenceDefinition": definition(system_presence), "primary": true, "message": "", "modifiedDate": iso(now)});
             notify::publish_locked(&inner, &format!("v2.users.{user_id}.presence"), &body);
+            crate::adherence::publish(&self.shared, &inner, a, now);
         }
         Ok(iso(now))
     }
@@ -134,6 +135,7 @@ impl SimHandle {
         if emit {
             let body = json!({"id": user_id, "routingStatus": {"status": status, "startTime": iso(now)}});
             notify::publish_locked(&inner, &format!("v2.users.{user_id}.routingStatus"), &body);
+            crate::adherence::publish(&self.shared, &inner, a, now);
         }
         Ok(iso(now))
     }

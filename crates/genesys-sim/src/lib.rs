@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod adherence;
 mod bench;
 mod bomb;
 mod change;
@@ -71,6 +72,10 @@ fn router(shared: AppState) -> Router {
         .route(
             &format!("{WFM}/businessunits/{{bu}}/activitycodes"),
             get(wfm_routes::activity_codes),
+        )
+        .route(
+            &format!("{WFM}/managementunits/{{mu}}/adherence"),
+            get(adherence::list),
         )
         .route(
             &format!("{WFM}/managementunits/{{mu}}/users"),

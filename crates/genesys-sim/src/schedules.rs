@@ -122,6 +122,19 @@ pub(crate) struct AgentWeek {
     metadata: Metadata,
 }
 
+impl AgentWeek {
+    /// The activity code id scheduled at `t` (`None`: nothing scheduled then).
+    pub(crate) fn code_at(&self, t: DateTime<Utc>) -> Option<&'static str> {
+        self.shifts.iter().flat_map(|s| &s.activities).find_map(|a| {
+            let start = DateTime::parse_from_rfc3339(&a.start_date)
+                .ok()?
+                .with_timezone(&Utc);
+            let end = start + Duration::minutes(a.length_minutes);
+            (start <= t && t < end).then_some(a.activity_code_id)
+        })
+    }
+}
+
 /// The rendered `BuAgentScheduleQueryResponse` of one agent for one schedule week.
 pub(crate) fn agent_week(k: &WeekKey<'_>) -> AgentWeek {
     let base = hash(&[k.seed, hash_str(k.schedule_id), k.agent_index as u64]);

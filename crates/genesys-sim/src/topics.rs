@@ -37,6 +37,7 @@ pub(crate) fn required(topic: &str) -> &'static [&'static str] {
         }
         ["v2", "users", _, "presence"] => &["presence:userPresence:view"],
         ["v2", "users", _, "routingStatus"] => &["routing:agent:view"],
+        ["v2", "workforcemanagement", "managementunits", _, "adherence"] => &[super::adherence::PERMISSION],
         _ => &[],
     }
 }

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adherence;
 pub(crate) mod admin;
 pub mod app;
 pub mod auth;

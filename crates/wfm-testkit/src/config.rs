@@ -44,6 +44,10 @@ pub struct ConfigText {
     pub sections: Vec<(String, String)>,
     /// Appended verbatim (must not repeat a table of `sections`).
     pub extra: String,
+    /// `[watch] adherence`. Off unless a test asks ([`ConfigText::adherence`]): tests of
+    /// the schedule and presence paths count events exactly, and adherence events would
+    /// interleave with them.
+    pub adherence: bool,
 }
 
 impl ConfigText {
@@ -54,7 +58,13 @@ impl ConfigText {
             admin_listen: String::new(),
             sections: Vec::new(),
             extra: String::new(),
+            adherence: false,
         }
+    }
+
+    /// Turns adherence on (`[watch] adherence = true`).
+    pub fn adherence(&mut self, on: bool) {
+        self.adherence = on;
     }
 
     /// Sets (or replaces) the table `name` with `body`.
@@ -85,7 +95,7 @@ impl ConfigText {
             events.display()
         ));
         text.push_str(&self.extra);
-        text
+        with_adherence(text, self.adherence)
     }
 
     /// Parses [`render`](Self::render) without reading the environment.
@@ -93,6 +103,18 @@ impl ConfigText {
         let text = self.render(upstream, dir);
         Config::from_toml_str_with_env(&text, &|_| None)
             .unwrap_or_else(|e| panic!("test config does not parse: {e}\n{text}"))
+    }
+}
+
+/// Writes `adherence = {on}` into the `[watch]` table (adding the table when absent).
+fn with_adherence(text: String, on: bool) -> String {
+    let line = format!("adherence = {on}\n");
+    match text.find("[watch]\n") {
+        Some(i) => {
+            let at = i + "[watch]\n".len();
+            format!("{}{line}{}", &text[..at], &text[at..])
+        }
+        None => format!("{text}\n[watch]\n{line}"),
     }
 }
 

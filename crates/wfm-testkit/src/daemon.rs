@@ -81,6 +81,12 @@ impl DaemonBuilder {
         self
     }
 
+    /// Sets `[watch] adherence` (off in every preset; see [`ConfigText::adherence`]).
+    pub fn adherence(mut self, on: bool) -> Self {
+        self.text.adherence(on);
+        self
+    }
+
     /// Appends raw TOML (whole tables not set by the preset).
     pub fn extra(mut self, toml: &str) -> Self {
         self.text.extra.push_str(toml);

@@ -5,18 +5,24 @@
 //! - `GET /readyz`: 200 once every readiness condition holds, else 503 with the reasons.
 //! - `GET /metrics`: Prometheus text (`wfm_reactor_*`).
 //! - `GET /v1/state`: presence per user, scheduled activity now, known schedule versions.
-//! - `GET /v1/events`: Server-Sent Events of every emitted CloudEvent (lagging clients dropped).
+//! - `GET /v1/events`: Server-Sent Events of every emitted CloudEvent; `id:` is the
+//!   sequence, `Last-Event-ID` / `?after=SEQ` replay from the outbox first (see `feed`).
+//! - `GET /`: the intraday board (assets compiled in; see `board`).
+//! - `GET /v1/adherence[?managementUnitId=ID]`: per agent the adherence state and since when.
 //! - `POST /v1/resync`: trigger a full reconcile now (at most once per cooldown).
 //! - `POST /v1/session`: sign in with the token; sets the session cookie (see [`guard`]).
 //!
-//! Access ([`guard`]) is one layer over the whole router; the resync cooldown
-//! ([`cooldown`]) and the live feed cap ([`sse_slots`]) are layers on their routes.
+//! Access ([`guard`]) is one layer over the whole router (the board included); the resync
+//! cooldown ([`cooldown`]) and the live feed cap ([`sse_slots`]) are layers on their routes.
 
 mod cooldown;
 mod guard;
 mod sse_slots;
 
-use axum::extract::State;
+mod board;
+mod feed;
+
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -59,6 +65,10 @@ pub struct AdminState {
     pub state: Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<serde_json::Value>> + Send + Sync>,
     /// Asks the reactor for a full reconcile.
     pub resync: mpsc::Sender<()>,
+    /// The store, for replaying the feed from a sequence (`None`: live only).
+    pub store: Option<crate::store::Store>,
+    /// Every tracked agent's adherence, of one management unit when given.
+    pub adherence: Arc<dyn Fn(Option<String>) -> BoxFuture<'static, Option<serde_json::Value>> + Send + Sync>,
     /// Who may in: the `[admin]` token, the resync cooldown and the live feed cap.
     pub access: AccessConfig,
 }
@@ -92,6 +102,9 @@ pub(crate) fn router(state: AdminState) -> Router {
     let cooldown = cooldown::Cooldown::new(state.access.resync_cooldown);
     let slots = sse_slots::Slots::new(state.access.max_sse_clients);
     Router::new()
+        .route("/", get(board::index))
+        .route("/board.css", get(board::css))
+        .route("/board.js", get(board::js))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -100,6 +113,7 @@ pub(crate) fn router(state: AdminState) -> Router {
             "/v1/events",
             get(v1_events).layer(middleware::from_fn_with_state(slots, sse_slots::limit)),
         )
+        .route("/v1/adherence", get(v1_adherence))
         .route(
             "/v1/resync",
             post(v1_resync).layer(middleware::from_fn_with_state(cooldown, cooldown::limit)),
@@ -193,13 +207,45 @@ async fn v1_resync(State(s): State<AdminState>) -> Response {
     }
 }
 
-async fn v1_events(State(s): State<AdminState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let rx = s.live.subscribe();
-    Sse::new(live_stream(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+/// `?after=SEQ` and `?managementUnitId=ID`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FeedQuery {
+    after: Option<String>,
+    management_unit_id: Option<String>,
 }
 
-/// Turns the broadcast into SSE events; a client that lags behind the broadcast buffer is
-/// dropped (its stream ends) with a logged reason, so it can never slow the daemon down.
+async fn v1_events(
+    State(s): State<AdminState>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<FeedQuery>,
+) -> Response {
+    // Subscribe before reading the outbox: nothing committed in between is missed.
+    let rx = s.live.subscribe();
+    let last_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let after = feed::start_after(last_id, q.after.as_deref());
+    let keep_alive = KeepAlive::new().interval(Duration::from_secs(15));
+    match s.store {
+        Some(store) => Sse::new(feed::stream(store, rx, after))
+            .keep_alive(keep_alive)
+            .into_response(),
+        None => Sse::new(live_stream(rx)).keep_alive(keep_alive).into_response(),
+    }
+}
+
+async fn v1_adherence(State(s): State<AdminState>, Query(q): Query<FeedQuery>) -> Response {
+    match (s.adherence)(q.management_unit_id).await {
+        Some(v) => Json(v).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "error": "reactor stopped" })),
+        )
+            .into_response(),
+    }
+}
+
+/// Turns the broadcast into SSE events (no store to replay from: tests of the router); a
+/// client that lags behind the broadcast buffer is dropped with a note.
 fn live_stream(rx: broadcast::Receiver<Arc<str>>) -> impl Stream<Item = Result<Event, Infallible>> {
     futures::stream::unfold(Some(rx), |rx| async move {
         let mut rx = rx?;
@@ -234,6 +280,8 @@ mod tests {
             live: broadcast::channel(4).0,
             state: Arc::new(|| Box::pin(async { Ok(serde_json::json!({})) })),
             resync: mpsc::channel(1).0,
+            store: None,
+            adherence: Arc::new(|_| Box::pin(async { Some(serde_json::json!([])) })),
             access: AccessConfig {
                 token: crate::config::Secret::default(),
                 resync_cooldown: Duration::from_secs(60),

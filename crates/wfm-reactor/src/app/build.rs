@@ -274,6 +274,7 @@ fn admin_state(
     reactor: &ReactorHandle,
 ) -> AdminState {
     let state_ctx = (ctx.clone(), reactor.clone());
+    let adherence_reactor = reactor.clone();
     let store_for_liveness = store.clone();
     let upstream_for_liveness = inputs.upstream.clone();
     AdminState {
@@ -290,6 +291,14 @@ fn admin_state(
             Box::pin(async move { state_view::snapshot(&ctx, &reactor).await })
         }),
         resync: reactor.resync.clone(),
+        store: Some(store.clone()),
+        adherence: Arc::new(move |mu| {
+            let reactor = adherence_reactor.clone();
+            Box::pin(async move {
+                let rows = reactor.adherence(mu).await?;
+                serde_json::to_value(rows).ok()
+            })
+        }),
         access: admin::AccessConfig::of(&ctx.config),
     }
 }
@@ -312,7 +321,8 @@ fn spawn_admin(
         }
         .instrument(tracing::info_span!("admin", %addr)),
     );
-    tracing::info!(%addr, "admin endpoints: /livez /readyz /metrics /v1/state /v1/events POST /v1/resync POST /v1/session");
+    tracing::info!(url = %format!("http://{addr}/"), "intraday board");
+    tracing::info!(%addr, "admin endpoints: / /livez /readyz /metrics /v1/state /v1/events /v1/adherence POST /v1/resync POST /v1/session");
     if token_set {
         tracing::info!("admin token set: /v1/* and / need it; /livez /readyz /metrics are open");
     } else {

@@ -120,6 +120,9 @@ async fn serve_standby(listener: TcpListener, access: admin::AccessConfig, cance
         live: tokio::sync::broadcast::channel(1).0,
         state: Arc::new(|| Box::pin(async { Ok(serde_json::json!({ "role": "standby" })) })),
         resync: tokio::sync::mpsc::channel(1).0,
+        // A standby owns no state: live feed only, no adherence (503).
+        store: None,
+        adherence: Arc::new(|_| Box::pin(async { None })),
         access,
     };
     if let Err(err) = admin::serve(listener, state, cancel).await {

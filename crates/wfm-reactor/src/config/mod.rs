@@ -4,6 +4,7 @@
 //! `${VAR}` expanded, durations are humantime strings), then [`Config::validate`]
 //! lists every semantic problem with its key, so `wfm-reactor check` can print them all.
 
+mod adherence;
 mod defaults;
 mod expand;
 #[doc(hidden)]
@@ -18,6 +19,7 @@ mod validate;
 
 use defaults::*;
 
+pub use adherence::{AdherenceConfig, AdherenceMode};
 pub use expand::expand_str;
 pub use ha::HaConfig;
 pub use load::ConfigError;
@@ -70,6 +72,9 @@ pub struct Config {
     /// The embedded simulator (used only when `genesys.region = "simulator"`).
     #[serde(default)]
     pub simulator: SimulatorConfig,
+    /// Real-time adherence: Genesys's own or the local engine.
+    #[serde(default)]
+    pub adherence: AdherenceConfig,
     /// Where events go. At least one.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
@@ -156,6 +161,10 @@ pub struct WatchConfig {
     /// Also watch `v2.users.{id}.routingStatus`.
     #[serde(default)]
     pub routing_status: bool,
+    /// Real-time adherence of every watched management unit (Genesys's unit topic where
+    /// permitted, else the local engine; see `[adherence]`).
+    #[serde(default = "default_true")]
+    pub adherence: bool,
     /// How often watched business units' membership is re-read.
     #[serde(default = "default_membership_refresh", with = "humantime_serde")]
     pub membership_refresh: Duration,

@@ -42,6 +42,7 @@ pub(super) fn validate(c: &Config) -> Vec<Problem> {
     runtime(&mut p, c);
     notifications(&mut p, c);
     simulator(&mut p, c);
+    p.0.extend(super::adherence::problems(&c.adherence));
     sinks(&mut p, c);
     p.0
 }

@@ -5,7 +5,10 @@
 //! commit and renders the envelope once ([`NewEvent::render`]); that text is what the
 //! outbox stores and every sink sends, so all sinks see byte-identical events.
 
+mod adherence;
 mod data;
+
+pub use adherence::{AdherenceCause, AdherenceChanged, AdherenceRef, TYPE_ADHERENCE_CHANGED};
 
 pub use data::{
     Activity, ActivityCodeRef, AgentChange, Cause, ChangeKind, PresenceChanged, PresenceRef,

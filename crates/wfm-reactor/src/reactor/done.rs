@@ -18,7 +18,7 @@ impl Reactor {
                 // key would stay "in flight" and never be fetched again.
                 tracing::error!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %error, "schedule fetch task panicked; retrying with backoff");
                 crate::telemetry::reactor::task_panicked("fetch");
-                Done::Fetch(key, Err(hint))
+                Done::Fetch(key, Err(hint), Vec::new())
             }
             tasks::Joined::ReconcileLost { cause, error } => {
                 tracing::error!(error = %error, ?cause, "reconcile task panicked; retrying");
@@ -32,7 +32,10 @@ impl Reactor {
             }
         };
         match done {
-            Done::Fetch(key, result) => self.fetched(key, result),
+            Done::Fetch(key, result, updates) => {
+                self.adherence.schedules(updates, self.presence.batch_mut());
+                self.fetched(key, result);
+            }
             Done::Reconcile(cause, Ok(listed)) => {
                 // Decide what it observed now, against the cache as it is; the reconcile
                 // counts as done once the batch holding those decisions committed.
@@ -40,6 +43,14 @@ impl Reactor {
                 let emit_snapshot = c.reconcile.initial_snapshot;
                 self.presence
                     .observed(listed.observed, cause.event_cause(), emit_snapshot);
+                let mut batch = crate::store::Batch::default();
+                let presence = &self.presence;
+                let why = crate::events::AdherenceCause::Reconcile;
+                self.adherence
+                    .all_inputs(|u| presence.current(u), why, &mut batch);
+                let into = self.presence.batch_mut();
+                into.changes.extend(batch.changes);
+                into.events.extend(batch.events);
                 self.pending_reconcile = Some(PendingReconcile {
                     cause,
                     keys: listed.keys,
@@ -102,6 +113,15 @@ impl Reactor {
     /// Queues the presence changes decided since the last flush, behind every batch
     /// queued before (waiting for an answer first when too many are in flight).
     pub(super) async fn flush(&mut self) {
+        self.queue_decided().await;
+        // Adherence waits for the first reconcile (which may just have finished above).
+        if self.adherence.is_held() && self.first.is_done() {
+            self.adherence.release(self.presence.batch_mut());
+            self.queue_decided().await;
+        }
+    }
+
+    async fn queue_decided(&mut self) {
         let ticket = match self.presence.take_batch() {
             Some(batch) => {
                 while self.commits.is_full() {

@@ -45,6 +45,11 @@ pub struct UserState {
 pub(super) enum Message {
     /// Membership was re-read: use it from now on.
     Membership(Membership),
+    /// Answer with every tracked agent's adherence (of one management unit when given).
+    Adherence {
+        management_unit: Option<String>,
+        reply: oneshot::Sender<Vec<super::AgentAdherence>>,
+    },
     /// Answer with the first `limit` watched users' state.
     Users {
         limit: usize,
@@ -56,6 +61,18 @@ impl ReactorHandle {
     /// Hands a re-read membership to the reactor; false when the reactor has stopped.
     pub async fn set_membership(&self, membership: Membership) -> bool {
         self.messages.send(Message::Membership(membership)).await.is_ok()
+    }
+
+    /// Every tracked agent's adherence, optionally of one management unit; `None` when the
+    /// reactor has stopped.
+    pub async fn adherence(&self, management_unit: Option<String>) -> Option<Vec<super::AgentAdherence>> {
+        let (reply, answer) = oneshot::channel();
+        let msg = Message::Adherence {
+            management_unit,
+            reply,
+        };
+        self.messages.send(msg).await.ok()?;
+        answer.await.ok()
     }
 
     /// The first `limit` watched users' last-known presence and routing status; `None`

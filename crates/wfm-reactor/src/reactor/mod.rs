@@ -6,6 +6,7 @@
 //! waits on the network. Order is decided in one place: every presence decision is made
 //! here, and its batch is queued to the store writer from here, in that order.
 
+mod adherence;
 mod commits;
 mod convert;
 mod done;
@@ -20,6 +21,7 @@ mod stop;
 mod tasks;
 mod triggers;
 
+pub use adherence::{AgentAdherence, ScheduleUpdate};
 pub use handle::{ReactorHandle, UserState, UsersView};
 pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
 pub use schedule::{Hint, HintCause};
@@ -68,7 +70,8 @@ pub struct Context {
 enum Done {
     /// A fetch ended; on failure it hands back its hint so the retry keeps the cause,
     /// operation id and management units it knew.
-    Fetch(ScheduleKey, Result<(), Hint>),
+    /// Either way it lists the agent schedules it committed, for the adherence engine.
+    Fetch(ScheduleKey, Result<(), Hint>, Vec<ScheduleUpdate>),
     /// A reconcile ended with what it listed and observed (the reactor decides on it).
     Reconcile(HintCause, anyhow::Result<reconcile::Listed>),
 }
@@ -96,6 +99,8 @@ pub struct Reactor {
     watched: std::collections::HashSet<String>,
     /// The presence and routing cache, and the changes decided since the last flush.
     presence: presence::Presence,
+    /// The local adherence engine (fed by every presence, routing and schedule decision).
+    adherence: adherence::Adherence,
     /// Presence batches queued to the store writer, in decision order.
     commits: commits::Commits,
     pending_reconcile: Option<PendingReconcile>,
@@ -127,7 +132,10 @@ impl Reactor {
         let (done_tx, first_reconcile_done) = watch::channel(false);
         let (pending_tx, pending) = watch::channel(0);
         let d = &ctx.config.debounce;
+        let mut adherence = adherence::Adherence::new(&ctx.config, ctx.api_host.clone());
+        adherence.set_membership(&membership);
         let reactor = Self {
+            adherence,
             coalescer: Coalescer::new(d.quiet, d.max_wait),
             grace: ctx.config.shutdown.grace,
             presence: presence::Presence::new(ctx.api_host.clone()),
@@ -159,12 +167,17 @@ impl Reactor {
         )
     }
 
-    /// Loads the presence cache from the store (before `run`).
+    /// Loads the presence cache and the adherence engine from the store (before `run`);
+    /// what changed while the daemon was down is decided once the first reconcile is done.
     pub async fn load(&mut self) -> Result<(), crate::store::StoreError> {
         self.presence.reload(&self.ctx.store).await?;
+        self.presence.load_routing(&self.ctx.store).await?;
         // rows of users the last run watched and this one does not
         crate::telemetry::reactor::presence_pruned(self.presence.prune(&self.watched));
-        Ok(())
+        let presence = &self.presence;
+        self.adherence
+            .load(&self.ctx.store, |u| presence.current(u))
+            .await
     }
 
     /// Runs until `cancel`, then finishes due fetches within the grace period and persists
@@ -182,6 +195,7 @@ impl Reactor {
         );
         loop {
             let next = self.coalescer.next_deadline();
+            let boundary = self.adherence.deadline();
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
@@ -202,6 +216,9 @@ impl Reactor {
                     None => break,
                 },
                 _ = sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => self.fire_due(),
+                _ = sleep_until(boundary.unwrap_or_else(Instant::now)), if boundary.is_some() => {
+                    self.adherence.due(self.presence.batch_mut());
+                }
                 _ = sleep_until(self.reconcile_due.map_or_else(Instant::now, |d| d.0)),
                     if self.reconcile_due.is_some() && !self.reconcile_running => self.start_reconcile(),
                 Some(()) = self.resync_rx.recv() => self.request_reconcile(HintCause::Reconcile, Duration::ZERO),
@@ -230,8 +247,16 @@ impl Reactor {
                 Notification::RoutingStatus(r) if !self.watched.contains(&r.user_id) => {
                     crate::telemetry::reactor::unwatched_user("routing_status", &r.user_id);
                 }
-                Notification::Presence(p) => self.presence.presence(p, received_at),
-                Notification::RoutingStatus(r) => self.presence.routing(r, received_at),
+                Notification::Presence(p) => {
+                    let user = p.user_id.clone();
+                    self.presence.presence(p, received_at);
+                    self.adherence_inputs(&user);
+                }
+                Notification::RoutingStatus(r) => {
+                    let user = r.user_id.clone();
+                    self.presence.routing(r, received_at);
+                    self.adherence_inputs(&user);
+                }
                 Notification::BuSchedule(update) => {
                     if let Some((key, hint)) = self.intake.schedule_event(&self.ctx.config, update) {
                         self.offer(key, hint, received_at);
@@ -240,6 +265,14 @@ impl Reactor {
                 Notification::ScheduleQueryResult { .. } | Notification::System(_) => {}
             },
         }
+    }
+
+    /// Feeds `user`'s presence and routing status as just decided to the adherence engine.
+    fn adherence_inputs(&mut self, user: &str) {
+        let (p, r) = self.presence.current(user);
+        let cause = crate::events::AdherenceCause::Notification;
+        self.adherence
+            .inputs(user, p.as_deref(), r.as_deref(), cause, self.presence.batch_mut());
     }
 
     fn offer(&mut self, key: ScheduleKey, hint: Hint, now: Instant) {
@@ -264,10 +297,10 @@ impl Reactor {
             );
             self.tasks.spawn_fetch(key, hint.clone(), move |announced| {
                 async move {
-                    let ok =
+                    let (ok, updates) =
                         schedule::fetch_and_commit(&ctx, &membership, &task_key, hint.clone(), &announced)
                             .await;
-                    Done::Fetch(task_key, if ok { Ok(()) } else { Err(hint) })
+                    Done::Fetch(task_key, if ok { Ok(()) } else { Err(hint) }, updates)
                 }
                 .instrument(span)
             });
@@ -277,12 +310,26 @@ impl Reactor {
     fn on_message(&mut self, msg: handle::Message) {
         match msg {
             handle::Message::Membership(m) => {
+                self.adherence.set_membership(&m);
                 self.membership = Arc::new(m);
                 self.watched = watched_users(&self.ctx.config, &self.membership)
                     .into_iter()
                     .collect();
                 let pruned = self.presence.prune(&self.watched);
                 crate::telemetry::reactor::presence_pruned(pruned);
+                let presence = &self.presence;
+                let mut batch = crate::store::Batch::default();
+                let cause = crate::events::AdherenceCause::Reconcile;
+                self.adherence
+                    .all_inputs(|u| presence.current(u), cause, &mut batch);
+                self.presence.batch_mut().changes.extend(batch.changes);
+                self.presence.batch_mut().events.extend(batch.events);
+            }
+            handle::Message::Adherence {
+                management_unit,
+                reply,
+            } => {
+                let _ = reply.send(self.adherence.view(management_unit.as_deref()));
             }
             handle::Message::Users { limit, reply } => {
                 let watched = watched_users(&self.ctx.config, &self.membership);
@@ -295,5 +342,7 @@ impl Reactor {
     }
 }
 
+#[cfg(test)]
+mod adherence_tests;
 #[cfg(test)]
 mod tests;

@@ -276,6 +276,32 @@ impl Presence {
         (!empty).then(|| std::mem::take(&mut self.batch))
     }
 
+    /// The batch being built (the adherence engine adds its changes to it, so they commit
+    /// with the presence change that caused them).
+    pub fn batch_mut(&mut self) -> &mut Batch {
+        &mut self.batch
+    }
+
+    /// `user`'s presence (display form) and routing status, as decided.
+    pub fn current(&self, user: &str) -> (Option<String>, Option<String>) {
+        let p = self.cache.presence.get(user).map(|p| p.system_presence.clone());
+        let r = self.cache.routing.get(user).map(|r| r.status.clone());
+        (p, r)
+    }
+
+    /// Loads routing statuses from the store (start-up only: afterwards they stay as
+    /// decided). The adherence engine needs them to judge On Queue agents after a restart.
+    pub async fn load_routing(&mut self, store: &Store) -> Result<(), crate::store::StoreError> {
+        for (user, r) in store.all_routing_statuses().await? {
+            let state = RoutingState {
+                status: r.status,
+                start_time: Some(r.start_time).filter(|t| !t.is_empty()),
+            };
+            self.cache.routing.entry(user).or_insert(state);
+        }
+        Ok(())
+    }
+
     /// The last-known state of `users`.
     pub fn users<'a>(&self, users: impl Iterator<Item = &'a String>) -> BTreeMap<String, UserState> {
         users

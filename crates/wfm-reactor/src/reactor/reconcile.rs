@@ -184,6 +184,11 @@ impl FirstReconcile {
         self.check();
     }
 
+    /// True once the first reconcile and every fetch it caused finished.
+    pub fn is_done(&self) -> bool {
+        *self.done.borrow()
+    }
+
     /// A key was fetched successfully.
     pub fn fetched(&mut self, key: &ScheduleKey) {
         if let Some(w) = &mut self.waiting {

@@ -6,9 +6,11 @@
 //! the state changes and event committed together.
 
 use super::Context;
+use super::adherence::ScheduleUpdate;
 use super::convert::{MuDiff, diff_to_batch};
 pub use super::hint::{Announced, Hint, HintCause};
 use super::membership::Membership;
+use crate::adherence::Timeline;
 use crate::coalesce::ScheduleKey;
 use crate::diff::{CanonicalAgentSchedule, diff, resolve_codes};
 use crate::events::{NewEvent, ScheduleDeleted};
@@ -32,16 +34,18 @@ pub async fn fetch_and_commit(
     key: &ScheduleKey,
     hint: Hint,
     announced: &Announced,
-) -> bool {
+) -> (bool, Vec<ScheduleUpdate>) {
     crate::telemetry::reactor::schedule_fetch_started();
-    match run(ctx, membership, key, hint, announced).await {
+    let mut updates = Vec::new();
+    let ok = match run(ctx, membership, key, hint, announced, &mut updates).await {
         Ok(()) => true,
         Err(err) => {
             tracing::warn!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %format!("{err:#}"), "schedule fetch failed; will retry with backoff");
             crate::telemetry::reactor::schedule_fetch_failed();
             false
         }
-    }
+    };
+    (ok, updates)
 }
 
 /// What a key needs, once the hint is completed.
@@ -70,16 +74,17 @@ async fn run(
     key: &ScheduleKey,
     hint: Hint,
     announced: &Announced,
+    updates: &mut Vec<ScheduleUpdate>,
 ) -> anyhow::Result<()> {
     let stored = ctx.store.known_schedule(&key.schedule_id).await?;
     let plan = match resolve(ctx, membership, key, hint, stored.as_ref()).await? {
-        Resolved::Deleted(hint) => return commit_deletion(ctx, key, &hint, stored).await,
+        Resolved::Deleted(hint) => return commit_deletion(ctx, key, &hint, stored, updates).await,
         Resolved::Ignored => return Ok(()),
         Resolved::Known => return clear_dirty(ctx, key).await,
         Resolved::Fetch(plan) => plan,
     };
-    let Some(events) = fetch(ctx, membership, key, &plan, announced).await? else {
-        return commit_deletion(ctx, key, &plan.hint, stored).await;
+    let Some(events) = fetch(ctx, membership, key, &plan, announced, updates).await? else {
+        return commit_deletion(ctx, key, &plan.hint, stored, updates).await;
     };
     let stored_version = stored.as_ref().map(|s| s.version);
     let version = if plan.narrowed {
@@ -182,6 +187,7 @@ async fn fetch(
     key: &ScheduleKey,
     plan: &Plan,
     announced: &Announced,
+    updates: &mut Vec<ScheduleUpdate>,
 ) -> anyhow::Result<Option<usize>> {
     let bu = &key.business_unit_id;
     let tz = super::membership::time_zone(ctx, membership, bu).await;
@@ -229,6 +235,14 @@ async fn fetch(
         let batch = diff_to_batch(ctx, key, &plan.hint, &mu_diff)?;
         events += batch.events.len();
         ctx.store.commit(batch).await?;
+        // Committed: the reactor's adherence engine follows it at once.
+        updates.extend(diffs.iter().map(|d| ScheduleUpdate::Agent {
+            schedule_id: key.schedule_id.clone(),
+            mu_id: mu.clone(),
+            user_id: d.user_id.clone(),
+            timeline:
+                (d.change != crate::diff::Change::Removed).then(|| Timeline::from_schedules([&d.schedule])),
+        }));
     }
     Ok(Some(events))
 }
@@ -265,6 +279,7 @@ async fn commit_deletion(
     key: &ScheduleKey,
     hint: &Hint,
     stored: Option<StoredSchedule>,
+    updates: &mut Vec<ScheduleUpdate>,
 ) -> anyhow::Result<()> {
     let Some(stored) = stored else {
         tracing::debug!(schedule = %key.schedule_id, "deletion of a schedule we never knew; nothing to emit");
@@ -288,6 +303,9 @@ async fn commit_deletion(
         events: vec![NewEvent::schedule_deleted(&ctx.api_host, &time, &data)],
     };
     ctx.store.commit(batch).await?;
+    updates.push(ScheduleUpdate::Deleted {
+        schedule_id: key.schedule_id.clone(),
+    });
     tracing::info!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, "schedule deleted");
     Ok(())
 }

@@ -167,6 +167,7 @@ mod tests {
             Done::Fetch(
                 key("a"),
                 announced.get().map(|_| ()).ok_or_else(|| Hint::reconcile(None)),
+                Vec::new(),
             )
         });
         match tasks.join_next().await {
@@ -180,7 +181,7 @@ mod tests {
         tasks.announce(&key("other"), Some(4));
         tx.send(()).unwrap();
         match tasks.join_next().await {
-            Some(Joined::Done(Done::Fetch(k, Ok(())))) => assert_eq!(k, key("a")),
+            Some(Joined::Done(Done::Fetch(k, Ok(()), _))) => assert_eq!(k, key("a")),
             _ => panic!("the fetch saw the announced version"),
         }
         assert!(tasks.by_key.is_empty() && tasks.fetches.is_empty());

@@ -8,7 +8,7 @@ use super::*;
 use crate::events::Cause;
 use crate::wfm::{ClientSettings, Credentials, RateBudget};
 
-fn context(dir: &std::path::Path) -> Arc<Context> {
+pub(super) fn context(dir: &std::path::Path) -> Arc<Context> {
     let text = format!(
         r#"
 [genesys]
@@ -99,7 +99,7 @@ async fn a_panicked_reconcile_is_requested_again() {
 }
 
 /// A membership watching `users` as the agents of one management unit.
-fn watching(users: &[&str]) -> Membership {
+pub(super) fn watching(users: &[&str]) -> Membership {
     let mut bu = WatchedBu::default();
     bu.management_units
         .insert("mu".into(), users.iter().map(|u| u.to_string()).collect());

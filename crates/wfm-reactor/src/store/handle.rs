@@ -222,6 +222,22 @@ impl Store {
     pub async fn dirty_keys(&self) -> Result<Vec<DirtyKey>, StoreError> {
         forward!(self.dirty_keys())
     }
+    /// Every stored adherence row.
+    pub async fn all_adherence(&self) -> Result<Vec<super::StoredAdherence>, StoreError> {
+        forward!(self.all_adherence())
+    }
+    /// Every stored routing status, by user (rebuilding the adherence engine at start).
+    pub async fn all_routing_statuses(&self) -> Result<Vec<(String, StoredRoutingStatus)>, StoreError> {
+        forward!(self.all_routing_statuses())
+    }
+    /// Every stored agent schedule with its user (rebuilding the adherence engine).
+    pub async fn all_agent_schedules(&self) -> Result<Vec<super::StoredAgentSchedule>, StoreError> {
+        forward!(self.all_agent_schedules())
+    }
+    /// The oldest sequence still in the outbox (`None` when it is empty).
+    pub async fn oldest_sequence(&self) -> Result<Option<u64>, StoreError> {
+        forward!(self.oldest_sequence())
+    }
     /// A meta value (set through `StateChange::Meta`).
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         forward!(self.meta(key))

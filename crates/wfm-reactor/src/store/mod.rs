@@ -6,6 +6,7 @@
 //! produce commit in one transaction (an event exists only once its state did), writes
 //! are group-committed, cursors move only after acknowledgement.
 
+mod adherence;
 mod checkpoint;
 mod deadletters;
 mod handle;
@@ -14,11 +15,13 @@ mod outbox;
 pub mod postgres;
 mod queries;
 mod queue;
+mod replay;
 mod schema;
 mod sqlite;
 mod state;
 mod writer;
 
+pub use adherence::{StoredAdherence, StoredAgentSchedule};
 pub use deadletters::{DeadLetter, NewDeadLetter};
 pub use handle::Store;
 pub use outbox::OutboxEvent;

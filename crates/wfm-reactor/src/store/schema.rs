@@ -79,6 +79,8 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
             });
         }
     }
+    conn.execute_batch(super::adherence::DDL)
+        .map_err(|e| StoreError::open(path, e))?;
     Ok(conn)
 }
 

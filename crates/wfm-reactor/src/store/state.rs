@@ -1,4 +1,5 @@
-//! Last-known state: schedules, agent schedules, presence, routing status, dirty keys, meta.
+//! Last-known state: schedules, agent schedules, presence, routing status, adherence,
+//! dirty keys, meta.
 
 use super::StoreError;
 use rusqlite::{Connection, params};
@@ -54,6 +55,8 @@ pub enum StateChange {
         /// User id.
         user_id: String,
     },
+    /// Upsert an agent's adherence.
+    Adherence(super::StoredAdherence),
     /// Remember that a schedule must be re-fetched (survives restarts).
     MarkDirty(DirtyKey),
     /// The schedule was fetched; forget the dirty mark.
@@ -189,6 +192,7 @@ pub(super) fn apply(conn: &Connection, changes: &[StateChange]) -> Result<(), St
                 conn.prepare_cached("DELETE FROM routing_status WHERE user_id = ?1")?
                     .execute([user_id])?;
             }
+            StateChange::Adherence(a) => super::adherence::upsert(conn, a)?,
             StateChange::MarkDirty(k) => {
                 conn.prepare_cached("INSERT OR IGNORE INTO dirty VALUES (?1, ?2)")?
                     .execute(params![k.business_unit_id, k.schedule_id])?;

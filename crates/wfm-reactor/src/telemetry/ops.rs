@@ -12,6 +12,20 @@ pub(crate) fn sse_client_gone() {
     metrics::gauge!("wfm_reactor_sse_clients").decrement(1.0);
 }
 
+/// An SSE client lagged behind the live broadcast; it is caught up from the outbox.
+pub(crate) fn sse_client_lagged(missed: u64) {
+    warn!(
+        missed,
+        "SSE client lagged behind the live feed; catching it up from the outbox"
+    );
+    metrics::counter!("wfm_reactor_sse_clients_lagged_total").increment(1);
+}
+
+/// An SSE client asked for history already pruned; it got `event: reset`.
+pub(crate) fn sse_client_reset() {
+    metrics::counter!("wfm_reactor_sse_resets_total").increment(1);
+}
+
 /// An SSE client lagged behind the broadcast buffer and was dropped.
 pub(crate) fn sse_client_dropped(missed: u64) {
     warn!(missed, "SSE client lagged behind the live feed; dropping it");

@@ -74,3 +74,10 @@ pub fn presence_pruned(users: usize) {
         tracing::info!(users, "presence of users no longer watched forgotten");
     }
 }
+
+/// Agents of one management unit in one adherence state (the gauge
+/// `wfm_reactor_adherence_agents{management_unit,state}`).
+pub fn adherence_agents(management_unit: &str, state: &'static str, agents: i64) {
+    metrics::gauge!("wfm_reactor_adherence_agents", "management_unit" => management_unit.to_string(), "state" => state)
+        .set(agents as f64);
+}

@@ -6,6 +6,7 @@
 //! a lease holder, every transaction first checks the lease epoch under a row lock
 //! (see [`Fence`]): a leader that lost the lease commits nothing more.
 
+mod adherence;
 mod read;
 mod schema;
 mod write;

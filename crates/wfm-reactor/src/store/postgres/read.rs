@@ -52,7 +52,7 @@ fn dead_letter(r: &Row) -> DeadLetter {
 // === impl PgStore (reads) ===
 
 impl PgStore {
-    async fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
+    pub(super) async fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
         let conn = self.conn().await?;
         let st = conn.prepare_cached(sql).await.map_err(pg_err)?;
         conn.query(&st, params).await.map_err(pg_err)

@@ -9,9 +9,10 @@ use super::pg_err;
 use tokio_postgres::Client;
 
 /// Migration steps: (version, SQL). Append only; never edit a released step.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE schedules (
   schedule_id TEXT PRIMARY KEY, business_unit_id TEXT NOT NULL, week_date TEXT NOT NULL,
@@ -42,7 +43,17 @@ CREATE TABLE lease (
   holder TEXT NOT NULL, acquired_at TIMESTAMPTZ NOT NULL);
 INSERT INTO lease VALUES (1, 0, '', now());
 ",
-)];
+    ),
+    (
+        2,
+        "
+CREATE TABLE adherence (
+  user_id TEXT PRIMARY KEY, management_unit_id TEXT NOT NULL, business_unit_id TEXT NOT NULL,
+  state TEXT NOT NULL, scheduled_category TEXT NOT NULL, scheduled_code_id TEXT,
+  actual_category TEXT, change_time TEXT NOT NULL, computed_by TEXT NOT NULL);
+",
+    ),
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i32 {

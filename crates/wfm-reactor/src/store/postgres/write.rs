@@ -243,6 +243,17 @@ async fn apply_change(tx: &Transaction<'_>, c: &StateChange) -> Result<(), Store
             &[&k.business_unit_id, &k.schedule_id],
         )
         .await?,
+        StateChange::Adherence(a) => exec(
+            tx,
+            "INSERT INTO adherence VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (user_id) DO UPDATE SET \
+             management_unit_id = excluded.management_unit_id, business_unit_id = excluded.business_unit_id, \
+             state = excluded.state, scheduled_category = excluded.scheduled_category, \
+             scheduled_code_id = excluded.scheduled_code_id, actual_category = excluded.actual_category, \
+             change_time = excluded.change_time, computed_by = excluded.computed_by",
+            &[&a.user_id, &a.management_unit_id, &a.business_unit_id, &a.state, &a.scheduled_category,
+              &a.scheduled_code_id, &a.actual_category, &a.change_time, &a.computed_by],
+        )
+        .await?,
         StateChange::Meta { key, value: Some(v) } => set_meta(tx, key, v).await?,
         StateChange::Meta { key, value: None } => exec(tx, "DELETE FROM meta WHERE key = $1", &[key]).await?,
     };
