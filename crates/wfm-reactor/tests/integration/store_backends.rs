@@ -2,11 +2,10 @@
 //! PostgreSQL (a schema of the test's own). Each case is one function taking a way to
 //! (re)open the store, so both backends run exactly the same assertions.
 
-use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
+use wfm_reactor::events::NewEvent;
 use wfm_reactor::store::postgres::Fence;
 use wfm_reactor::store::{
-    Batch, DirtyKey, NewDeadLetter, StateChange, Store, StoreError, StoredPresence, StoredRoutingStatus,
-    StoredSchedule,
+    Batch, DirtyKey, NewDeadLetter, StateChange, Store, StoreError, StoredRoutingStatus, StoredSchedule,
 };
 use wfm_testkit::services::postgres::Schema;
 
@@ -54,25 +53,10 @@ both_backends!(
     cursors_acks_and_dead_letters,
 );
 
+/// A presence change of `user` whose `modifiedDate` second is `n` (mod 60).
 fn presence(user: &str, n: u32) -> (StateChange, NewEvent) {
-    let data = PresenceChanged {
-        user_id: user.into(),
-        system_presence: "Available".into(),
-        presence_definition_id: "def-1".into(),
-        previous: None,
-        modified_date: format!("2026-01-01T00:00:{:02}.000Z", n % 60),
-        source: Some("PURECLOUD".into()),
-        cause: Cause::Notification,
-    };
-    let change = StateChange::Presence {
-        user_id: user.into(),
-        presence: StoredPresence {
-            system_presence: data.system_presence.clone(),
-            presence_definition_id: data.presence_definition_id.clone(),
-            modified_date: data.modified_date.clone(),
-        },
-    };
-    (change, NewEvent::presence_changed("api.example.test", &data))
+    let modified = format!("2026-01-01T00:00:{:02}.000Z", n % 60);
+    wfm_testkit::delivery::presence_change(user, "Available", &modified, Some("PURECLOUD"))
 }
 
 async fn commit_one(store: &Store, user: &str, n: u32) -> Vec<u64> {

@@ -1,27 +1,12 @@
 //! The store: atomic commits, sequences, reopen, clear errors for bad files.
 
-use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
-use wfm_reactor::store::{Batch, DirtyKey, StateChange, Store, StoreError, StoredPresence};
+use wfm_reactor::events::NewEvent;
+use wfm_reactor::store::{Batch, DirtyKey, StateChange, Store, StoreError};
 
+/// A presence change of `user` whose `modifiedDate` second is `n` (mod 60).
 fn presence_event(user: &str, n: u32) -> (StateChange, NewEvent) {
-    let data = PresenceChanged {
-        user_id: user.into(),
-        system_presence: "Available".into(),
-        presence_definition_id: "def-1".into(),
-        previous: None,
-        modified_date: format!("2026-01-01T00:00:{:02}.000Z", n % 60),
-        source: Some("PURECLOUD".into()),
-        cause: Cause::Notification,
-    };
-    let change = StateChange::Presence {
-        user_id: user.into(),
-        presence: StoredPresence {
-            system_presence: data.system_presence.clone(),
-            presence_definition_id: data.presence_definition_id.clone(),
-            modified_date: data.modified_date.clone(),
-        },
-    };
-    (change, NewEvent::presence_changed("api.example.test", &data))
+    let modified = format!("2026-01-01T00:00:{:02}.000Z", n % 60);
+    wfm_testkit::delivery::presence_change(user, "Available", &modified, Some("PURECLOUD"))
 }
 
 #[tokio::test]
