@@ -7,6 +7,8 @@
 //! which reports ids it could not resolve so the caller refreshes its code cache.
 
 mod canonical;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hash;
 #[cfg(test)]
 mod tests;

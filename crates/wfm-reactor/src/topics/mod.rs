@@ -4,6 +4,8 @@
 //! frame into a [`parse::Frame`] leniently (unknown fields ignored, absent fields
 //! `None`), refusing only what cannot be understood, with a reason for the metric.
 
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod names;
 pub mod parse;
 

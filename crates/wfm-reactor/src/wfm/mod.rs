@@ -11,6 +11,8 @@ mod budget;
 mod codes;
 mod download;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod routes;
 mod streamed;

@@ -26,3 +26,30 @@ fn config_corpus_replays_without_a_finding() {
         assert!(outcome.is_ok(), "{} fails again", input.display());
     }
 }
+
+#[test]
+fn frame_corpus_replays_without_a_finding() {
+    for input in corpus("frame") {
+        let data = std::fs::read(&input).unwrap();
+        let outcome = std::panic::catch_unwind(|| wfm_reactor::topics::fuzzing::frame_input(&data));
+        assert!(outcome.is_ok(), "{} fails again", input.display());
+    }
+}
+
+#[test]
+fn download_corpus_replays_without_a_finding() {
+    for input in corpus("download") {
+        let data = std::fs::read(&input).unwrap();
+        let outcome = std::panic::catch_unwind(|| wfm_reactor::wfm::fuzzing::download_input(&data));
+        assert!(outcome.is_ok(), "{} fails again", input.display());
+    }
+}
+
+#[test]
+fn diff_corpus_replays_without_a_finding() {
+    for input in corpus("diff") {
+        let data = std::fs::read(&input).unwrap();
+        let outcome = std::panic::catch_unwind(|| wfm_reactor::diff::fuzzing::diff_input(&data));
+        assert!(outcome.is_ok(), "{} fails again", input.display());
+    }
+}
