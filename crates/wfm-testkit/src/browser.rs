@@ -49,6 +49,27 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// A WebDriver session, asked for up to three times: on a loaded machine chromium can
+/// fail its first start (its DevTools port not ready in time) and succeed the next.
+async fn new_session(http: &reqwest::Client, base: &str, caps: &Value) -> anyhow::Result<String> {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let answer = http.post(format!("{base}/session")).json(caps).send().await;
+        let v: Value = match answer {
+            Ok(r) => r.json().await?,
+            Err(e) => {
+                last = e.to_string();
+                continue;
+            }
+        };
+        match v["value"]["sessionId"].as_str() {
+            Some(id) => return Ok(id.to_string()),
+            None => last = v.to_string(),
+        }
+    }
+    bail!("no WebDriver session after 3 attempts: {last}")
+}
+
 impl Browser {
     /// Starts chromedriver on a free port and opens a headless session.
     pub async fn start() -> anyhow::Result<Browser> {
@@ -93,17 +114,7 @@ impl Browser {
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args}}}});
-        let v: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let session = v["value"]["sessionId"]
-            .as_str()
-            .with_context(|| format!("no session: {v}"))?
-            .to_string();
+        let session = new_session(&http, &base, &caps).await?;
         Ok(Browser {
             http,
             session,
