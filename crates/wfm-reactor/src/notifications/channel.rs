@@ -13,7 +13,7 @@
 
 use crate::auth::{AccessToken, AuthError, TokenProvider};
 use crate::genesys::notifications::{Channel, ChannelTopic, ChannelTopicEntityListing};
-use crate::wfm::RateBudget;
+use crate::wfm::{RateBudget, seg};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use std::time::Duration;
@@ -153,7 +153,7 @@ impl ChannelClient {
     /// `HEAD /channels/{id}`: false on 404.
     pub async fn exists(&self, id: &str) -> Result<bool, ChannelError> {
         let route = "notifications.channels.head";
-        let path = format!("/api/v2/notifications/channels/{id}");
+        let path = format!("/api/v2/notifications/channels/{}", seg(id));
         let (status, body, _, retry_after) = self.send(route, Method::HEAD, &path, None).await?;
         match status {
             s if s.is_success() => Ok(true),
@@ -198,7 +198,10 @@ impl ChannelClient {
         let body: Vec<ChannelTopic> = topics.iter().map(|t| ChannelTopic::request(t)).collect();
         let json = serde_json::to_string(&body).expect("topics serialize");
         let attempt = |ignore: bool| {
-            let path = format!("/api/v2/notifications/channels/{id}/subscriptions?ignoreErrors={ignore}");
+            let path = format!(
+                "/api/v2/notifications/channels/{}/subscriptions?ignoreErrors={ignore}",
+                seg(id)
+            );
             let method = method.clone();
             let json = json.clone();
             async move { self.send(route, method, &path, Some(json)).await }
@@ -226,7 +229,7 @@ impl ChannelClient {
     /// Removes every subscription of the channel (shutdown).
     pub async fn unsubscribe_all(&self, id: &str) -> Result<(), ChannelError> {
         let route = "notifications.subscriptions.delete";
-        let path = format!("/api/v2/notifications/channels/{id}/subscriptions");
+        let path = format!("/api/v2/notifications/channels/{}/subscriptions", seg(id));
         let (status, body, _, retry_after) = self.send(route, Method::DELETE, &path, None).await?;
         if status.is_success() || status == StatusCode::NOT_FOUND {
             Ok(())

@@ -5,8 +5,7 @@
 //! schema-version bump (PostgreSQL has it as migration 2): it is additive, so a store written by an older build opens unchanged and simply
 //! starts with no adherence rows (the first evaluation then records a baseline).
 
-use super::state::StoredRoutingStatus;
-use super::{SqliteStore, StoreError};
+use super::{SqliteStore, StoreError, StoredRoutingStatus};
 use rusqlite::{Connection, params};
 
 /// Created on every open (additive; see the module doc).

@@ -186,12 +186,7 @@ pub(super) fn apply(conn: &Connection, changes: &[StateChange]) -> Result<(), St
                 conn.prepare_cached("INSERT OR REPLACE INTO routing_status VALUES (?1, ?2, ?3)")?
                     .execute(params![user_id, status.status, status.start_time])?;
             }
-            StateChange::UserForgotten { user_id } => {
-                conn.prepare_cached("DELETE FROM presence WHERE user_id = ?1")?
-                    .execute([user_id])?;
-                conn.prepare_cached("DELETE FROM routing_status WHERE user_id = ?1")?
-                    .execute([user_id])?;
-            }
+            StateChange::UserForgotten { user_id } => forget_user(conn, user_id)?,
             StateChange::Adherence(a) => super::adherence::upsert(conn, a)?,
             StateChange::MarkDirty(k) => {
                 conn.prepare_cached("INSERT OR IGNORE INTO dirty VALUES (?1, ?2)")?
@@ -209,5 +204,14 @@ pub(super) fn apply(conn: &Connection, changes: &[StateChange]) -> Result<(), St
             }
         }
     }
+    Ok(())
+}
+
+/// Drops a user's stored presence and routing status (no longer watched).
+fn forget_user(conn: &Connection, user_id: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM presence WHERE user_id = ?1")?
+        .execute([user_id])?;
+    conn.prepare_cached("DELETE FROM routing_status WHERE user_id = ?1")?
+        .execute([user_id])?;
     Ok(())
 }

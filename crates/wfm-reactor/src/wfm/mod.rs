@@ -20,6 +20,7 @@ mod streamed;
 pub use budget::{Permit, RateBudget};
 pub use download::{DEFAULT_MAX_DOWNLOAD_BYTES, DecodeError, is_gzip, parse_download};
 pub use error::{WfmError, documented_permission, forbidden_permission};
+pub(crate) use routes::seg;
 pub use routes::{BULK_PRESENCE_MAX, Weeks, week_id};
 
 use crate::auth::{AccessToken, TokenProvider};

@@ -12,7 +12,7 @@ pub const BULK_PRESENCE_MAX: usize = 50;
 pub(super) const WFM: &str = "/api/v2/workforcemanagement";
 
 /// Percent-encodes one path segment (ids are UUIDs, but nothing is trusted to be).
-pub(super) fn seg(s: &str) -> String {
+pub(crate) fn seg(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
