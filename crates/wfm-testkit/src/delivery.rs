@@ -2,9 +2,12 @@
 //! change and its event), fast delivery options, and waiting for a sink's durable cursor.
 
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use wfm_reactor::backoff::BackoffPolicy;
+use wfm_reactor::config::SinkConfig;
 use wfm_reactor::events::{Cause, NewEvent, PresenceChanged};
-use wfm_reactor::sinks::DeliveryOptions;
+use wfm_reactor::sinks::{DeliveryHandle, DeliveryOptions, spawn_delivery};
 use wfm_reactor::store::{Batch, StateChange, Store, StoredPresence};
 
 /// One presence change of `user` to `presence` at `modified_date`, as the store change and
@@ -76,4 +79,30 @@ pub async fn wait_cursor(store: &Store, sink: &str, seq: u64) {
         store.cursor(sink).await.unwrap() == Some(seq)
     })
     .await;
+}
+
+/// One sink's delivery task running with [`fast_options`], and what stops it.
+pub struct OneSink {
+    pub handle: DeliveryHandle,
+    pub cancel: CancellationToken,
+    pub tracker: TaskTracker,
+}
+
+/// Spawns delivery of `store`'s outbox to `sink` under the name `name`.
+pub async fn spawn_one_sink(store: &Store, name: &str, sink: SinkConfig) -> OneSink {
+    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
+    let handle = spawn_delivery(
+        store.clone(),
+        vec![(name.into(), sink)],
+        fast_options(),
+        cancel.clone(),
+        &tracker,
+    )
+    .await
+    .expect("delivery starts");
+    OneSink {
+        handle,
+        cancel,
+        tracker,
+    }
 }

@@ -9,12 +9,10 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use wfm_reactor::config::{Secret, SinkConfig};
-use wfm_reactor::sinks::spawn_delivery;
 use wfm_reactor::store::Store;
-use wfm_testkit::delivery::{commit_presence, fast_options, wait_cursor};
+use wfm_testkit::delivery::{OneSink, spawn_one_sink};
+use wfm_testkit::delivery::{commit_presence, wait_cursor};
 use wfm_testkit::eventually;
 
 #[derive(Default)]
@@ -61,16 +59,11 @@ async fn a_302_is_a_failed_attempt_until_the_receiver_is_fixed() {
         timeout: Duration::from_secs(5),
         concurrency: 1,
     };
-    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
-    let handle = spawn_delivery(
-        store.clone(),
-        vec![("hook".into(), sink)],
-        fast_options(),
-        cancel.clone(),
-        &tracker,
-    )
-    .await
-    .unwrap();
+    let OneSink {
+        handle,
+        cancel,
+        tracker,
+    } = spawn_one_sink(&store, "hook", sink).await;
     commit_presence(&store, 0, 10).await;
 
     eventually!(

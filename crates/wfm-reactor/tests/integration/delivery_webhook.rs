@@ -3,12 +3,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use wfm_reactor::config::{Secret, SinkConfig};
-use wfm_reactor::sinks::spawn_delivery;
 use wfm_reactor::store::Store;
 use wfm_testkit::delivery::*;
+use wfm_testkit::delivery::{OneSink, spawn_one_sink};
 use wfm_testkit::eventually;
 use wfm_testkit::webhook::*;
 
@@ -30,16 +28,11 @@ async fn retries_503_then_delivers_every_event_once_in_order_and_signed() {
     let store = Store::open(&dir.path().join("s.db")).unwrap();
     let rec = Recorder::new(|_, n| if n < 5 { 503 } else { 200 });
     let url = rec.start().await;
-    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
-    let handle = spawn_delivery(
-        store.clone(),
-        vec![("hook".into(), webhook(&url))],
-        fast_options(),
-        cancel.clone(),
-        &tracker,
-    )
-    .await
-    .unwrap();
+    let OneSink {
+        handle,
+        cancel,
+        tracker,
+    } = spawn_one_sink(&store, "hook", webhook(&url)).await;
     let seqs = commit_presence(&store, 0, 20).await;
     eventually!(
         within = Duration::from_secs(5),
@@ -103,16 +96,11 @@ async fn a_400_is_dead_lettered_later_events_flow_and_replay_delivers_it() {
         }
     });
     let url = rec.start().await;
-    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
-    spawn_delivery(
-        store.clone(),
-        vec![("hook".into(), webhook(&url))],
-        fast_options(),
-        cancel.clone(),
-        &tracker,
-    )
-    .await
-    .unwrap();
+    let OneSink {
+        cancel,
+        tracker: _tracker,
+        ..
+    } = spawn_one_sink(&store, "hook", webhook(&url)).await;
     commit_presence(&store, 0, 6).await;
     eventually!(
         within = Duration::from_secs(5),

@@ -10,12 +10,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use wfm_reactor::config::{Secret, SinkConfig};
-use wfm_reactor::sinks::spawn_delivery;
 use wfm_reactor::store::{Batch, Store};
 use wfm_testkit::delivery::*;
+use wfm_testkit::delivery::{OneSink, spawn_one_sink};
 
 const CONCURRENCY: usize = 4;
 
@@ -88,16 +86,7 @@ async fn four_in_flight_every_event_once_and_the_cursor_waits_for_the_prefix() {
         timeout: Duration::from_secs(5),
         concurrency: CONCURRENCY,
     };
-    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
-    let _handle = spawn_delivery(
-        store.clone(),
-        vec![("hook".into(), sink)],
-        fast_options(),
-        cancel.clone(),
-        &tracker,
-    )
-    .await
-    .unwrap();
+    let OneSink { cancel, tracker, .. } = spawn_one_sink(&store, "hook", sink).await;
     let seqs = commit_at_once(&store, 20).await;
     wait_cursor(&store, "hook", *seqs.last().unwrap()).await;
 
