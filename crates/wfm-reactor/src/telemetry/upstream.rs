@@ -134,3 +134,22 @@ pub(crate) fn channel_worker_given_up(slot: u64, why: &str) {
     metrics::counter!("wfm_reactor_channel_workers_given_up_total").increment(1);
     tracing::error!(slot, why, "channel worker cannot be restarted; liveness fails");
 }
+
+/// Topics assigned to one OAuth client (`[[genesys.clients]]`).
+pub(crate) fn client_topics(client: &str, topics: usize) {
+    metrics::gauge!("wfm_reactor_client_topics", "client" => client.to_string()).set(topics as f64);
+}
+
+/// 1 while one OAuth client holds a token, 0 while it is refused or missing.
+pub(crate) fn client_healthy(client: &str, healthy: bool) {
+    let v = if healthy { 1.0 } else { 0.0 };
+    metrics::gauge!("wfm_reactor_client_token_held", "client" => client.to_string()).set(v);
+}
+
+/// Registers the per-client gauges of every configured client before the first scrape.
+pub fn expose_clients(clients: &[String]) {
+    for c in clients {
+        metrics::gauge!("wfm_reactor_client_topics", "client" => c.clone()).increment(0.0);
+        metrics::gauge!("wfm_reactor_client_token_held", "client" => c.clone()).increment(0.0);
+    }
+}
