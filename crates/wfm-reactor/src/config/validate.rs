@@ -82,7 +82,7 @@ fn oauth_clients(p: &mut Problems, c: &Config) {
     let g = &c.genesys;
     let pair_given = !g.client_id.trim().is_empty() || !g.client_secret.is_empty();
     p.check(
-        !(pair_given && !g.clients.is_empty()),
+        !pair_given || g.clients.is_empty(),
         "genesys.clients",
         "give either genesys.client_id/client_secret or [[genesys.clients]] tables, not both",
     );
