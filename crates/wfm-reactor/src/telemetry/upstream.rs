@@ -3,14 +3,16 @@
 use tracing::{info, warn};
 
 /// A token was obtained (never logs the token itself).
-pub(crate) fn token_obtained(generation: u64) {
-    metrics::counter!("wfm_reactor_token_requests_total", "outcome" => "ok").increment(1);
-    info!(generation, "OAuth token obtained");
+pub(crate) fn token_obtained(client_id: &str, generation: u64) {
+    metrics::counter!("wfm_reactor_token_requests_total", "client" => client_id.to_string(), "outcome" => "ok")
+        .increment(1);
+    info!(client_id, generation, "OAuth token obtained");
 }
 
 /// A token request failed (generic over the error, so telemetry imports nothing of `auth`).
 pub(crate) fn token_failed(client_id: &str, error: &impl std::fmt::Display) {
-    metrics::counter!("wfm_reactor_token_requests_total", "outcome" => "error").increment(1);
+    metrics::counter!("wfm_reactor_token_requests_total", "client" => client_id.to_string(), "outcome" => "error")
+        .increment(1);
     warn!(client_id, error = %error, "OAuth token request failed");
 }
 
@@ -151,5 +153,9 @@ pub fn expose_clients(clients: &[String]) {
     for c in clients {
         metrics::gauge!("wfm_reactor_client_topics", "client" => c.clone()).increment(0.0);
         metrics::gauge!("wfm_reactor_client_token_held", "client" => c.clone()).increment(0.0);
+        for outcome in ["ok", "error"] {
+            metrics::counter!("wfm_reactor_token_requests_total", "client" => c.clone(), "outcome" => outcome)
+                .absolute(0);
+        }
     }
 }

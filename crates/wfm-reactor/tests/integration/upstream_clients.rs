@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use wfm_reactor::config::{OAuthClient, Secret};
+use wfm_testkit::prometheus::value;
 use wfm_testkit::{DaemonBuilder, SimBuilder, eventually};
 
 const CLIENTS: [(&str, &str); 2] = [("client-b", "secret-b"), ("client-c", "secret-c")];
@@ -108,6 +109,18 @@ async fn topics_spread_over_clients_and_a_revoked_client_fails_alone() {
         .cloned()
         .unwrap();
     assert_eq!(failing["token"], "refused", "{body}");
+    let m = d.metrics().await;
+    let b = [("client", "client-b")];
+    assert_eq!(value(&m, "wfm_reactor_client_token_held", &b), 0.0);
+    assert_eq!(value(&m, "wfm_reactor_client_topics", &b), 0.0);
+    assert!(value(&m, "wfm_reactor_client_topics", &[("client", "client-c")]) > 0.0);
+    assert!(
+        value(
+            &m,
+            "wfm_reactor_token_requests_total",
+            &[("client", "client-b"), ("outcome", "error")]
+        ) >= 1.0
+    );
 
     d.sim.restore_client("client-b");
     eventually!(
