@@ -89,15 +89,20 @@ impl App {
         crate::telemetry::upstream::expose_clients(
             &clients.iter().map(|c| c.client_id.clone()).collect::<Vec<_>>(),
         );
-        // REST calls go through the first client's token and budget.
+        // REST calls are spread over every client's token and budget.
         let (tokens, budget) = (clients[0].tokens.clone(), clients[0].budget.clone());
+        let lanes = clients[1..]
+            .iter()
+            .map(|c| (Credentials::Provider(c.tokens.clone()), c.budget.clone()))
+            .collect();
         let settings = ClientSettings {
             request_timeout: config.fetch.request_timeout,
             max_download_bytes: config.fetch.max_download_bytes,
             ..ClientSettings::default()
         };
         let api_base = config.genesys.api_base();
-        let wfm = WfmClient::new(&api_base, Credentials::Provider(tokens.clone()), budget, settings)?;
+        let wfm = WfmClient::new(&api_base, Credentials::Provider(tokens.clone()), budget, settings)?
+            .with_lanes(lanes);
         let membership = resolve_with_retry(&config, &wfm, &cancel).await?;
         let ctx = Arc::new(Context {
             store: store.clone(),

@@ -27,8 +27,8 @@ fn presence_topics(agents: &[String]) -> BTreeSet<String> {
     agents.iter().map(|a| format!("v2.users.{a}.presence")).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn topics_spread_over_clients_and_a_revoked_client_fails_alone() {
+/// A daemon on three OAuth clients of one simulator, 10 topics per channel.
+async fn three_clients() -> wfm_testkit::Daemon {
     let sim = SimBuilder::reactor(1, 60)
         .tweak(|c| {
             c.extra_clients = CLIENTS
@@ -39,7 +39,7 @@ async fn topics_spread_over_clients_and_a_revoked_client_fails_alone() {
         .start()
         .await;
     let (id, secret) = (sim.client_id(), sim.client_secret());
-    let d = DaemonBuilder::ops()
+    DaemonBuilder::ops()
         .watch_all()
         .tweak(move |c| {
             c.notifications.max_topics_per_channel = 10;
@@ -56,7 +56,55 @@ async fn topics_spread_over_clients_and_a_revoked_client_fails_alone() {
                 .collect();
         })
         .start(sim)
-        .await;
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_calls_spread_over_clients_and_a_429_pauses_only_one() {
+    let d = three_clients().await;
+    d.wait_ready(Duration::from_secs(15)).await;
+    let before = d.sim.request_log().len();
+    // A long Retry-After: a global pause would hold every query back for a minute.
+    d.sim.fail_next("/weeks/recent/schedules", 1, 429, Some(120));
+    let resync = d
+        .http
+        .post(format!("{}/v1/resync", d.admin))
+        .send()
+        .await
+        .unwrap();
+    assert!(resync.status().is_success(), "{}", resync.status());
+    eventually!(
+        within = Duration::from_secs(30),
+        {
+            let log = d.sim.request_log();
+            let q: Vec<_> = log[before..]
+                .iter()
+                .filter(|r| r.path.ends_with("/weeks/recent/schedules"))
+                .collect();
+            let limited = q.iter().position(|r| r.status == 429);
+            limited.is_some_and(|i| q[i + 1..].iter().any(|r| r.status == 200))
+        },
+        "schedule reads went on after one client's 429 (Retry-After 120 s)"
+    );
+    let (_, body) = d.readyz().await;
+    let paused = body["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["budget_paused_secs"].as_u64().unwrap_or(0) > 0)
+        .count();
+    assert_eq!(paused, 1, "exactly the limited client's budget is paused: {body}");
+    let log = d.sim.request_log();
+    let tokens: BTreeSet<_> = wfm_testkit::requests::budgeted(&log)
+        .iter()
+        .filter_map(|r| r.token.clone())
+        .collect();
+    assert!(tokens.len() >= 2, "REST calls used one token only: not spread");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_spread_over_clients_and_a_revoked_client_fails_alone() {
+    let d = three_clients().await;
     let wanted = presence_topics(&d.agents());
     eventually!(
         {
