@@ -1,8 +1,9 @@
-//! The WFM (and presence) REST client: typed calls, one shared rate budget, retries,
+//! The WFM (and presence) REST client: typed calls, one rate budget per OAuth client, retries,
 //! and the three delivery modes of agent-schedule queries.
 //!
 //! Every call goes through [`RateBudget`] (token bucket + concurrency + global 429
-//! pause) and the retry loop in `http`: 429 → pause everything for `Retry-After`, then
+//! pause) and the retry loop in `http`: 429 → pause that client's budget (the platform
+//! limit is per token; other clients' lanes go on) for `Retry-After`, then
 //! retry; 5xx/transport → jittered backoff, bounded attempts; 401 → invalidate the token,
 //! retry once; 403 → [`WfmError::Forbidden`] naming the permission; 404 →
 //! [`WfmError::NotFound`]. Metrics use route templates (`agentschedules.query`), never ids.
