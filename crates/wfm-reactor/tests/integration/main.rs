@@ -44,6 +44,7 @@ mod store_basic;
 mod store_event_contract;
 mod store_lease;
 mod upstream_auth;
+mod upstream_clients;
 mod upstream_hostile;
 mod upstream_manager;
 mod upstream_permissions;
