@@ -169,6 +169,7 @@ async fn readyz(State(s): State<AdminState>) -> Response {
 
 async fn metrics(State(s): State<AdminState>) -> Response {
     s.metrics.run_upkeep();
+    crate::telemetry::ops::sample_tokio_tasks();
     (
         [("content-type", "text/plain; version=0.0.4")],
         s.metrics.render(),

@@ -39,6 +39,7 @@ mod sim_schedules;
 mod sim_tokens;
 mod sim_wfm;
 mod sim_ws;
+mod soak;
 mod store_backends;
 mod store_basic;
 mod store_event_contract;
