@@ -104,7 +104,11 @@ impl Process {
             run,
             admin: String::new(),
         };
-        p.admin = process::admin_url(dir, run).await;
+        // The admin server binds once the watched units are resolved, which a 429 storm
+        // fired just before the kill can hold up for many seconds: wait longer than
+        // `process::admin_url` does.
+        let line = process::await_log(dir, run, "admin endpoints", Duration::from_secs(60)).await;
+        p.admin = format!("http://{}", line["addr"].as_str().expect("addr field"));
         p
     }
 
