@@ -23,7 +23,9 @@ mod triggers;
 
 pub use adherence::{AgentAdherence, ScheduleUpdate};
 pub use handle::{ReactorHandle, UserState, UsersView};
-pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
+pub use membership::{
+    Membership, WatchedBu, genesys_adherence, resolve_membership, topic_set, watched_users,
+};
 pub use schedule::{Hint, HintCause};
 
 use crate::coalesce::{Coalescer, ScheduleKey};
