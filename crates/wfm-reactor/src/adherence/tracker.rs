@@ -169,6 +169,11 @@ impl Tracker {
         self.agents.get(user).map(|a| &a.timeline)
     }
 
+    /// The unit `user` is tracked in.
+    pub fn unit(&self, user: &str) -> Option<&Unit> {
+        self.agents.get(user).map(|a| &a.unit)
+    }
+
     /// Every tracked user id.
     pub fn users(&self) -> impl Iterator<Item = &String> {
         self.agents.keys()

@@ -149,6 +149,8 @@ impl App {
 
         let reactor_cancel = cancel.child_token();
         let (mut reactor, reactor_handle) = Reactor::new(ctx.clone(), membership, rx);
+        let up = upstream.clone();
+        reactor.watch_refusals(Arc::new(move || up.status().degraded.into_keys().collect()));
         reactor.load().await?;
         let reactor_task = tokio::spawn(
             reactor

@@ -60,7 +60,32 @@ pub async fn check(config: &Config, wfm: &WfmClient, out: &mut Vec<Check>) -> Me
         .take(SAMPLE_USERS)
         .collect();
     check_presence(config, wfm, &users, out).await;
+    check_adherence(config, wfm, &membership, out).await;
     membership
+}
+
+/// Genesys's adherence of one watched unit (`wfm:realtimeAdherence:view`, the permission
+/// of the unit topic too). Optional in `mode = "auto"`: a refusal only means the local
+/// engine computes adherence there.
+async fn check_adherence(config: &Config, wfm: &WfmClient, m: &Membership, out: &mut Vec<Check>) {
+    let name = "REST adherence.get (GET /managementunits/{id}/adherence, wfm:realtimeAdherence:view)";
+    if !crate::reactor::genesys_adherence(config) {
+        out.push(Check::skipped(
+            name,
+            "adherence off or [adherence] mode = \"local\"",
+        ));
+        return;
+    }
+    let Some(mu) = m.management_units().next() else {
+        out.push(Check::skipped(name, "no watched management unit"));
+        return;
+    };
+    let row = match wfm.management_unit_adherence(mu).await {
+        Ok(a) => Check::pass(name, format!("management unit {mu}: {} agent(s)", a.len())),
+        Err(err) => Check::from_wfm_error(name, &err),
+    };
+    let auto = config.adherence.mode == crate::config::AdherenceMode::Auto;
+    out.push(if auto { row.optional() } else { row });
 }
 
 /// One business unit: settings, management units and their agents, activity codes,

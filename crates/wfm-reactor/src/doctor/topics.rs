@@ -110,6 +110,7 @@ fn shape(topic: &str) -> String {
         ["v2", "users", ..] if parts.len() > 2 => parts[2] = "{id}",
         ["v2", "workforcemanagement", "businessunits", ..] if parts.len() > 3 => parts[3] = "{id}",
         ["v2", "workforcemanagement", "users", ..] if parts.len() > 3 => parts[3] = "{id}",
+        ["v2", "workforcemanagement", "managementunits", ..] if parts.len() > 3 => parts[3] = "{id}",
         _ => {}
     }
     let base = parts.join(".");

@@ -4,6 +4,7 @@
 //! The simulator deliberately renders its responses independently (in `sim/`), so the
 //! client models are checked against a second rendering, not against themselves.
 
+pub mod adherence;
 pub mod error;
 pub mod notifications;
 pub mod notifications_wfm;

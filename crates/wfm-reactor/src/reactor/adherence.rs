@@ -15,6 +15,8 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
 
+mod genesys;
+
 /// Tokio instants ↔ wall-clock instants, from one anchor.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct WallClock {
@@ -128,14 +130,21 @@ pub(super) struct Adherence {
     /// `[reconcile] initial_snapshot`: emit the snapshot (else record it silently).
     initial_snapshot: bool,
     api_host: String,
+    /// `[adherence] mode`.
+    mode: crate::config::AdherenceMode,
+    /// Genesys's adherence is wanted at all (`[watch] adherence`, mode not `local`).
+    genesys_wanted: bool,
+    /// Every watched management unit.
+    units: std::collections::BTreeSet<String>,
+    /// Units whose adherence comes from Genesys (the local engine stays silent there).
+    genesys_units: std::collections::HashSet<String>,
+    /// Per agent, the state last committed (either writer): `previous` of the next event.
+    last: HashMap<String, StoredAdherence>,
 }
 
 impl Adherence {
     pub(super) fn new(config: &crate::config::Config, api_host: String) -> Self {
         let enabled = config.watch.adherence;
-        if enabled && config.adherence.mode != crate::config::AdherenceMode::Local {
-            tracing::info!(mode = ?config.adherence.mode, "Genesys adherence topics are not subscribed by this build; computing adherence locally");
-        }
         let mapping = config.adherence.mapping();
         Self {
             held: true,
@@ -143,6 +152,11 @@ impl Adherence {
             initial_snapshot: config.reconcile.initial_snapshot,
             api_host,
             enabled,
+            mode: config.adherence.mode,
+            genesys_wanted: super::membership::genesys_adherence(config),
+            units: Default::default(),
+            genesys_units: Default::default(),
+            last: HashMap::new(),
             tracker: Tracker::new(mapping),
             clock: WallClock::now(),
             parts: HashMap::new(),
@@ -194,6 +208,11 @@ impl Adherence {
                 }
                 for state in AdherenceState::ALL {
                     self.counts.entry((mu_id.clone(), state)).or_insert(0);
+                }
+                // a new unit is on Genesys until its topic is refused (the reconcile after
+                // the subscription checks the refusals)
+                if self.units.insert(mu_id.clone()) && self.genesys_wanted {
+                    self.genesys_units.insert(mu_id.clone());
                 }
             }
         }
@@ -249,10 +268,13 @@ impl Adherence {
         let stored = store.all_adherence().await?;
         self.first_start = stored.is_empty();
         for row in stored {
+            if let Some(state) = AdherenceState::parse(&row.state) {
+                self.count((row.management_unit_id.clone(), state), 1);
+            }
             if let Some((eval, since)) = restored(&row) {
-                self.count((row.management_unit_id.clone(), eval.state), 1);
                 self.tracker.restore(&row.user_id, eval, since);
             }
+            self.last.insert(row.user_id.clone(), row);
         }
         self.publish_counts();
         Ok(())
@@ -412,6 +434,9 @@ impl Adherence {
     fn emit(&mut self, change: Option<Change>, cause: AdherenceCause, batch: &mut Batch) {
         let Some(c) = change else { return };
         let mu = &c.unit.management_unit_id;
+        if self.genesys_units.contains(mu) {
+            return;
+        }
         if let Some(p) = &c.previous {
             self.count((mu.clone(), p.state), -1);
         }
@@ -425,7 +450,7 @@ impl Adherence {
         };
         let silent = cause == AdherenceCause::Snapshot && !self.initial_snapshot;
         let time = rfc3339(c.at);
-        batch.changes.push(StateChange::Adherence(StoredAdherence {
+        let row = StoredAdherence {
             user_id: c.user_id.clone(),
             management_unit_id: mu.clone(),
             business_unit_id: c.unit.business_unit_id.clone(),
@@ -435,7 +460,9 @@ impl Adherence {
             actual_category: c.now.actual.map(|a| a.as_str().into()),
             change_time: time.clone(),
             computed_by: "local".into(),
-        }));
+        };
+        self.last.insert(c.user_id.clone(), row.clone());
+        batch.changes.push(StateChange::Adherence(row));
         if silent {
             return;
         }
@@ -465,6 +492,30 @@ impl Adherence {
             .push(NewEvent::adherence_changed(&self.api_host, &data));
     }
 
+    /// The state columns of `user`'s row: Genesys's last update on a Genesys unit, the
+    /// local engine's state elsewhere; false when there is none yet.
+    fn fill_state(&self, user: &str, mu: &str, row: &mut AgentAdherence) -> bool {
+        if self.genesys_units.contains(mu) {
+            let Some(last) = self.last.get(user) else {
+                return false;
+            };
+            row.adherence_state = last.state.clone();
+            row.since = last.change_time.clone();
+            row.scheduled_activity_category = last.scheduled_category.clone();
+            row.actual_activity_category = last.actual_category.clone();
+            row.computed_by = "genesys";
+            return true;
+        }
+        let Some((e, since, _)) = self.tracker.state(user) else {
+            return false;
+        };
+        row.adherence_state = e.state.as_str().into();
+        row.since = rfc3339(since);
+        row.scheduled_activity_category = e.scheduled.as_str().into();
+        row.actual_activity_category = e.actual.map(|a| a.as_str().into());
+        true
+    }
+
     fn count(&mut self, key: (String, AdherenceState), delta: i64) {
         *self.counts.entry(key).or_insert(0) += delta;
     }
@@ -482,20 +533,20 @@ impl Adherence {
             .tracker
             .users()
             .filter_map(|u| {
-                let (e, since, unit) = self.tracker.state(u)?;
+                let unit = self.tracker.unit(u)?;
                 if mu.is_some_and(|m| m != unit.management_unit_id) {
                     return None;
                 }
                 let next = self.tracker.timeline(u).and_then(|t| t.next_activity(now));
                 let (presence, routing) = self.tracker.inputs(u);
-                Some(AgentAdherence {
+                let mut row = AgentAdherence {
                     user_id: u.clone(),
                     management_unit_id: unit.management_unit_id.clone(),
                     business_unit_id: unit.business_unit_id.clone(),
-                    adherence_state: e.state.as_str().into(),
-                    since: rfc3339(since),
-                    scheduled_activity_category: e.scheduled.as_str().into(),
-                    actual_activity_category: e.actual.map(|a| a.as_str().into()),
+                    adherence_state: String::new(),
+                    since: String::new(),
+                    scheduled_activity_category: String::new(),
+                    actual_activity_category: None,
                     next_activity_category: next
                         .as_ref()
                         .map(|n| n.category.map_or("Unknown", Category::as_str).into()),
@@ -503,7 +554,9 @@ impl Adherence {
                     system_presence: presence.map(str::to_string),
                     routing_status: routing.map(str::to_string),
                     computed_by: "local",
-                })
+                };
+                self.fill_state(u, &unit.management_unit_id, &mut row)
+                    .then_some(row)
             })
             .collect();
         rows.sort_by(|a, b| (&a.management_unit_id, &a.user_id).cmp(&(&b.management_unit_id, &b.user_id)));

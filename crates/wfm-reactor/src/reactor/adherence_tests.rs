@@ -1,6 +1,8 @@
 //! The reactor's adherence path in paused time, with a real store and no network: an On
 //! Queue agent goes out of adherence when its scheduled break starts (no presence change),
-//! back in when its presence becomes Break, and a restart emits nothing.
+//! back in when its presence becomes Break, and a restart emits nothing. The unit's
+//! adherence topic is refused in every test: that is how a unit in `mode = "auto"` comes
+//! to the local engine.
 
 use super::tests::{context, watching};
 use super::*;
@@ -40,6 +42,18 @@ fn presence(user: &str, p: &str) -> UpstreamEvent {
     }
 }
 
+/// The unit's adherence topic was refused (as the upstream reports before a reconcile):
+/// in `mode = "auto"` the unit falls back to the local engine.
+fn refuse_unit_topic(reactor: &mut Reactor) {
+    let refused: std::collections::BTreeSet<String> =
+        [crate::topics::mu_adherence_topic("mu")].into_iter().collect();
+    let shared = refused.clone();
+    reactor.watch_refusals(Arc::new(move || shared.clone()));
+    reactor
+        .adherence
+        .set_refused(&refused, reactor.presence.batch_mut());
+}
+
 /// Commits what the reactor decided; returns the adherence events' data, in order.
 async fn commit(reactor: &mut Reactor) -> Vec<serde_json::Value> {
     let before = *reactor.ctx.store.committed().borrow();
@@ -58,6 +72,7 @@ async fn a_scheduled_break_takes_an_on_queue_agent_out_then_break_presence_bring
     let ctx = context(dir.path());
     let (_tx, rx) = mpsc::channel(1);
     let (mut reactor, _h) = Reactor::new(ctx.clone(), watching(&["u1"]), rx);
+    refuse_unit_topic(&mut reactor);
     // Schedules carry milliseconds.
     let now = DateTime::from_timestamp_millis(reactor.adherence.wall().timestamp_millis()).unwrap();
     let seed = Batch {
@@ -114,6 +129,7 @@ async fn a_scheduled_break_takes_an_on_queue_agent_out_then_break_presence_bring
     // Restart on the same store: the state still holds, nothing is emitted.
     let (_tx, rx) = mpsc::channel(1);
     let (mut again, handle) = Reactor::new(ctx.clone(), watching(&["u1"]), rx);
+    refuse_unit_topic(&mut again);
     again.adherence.set_clock(clock);
     again.load().await.unwrap();
     again.first.listed(vec![]);
@@ -141,6 +157,7 @@ async fn a_restart_after_a_boundary_passed_emits_that_change_once_as_a_reconcile
     let ctx = context(dir.path());
     let (_tx, rx) = mpsc::channel(1);
     let (mut reactor, _h) = Reactor::new(ctx.clone(), watching(&["u1"]), rx);
+    refuse_unit_topic(&mut reactor);
     let now = DateTime::from_timestamp_millis(reactor.adherence.wall().timestamp_millis()).unwrap();
     let seed = Batch {
         changes: vec![StateChange::AgentSchedule {
@@ -163,6 +180,7 @@ async fn a_restart_after_a_boundary_passed_emits_that_change_once_as_a_reconcile
     // Down for 12 minutes: the break began meanwhile.
     let (_tx, rx) = mpsc::channel(1);
     let (mut again, _h) = Reactor::new(ctx.clone(), watching(&["u1"]), rx);
+    refuse_unit_topic(&mut again);
     again
         .adherence
         .set_clock(clock.shifted(chrono::Duration::minutes(12)));

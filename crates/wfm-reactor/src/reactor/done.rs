@@ -48,6 +48,11 @@ impl Reactor {
                 let why = crate::events::AdherenceCause::Reconcile;
                 self.adherence
                     .all_inputs(|u| presence.current(u), why, &mut batch);
+                for (mu, entities) in &listed.adherence {
+                    for a in entities {
+                        self.adherence.genesys(mu, a, why, &mut batch);
+                    }
+                }
                 let into = self.presence.batch_mut();
                 into.changes.extend(batch.changes);
                 into.events.extend(batch.events);

@@ -7,7 +7,7 @@
 
 use super::Context;
 use crate::config::{Config, PresenceScope};
-use crate::topics::{bu_schedule_topic, presence_topics};
+use crate::topics::{bu_schedule_topic, mu_adherence_topic, presence_topics};
 use crate::wfm::{WfmClient, WfmError};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +28,13 @@ pub struct Membership {
 }
 
 impl Membership {
+    /// Every watched management unit id.
+    pub fn management_units(&self) -> impl Iterator<Item = &str> {
+        self.business_units
+            .values()
+            .flat_map(|bu| bu.management_units.keys().map(String::as_str))
+    }
+
     /// Every agent of every watched management unit.
     pub fn agents(&self) -> BTreeSet<String> {
         self.business_units
@@ -53,7 +60,17 @@ pub fn topic_set(config: &Config, m: &Membership) -> BTreeSet<String> {
         watched_users(config, m),
         config.watch.routing_status,
     ));
+    if genesys_adherence(config) {
+        topics.extend(m.management_units().map(mu_adherence_topic));
+    }
     topics
+}
+
+/// Whether Genesys's own adherence is wanted: `[watch] adherence` on and `[adherence]
+/// mode` not `"local"`. Presence topics stay either way (presence events, and the local
+/// engine's fallback for a unit whose adherence topic is refused).
+pub fn genesys_adherence(config: &Config) -> bool {
+    config.watch.adherence && config.adherence.mode != crate::config::AdherenceMode::Local
 }
 
 /// Resolves `[watch] business_units` (`"*"` = every BU the client can see) with their time

@@ -23,7 +23,9 @@ mod triggers;
 
 pub use adherence::{AgentAdherence, ScheduleUpdate};
 pub use handle::{ReactorHandle, UserState, UsersView};
-pub use membership::{Membership, WatchedBu, resolve_membership, topic_set, watched_users};
+pub use membership::{
+    Membership, WatchedBu, genesys_adherence, resolve_membership, topic_set, watched_users,
+};
 pub use schedule::{Hint, HintCause};
 
 use crate::coalesce::{Coalescer, ScheduleKey};
@@ -117,7 +119,12 @@ pub struct Reactor {
     reconcile_retry: crate::backoff::Backoff,
     pending_tx: watch::Sender<usize>,
     grace: Duration,
+    /// The upstream's refused topics now (`None`: no upstream, as in unit tests).
+    refusals: Option<Refusals>,
 }
+
+/// Reads the topics the upstream has had refused so far.
+pub type Refusals = Arc<dyn Fn() -> std::collections::BTreeSet<String> + Send + Sync>;
 
 impl Reactor {
     /// Builds the reactor on the membership resolved at start; [`Reactor::load`] fills
@@ -155,6 +162,7 @@ impl Reactor {
             first: reconcile::FirstReconcile::new(done_tx),
             reconcile_retry: reconcile_retry_policy().start(),
             pending_tx,
+            refusals: None,
         };
         (
             reactor,
@@ -165,6 +173,12 @@ impl Reactor {
                 messages: messages_tx,
             },
         )
+    }
+
+    /// Where refused topics are read (before each reconcile): a unit whose adherence
+    /// topic is refused falls back to the local engine in `[adherence] mode = "auto"`.
+    pub fn watch_refusals(&mut self, refusals: Refusals) {
+        self.refusals = Some(refusals);
     }
 
     /// Loads the presence cache and the adherence engine from the store (before `run`);
@@ -261,6 +275,12 @@ impl Reactor {
                     if let Some((key, hint)) = self.intake.schedule_event(&self.ctx.config, update) {
                         self.offer(key, hint, received_at);
                     }
+                }
+                Notification::MuAdherence(u) => {
+                    let cause = crate::events::AdherenceCause::Notification;
+                    let batch = self.presence.batch_mut();
+                    self.adherence
+                        .genesys(&u.management_unit_id, &u.adherence, cause, batch);
                 }
                 Notification::ScheduleQueryResult { .. } | Notification::System(_) => {}
             },

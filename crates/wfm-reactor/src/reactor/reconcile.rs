@@ -37,11 +37,18 @@ pub struct Listed {
     pub keys: Vec<(ScheduleKey, Hint)>,
     /// Presence and routing status of every watched user, read in bulk.
     pub observed: Observed,
+    /// Genesys's adherence of every agent, per unit re-read (units on Genesys adherence).
+    pub adherence: Vec<(String, Vec<crate::genesys::adherence::UserScheduleAdherence>)>,
 }
 
 /// Lists the watched schedules in the window, returns the keys whose version changed (or
 /// that vanished: deletions), and reads presence in bulk.
-pub async fn run(ctx: &Context, membership: &Membership, cause: HintCause) -> anyhow::Result<Listed> {
+pub async fn run(
+    ctx: &Context,
+    membership: &Membership,
+    cause: HintCause,
+    adherence_units: &[String],
+) -> anyhow::Result<Listed> {
     crate::telemetry::reactor::reconcile_started();
     let started = tokio::time::Instant::now();
     let bus: Vec<String> = membership.business_units.keys().cloned().collect();
@@ -108,6 +115,7 @@ pub async fn run(ctx: &Context, membership: &Membership, cause: HintCause) -> an
         }
     }
     let observed = observe_presence(ctx, membership).await?;
+    let adherence = observe_adherence(ctx, adherence_units).await;
     tracing::info!(
         schedules_to_fetch = keys.len(),
         business_units = bus.len(),
@@ -115,7 +123,11 @@ pub async fn run(ctx: &Context, membership: &Membership, cause: HintCause) -> an
         ?cause,
         "reconcile listed"
     );
-    Ok(Listed { keys, observed })
+    Ok(Listed {
+        keys,
+        observed,
+        adherence,
+    })
 }
 
 /// Monday of the week containing `d` (the simulator's and the common BU week start).
@@ -146,6 +158,25 @@ async fn observe_presence(ctx: &Context, membership: &Membership) -> anyhow::Res
         }
     }
     Ok(observed)
+}
+
+/// Genesys's adherence of every agent of `units`, one call per unit. A unit whose read
+/// fails is left out (logged and counted by the client): its state stays as last known
+/// and the next reconcile reads it again; the rest of the reconcile goes on.
+async fn observe_adherence(
+    ctx: &Context,
+    units: &[String],
+) -> Vec<(String, Vec<crate::genesys::adherence::UserScheduleAdherence>)> {
+    let mut out = Vec::with_capacity(units.len());
+    for mu in units {
+        match ctx.wfm.management_unit_adherence(mu).await {
+            Ok(entities) => out.push((mu.clone(), entities)),
+            Err(e) => {
+                tracing::warn!(management_unit = %mu, error = %e, "re-reading the unit's adherence failed; the next reconcile retries");
+            }
+        }
+    }
+    out
 }
 
 /// Tracks the first reconcile until every key it found has been fetched (readiness).

@@ -129,6 +129,7 @@ async fn a_reconcile_is_done_only_once_its_observed_presence_committed() {
     let listed = reconcile::Listed {
         keys: vec![],
         observed,
+        adherence: vec![],
     };
     reactor.on_done(tasks::Joined::Done(Done::Reconcile(
         HintCause::Snapshot,
@@ -183,6 +184,7 @@ async fn a_failed_presence_commit_reloads_the_cache_and_retries_its_reconcile() 
     let listed = reconcile::Listed {
         keys: vec![],
         observed,
+        adherence: vec![],
     };
     reactor.on_done(tasks::Joined::Done(Done::Reconcile(
         HintCause::Reconcile,

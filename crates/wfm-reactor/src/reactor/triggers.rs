@@ -56,11 +56,18 @@ impl Reactor {
             return;
         };
         self.reconcile_running = true;
+        // refusals are known once the channels subscribed (their gaps brought us here):
+        // units whose adherence topic is refused leave Genesys adherence first
+        if let Some(refused) = &self.refusals {
+            let refused = refused();
+            self.adherence.set_refused(&refused, self.presence.batch_mut());
+        }
+        let units = self.adherence.genesys_units();
         let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
         let span = tracing::info_span!("reconcile", cause = ?cause);
         self.tasks.spawn_reconcile(
             cause,
-            async move { Done::Reconcile(cause, reconcile::run(&ctx, &membership, cause).await) }
+            async move { Done::Reconcile(cause, reconcile::run(&ctx, &membership, cause, &units).await) }
                 .instrument(span),
         );
     }

@@ -9,7 +9,7 @@ pub mod fuzzing;
 pub mod names;
 pub mod parse;
 
-pub use names::{TopicKind, bu_schedule_topic, expand_topic, presence_topics};
+pub use names::{TopicKind, bu_schedule_topic, expand_topic, mu_adherence_topic, presence_topics};
 pub use parse::{Frame, FrameError, parse_frame};
 
 use crate::genesys::notifications::{SystemMessage, WfmBuScheduleTopicBuScheduleNotification};
@@ -35,6 +35,8 @@ pub enum Notification {
         /// Where to download the result.
         download_url: Option<String>,
     },
+    /// `v2.workforcemanagement.managementunits.{id}.adherence`.
+    MuAdherence(MuAdherenceUpdate),
     /// `v2.system.*`.
     System(SystemEvent),
 }
@@ -47,6 +49,7 @@ impl Notification {
             Notification::RoutingStatus(_) => "routing_status",
             Notification::BuSchedule(_) => "bu_schedule",
             Notification::ScheduleQueryResult { .. } => "schedule_query_result",
+            Notification::MuAdherence(_) => "mu_adherence",
             Notification::System(_) => "system",
         }
     }
@@ -85,6 +88,15 @@ pub struct BuScheduleUpdate {
     pub business_unit_id: String,
     /// The parsed event body.
     pub notification: WfmBuScheduleTopicBuScheduleNotification,
+}
+
+/// Genesys's adherence of one agent of a unit changed (the full state, not a delta).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MuAdherenceUpdate {
+    /// The management unit (from the topic name).
+    pub management_unit_id: String,
+    /// The agent's state.
+    pub adherence: crate::genesys::adherence::UserScheduleAdherence,
 }
 
 /// Which system message.

@@ -8,6 +8,12 @@ pub fn bu_schedule_topic(bu: &str) -> String {
     format!("v2.workforcemanagement.businessunits.{bu}.schedules")
 }
 
+/// `v2.workforcemanagement.managementunits.{mu}.adherence`: Genesys's real-time adherence
+/// of every agent of one unit (one topic per unit, not per agent).
+pub fn mu_adherence_topic(mu: &str) -> String {
+    format!("v2.workforcemanagement.managementunits.{mu}.adherence")
+}
+
 /// Presence topics for `user_ids`: `v2.users.{id}.presence`, or the combined
 /// `v2.users.{id}?presence&routingStatus` (one subscription slot for both) when routing
 /// status is watched. Sorted and deduplicated.
@@ -64,6 +70,8 @@ pub enum TopicKind {
     BuSchedule(String),
     /// `v2.workforcemanagement.users.{id}.schedules.query`.
     ScheduleQuery(String),
+    /// `v2.workforcemanagement.managementunits.{id}.adherence`.
+    MuAdherence(String),
     /// `v2.system.*` or `v2.subscription.updated`.
     System,
     /// Anything else.
@@ -88,6 +96,9 @@ impl TopicKind {
             }
             ["v2", "workforcemanagement", "businessunits", _, "schedules"] => {
                 id(3).map_or(TopicKind::Unknown, TopicKind::BuSchedule)
+            }
+            ["v2", "workforcemanagement", "managementunits", _, "adherence"] => {
+                id(3).map_or(TopicKind::Unknown, TopicKind::MuAdherence)
             }
             ["v2", "workforcemanagement", "users", _, "schedules", "query"] => {
                 id(3).map_or(TopicKind::Unknown, TopicKind::ScheduleQuery)
@@ -132,6 +143,10 @@ mod tests {
         assert_eq!(
             TopicKind::of(&bu_schedule_topic("bu1")),
             TopicKind::BuSchedule("bu1".into())
+        );
+        assert_eq!(
+            TopicKind::of(&mu_adherence_topic("mu1")),
+            TopicKind::MuAdherence("mu1".into())
         );
         assert_eq!(TopicKind::of("v2.system.socket_closing"), TopicKind::System);
         assert_eq!(TopicKind::of("v2.users..presence"), TopicKind::Unknown);

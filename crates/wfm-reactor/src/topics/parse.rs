@@ -1,7 +1,10 @@
 //! One websocket text frame → [`Frame`], leniently.
 
 use super::names::TopicKind;
-use super::{BuScheduleUpdate, Notification, PresenceUpdate, RoutingStatusUpdate, SystemEvent, SystemKind};
+use super::{
+    BuScheduleUpdate, MuAdherenceUpdate, Notification, PresenceUpdate, RoutingStatusUpdate, SystemEvent,
+    SystemKind,
+};
 use crate::genesys::notifications::{
     ChannelMetadata, PresenceEventUserPresence, SystemMessage, UserRoutingStatusUserRoutingStatus,
     WfmBuScheduleQueryResultNotification, WfmBuScheduleTopicBuScheduleNotification,
@@ -171,6 +174,13 @@ pub fn parse_frame(text: &str) -> Result<Frame, FrameError> {
                 business_unit_id: q.business_unit_id,
                 download_url: q.download_url,
             }
+        }
+        TopicKind::MuAdherence(management_unit_id) => {
+            let adherence = body(&topic, env.event_body)?;
+            Notification::MuAdherence(MuAdherenceUpdate {
+                management_unit_id,
+                adherence,
+            })
         }
         TopicKind::System => {
             let message: SystemMessage = body(&topic, env.event_body)?;

@@ -170,6 +170,28 @@ impl WfmClient {
         })
     }
 
+    /// `GET /managementunits/{id}/adherence`: Genesys's real-time adherence of every agent
+    /// of one unit, inline or (large units) through `downloadUrl`, streamed with the
+    /// download cap like a schedule result.
+    pub async fn management_unit_adherence(
+        &self,
+        mu: &str,
+    ) -> Result<Vec<crate::genesys::adherence::UserScheduleAdherence>, WfmError> {
+        use crate::genesys::adherence::ManagementUnitAdherence;
+        let path = format!("{WFM}/managementunits/{}/adherence", seg(mu));
+        let answer: ManagementUnitAdherence = self.get_json("adherence.get", &path).await?;
+        if let Some(entities) = answer.entities {
+            return Ok(entities);
+        }
+        let Some(url) = answer.download_url else {
+            return Ok(Vec::new());
+        };
+        let unit = format!("management unit {mu}");
+        let downloaded: ManagementUnitAdherence =
+            self.download_json("adherence.download", &url, &unit).await?;
+        Ok(downloaded.entities.unwrap_or_default())
+    }
+
     /// `GET /users/{id}/presences/purecloud`.
     pub async fn presence(&self, user: &str) -> Result<UserPresence, WfmError> {
         let path = format!("/api/v2/users/{}/presences/purecloud", seg(user));

@@ -20,6 +20,7 @@ mod ops_board_browser;
 mod ops_doctor;
 mod ops_exposure;
 mod ops_feed;
+mod ops_genesys_adherence;
 mod ops_shutdown;
 mod reactor_fetch;
 mod reactor_hostile_download;

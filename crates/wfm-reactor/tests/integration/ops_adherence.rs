@@ -12,6 +12,7 @@ const READY: Duration = Duration::from_secs(8);
 async fn adherence_is_listed_changes_with_presence_and_is_counted() {
     let d = DaemonBuilder::ops()
         .adherence(true)
+        .extra("\n[adherence]\nmode = \"local\"\n")
         .start(SimBuilder::ops().start().await)
         .await;
     d.wait_ready(READY).await;

@@ -134,3 +134,47 @@ async fn bad_secret_fails_the_token_check_and_stops() {
     assert!(report.render().contains("client_secret"));
     sim.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn realtime_adherence_permission_is_checked_on_the_route_and_the_unit_topic() {
+    let sim = SimBuilder::ops().start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = || {
+        Config::from_toml_str(
+            &DaemonBuilder::ops()
+                .adherence(true)
+                .admin_listen("")
+                .extra("\n[adherence]\nmode = \"genesys\"\n")
+                .render(&Upstream::of(&sim), dir.path()),
+        )
+        .expect("config parses")
+    };
+    let adherence_rows = |report: &doctor::DoctorReport| -> Vec<(String, Outcome, Vec<String>)> {
+        report
+            .checks
+            .iter()
+            .filter(|c| c.name.contains("adherence"))
+            .map(|c| (c.name.clone(), c.outcome.clone(), c.missing_permissions.clone()))
+            .collect()
+    };
+    let healthy = doctor::run(&config()).await;
+    let rows = adherence_rows(&healthy);
+    assert_eq!(rows.len(), 2, "route and topic rows: {}", healthy.render());
+    assert!(rows.iter().all(|r| r.1 == Outcome::Pass), "{}", healthy.render());
+    assert!(
+        rows.iter()
+            .any(|r| r.0 == "topic v2.workforcemanagement.managementunits.{id}.adherence"),
+        "{rows:?}"
+    );
+
+    sim.deny_permission("wfm:realtimeAdherence:view");
+    let denied = doctor::run(&config()).await;
+    let rows = adherence_rows(&denied);
+    assert_eq!(rows.len(), 2, "{}", denied.render());
+    for (name, outcome, missing) in rows {
+        assert_eq!(outcome, Outcome::Fail, "{name}: {}", denied.render());
+        assert_eq!(missing, vec!["wfm:realtimeAdherence:view"], "{name}");
+    }
+    assert!(!denied.ok());
+    sim.shutdown();
+}
