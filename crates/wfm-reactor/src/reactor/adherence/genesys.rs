@@ -204,7 +204,9 @@ impl Adherence {
             scheduled_activity_category: row.scheduled_category.clone(),
             scheduled_activity_code_id: row.scheduled_code_id.clone(),
             actual_activity_category: row.actual_category.clone(),
-            system_presence: bounded(update.system_presence.as_deref()).map(str::to_string),
+            // The display form, as in `presence.changed` (Genesys sends "ON_QUEUE" here).
+            system_presence: bounded(update.system_presence.as_deref())
+                .map(|p| crate::presence::normalise_system_presence(p).display),
             routing_status: bounded(routing).map(str::to_string),
             is_out_of_office: update.is_out_of_office.unwrap_or(false),
             adherence_change_time: row.change_time.clone(),
