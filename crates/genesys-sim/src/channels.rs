@@ -45,16 +45,23 @@ pub(crate) async fn create(
 ) -> Json<Value> {
     let mut inner = shared.lock();
     reap(&shared, &mut inner);
-    if inner.channels.len() >= shared.config.max_channels.max(1) {
+    // The cap is per OAuth client: only this client's channels count and may be evicted.
+    let client = inner.tokens.get(&tok.0).map(|t| t.client.clone());
+    let of_client = |inner: &crate::state::Inner, c: &ChannelState| {
+        inner.tokens.get(&c.token).map(|t| &t.client) == client.as_ref()
+    };
+    let owned: Vec<usize> = (0..inner.channels.len())
+        .filter(|&i| of_client(&inner, &inner.channels[i]))
+        .collect();
+    if owned.len() >= shared.config.max_channels.max(1) {
         // Oldest last-used unconnected channel first; else the oldest of all.
-        let victim = inner
-            .channels
+        let chans = &inner.channels;
+        let victim = owned
             .iter()
-            .enumerate()
-            .filter(|(_, c)| c.socket.is_none())
-            .min_by_key(|(_, c)| c.last_used)
-            .or_else(|| inner.channels.iter().enumerate().min_by_key(|(_, c)| c.last_used))
-            .map(|(i, _)| i);
+            .copied()
+            .filter(|&i| chans[i].socket.is_none())
+            .min_by_key(|&i| chans[i].last_used)
+            .or_else(|| owned.iter().copied().min_by_key(|&i| chans[i].last_used));
         if let Some(i) = victim {
             let gone = inner.channels.remove(i);
             if let Some(sock) = &gone.socket {

@@ -17,6 +17,9 @@ pub struct SimConfig {
     pub client_id: String,
     /// OAuth client secret accepted by `/oauth/token`.
     pub client_secret: String,
+    /// More OAuth clients accepted besides `client_id` (id, secret): each gets its own
+    /// tokens, hence its own rate limit, channel cap and topic cap, as on Genesys.
+    pub extra_clients: Vec<(String, String)>,
     /// `expires_in` of issued tokens.
     pub token_lifetime: Duration,
     /// Interval of the `channel.metadata` heartbeat on every socket.
@@ -54,6 +57,7 @@ impl Default for SimConfig {
             seed: 7,
             client_id: "sim-client".to_string(),
             client_secret: "sim-secret".to_string(),
+            extra_clients: Vec::new(),
             token_lifetime: Duration::from_secs(86_399),
             heartbeat_interval: Duration::from_secs(30),
             socket_closing_grace: Duration::from_secs(60),

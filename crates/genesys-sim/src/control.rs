@@ -12,6 +12,8 @@
 //!   all handed to the sockets: `{"delivered": frames}`.
 //! - `GET /sim/channels`: `[{"id", "connected", "topics"}]`, to wait for subscriptions.
 //! - `GET /sim/agents`: every agent id, in the org's order (to pick flood targets).
+//! - `POST /sim/clients/{id}/revoke` / `.../restore`: refuse one OAuth client's
+//!   credentials (revoking its tokens) or accept them again.
 
 use super::errors::ApiError;
 use super::flood::Pace;
@@ -89,6 +91,24 @@ pub(crate) async fn channels(State(shared): State<AppState>) -> Json<Vec<Channel
             })
             .collect(),
     )
+}
+
+/// `POST /sim/clients/{id}/revoke`.
+pub(crate) async fn revoke_client(
+    State(shared): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> axum::http::StatusCode {
+    SimHandle { shared }.revoke_client(&id);
+    axum::http::StatusCode::NO_CONTENT
+}
+
+/// `POST /sim/clients/{id}/restore`.
+pub(crate) async fn restore_client(
+    State(shared): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> axum::http::StatusCode {
+    SimHandle { shared }.restore_client(&id);
+    axum::http::StatusCode::NO_CONTENT
 }
 
 /// `GET /sim/agents`.

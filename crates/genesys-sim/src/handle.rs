@@ -221,6 +221,22 @@ impl SimHandle {
         reap(&self.shared, &mut inner);
     }
 
+    /// Refuses `client_id`'s credentials from now on and revokes its tokens (its channels
+    /// die as with [`SimHandle::revoke_tokens`]); the other clients are untouched.
+    pub fn revoke_client(&self, client_id: &str) {
+        let mut inner = self.shared.lock();
+        inner.refused_clients.insert(client_id.to_string());
+        for t in inner.tokens.values_mut().filter(|t| t.client == client_id) {
+            t.revoked = true;
+        }
+        reap(&self.shared, &mut inner);
+    }
+
+    /// Accepts `client_id`'s credentials again (after [`SimHandle::revoke_client`]).
+    pub fn restore_client(&self, client_id: &str) {
+        self.shared.lock().refused_clients.remove(client_id);
+    }
+
     /// Fails the next `count` requests whose path contains `route` (optionally prefixed by
     /// a method, `"POST /agentschedules/query"`) with `status` and an optional `Retry-After`.
     pub fn fail_next(&self, route: &str, count: usize, status: u16, retry_after: Option<u64>) {
@@ -265,6 +281,7 @@ impl SimHandle {
                 topics: c.topics.clone(),
                 connected: c.socket.is_some(),
                 expires: c.expires,
+                client: inner.tokens.get(&c.token).map(|t| t.client.clone()),
             })
             .collect()
     }

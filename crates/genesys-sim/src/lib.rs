@@ -109,6 +109,8 @@ fn router(shared: AppState) -> Router {
         .route("/sim/flood", post(control::flood))
         .route("/sim/channels", get(control::channels))
         .route("/sim/agents", get(control::agents))
+        .route("/sim/clients/{id}/revoke", post(control::revoke_client))
+        .route("/sim/clients/{id}/restore", post(control::restore_client))
         .fallback(|| async { errors::ApiError::not_found("resource") })
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),

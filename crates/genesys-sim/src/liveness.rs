@@ -67,6 +67,7 @@ mod tests {
             inner.tokens.insert(
                 "t".into(),
                 TokenState {
+                    client: "sim-client".into(),
                     expires_at: now + Duration::from_secs(10),
                     revoked: false,
                     rate_window_start: now,

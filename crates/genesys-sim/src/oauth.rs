@@ -31,7 +31,15 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_string(), secret.to_string()))
 }
 
-/// Issues a token for the configured client.
+/// True for a configured client's id and secret, unless a test revoked that client.
+fn known_client(shared: &AppState, id: &str, secret: &str) -> bool {
+    let c = &shared.config;
+    let configured = (id == c.client_id && secret == c.client_secret)
+        || c.extra_clients.iter().any(|(i, s)| i == id && s == secret);
+    configured && !shared.lock().refused_clients.contains(id)
+}
+
+/// Issues a token for a configured client.
 pub(crate) async fn token(State(shared): State<AppState>, headers: HeaderMap, body: String) -> Response {
     let form = Query::parse(Some(&body));
     if form.get("grant_type") != Some("client_credentials") {
@@ -47,16 +55,17 @@ pub(crate) async fn token(State(shared): State<AppState>, headers: HeaderMap, bo
             form.get("client_secret")?.to_string(),
         ))
     });
-    let ok = creds
-        .is_some_and(|(id, secret)| id == shared.config.client_id && secret == shared.config.client_secret);
-    if !ok {
+    let client = creds
+        .filter(|(id, secret)| known_client(&shared, id, secret))
+        .map(|(id, _)| id);
+    let Some(client) = client else {
         metrics::counter!("wfm_reactor_sim_token_refused_total").increment(1);
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "client authentication failed",
         );
-    }
+    };
     let access = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -66,6 +75,7 @@ pub(crate) async fn token(State(shared): State<AppState>, headers: HeaderMap, bo
     shared.lock().tokens.insert(
         access.clone(),
         TokenState {
+            client,
             expires_at: now + shared.config.token_lifetime,
             revoked: false,
             rate_window_start: now,

@@ -26,6 +26,8 @@ pub(crate) enum Outbound {
 
 /// An issued token.
 pub(crate) struct TokenState {
+    /// The OAuth client it was issued to.
+    pub client: String,
     pub expires_at: Instant,
     pub revoked: bool,
     pub rate_window_start: Instant,
@@ -146,6 +148,8 @@ pub(crate) struct StatusState {
 /// Everything mutable.
 pub(crate) struct Inner {
     pub tokens: HashMap<String, TokenState>,
+    /// OAuth clients whose credentials are refused (revoked by a test).
+    pub refused_clients: BTreeSet<String>,
     pub channels: Vec<ChannelState>,
     pub faults: Vec<Fault>,
     pub async_only: bool,
@@ -205,6 +209,7 @@ impl Shared {
             cancel: CancellationToken::new(),
             inner: Mutex::new(Inner {
                 tokens: HashMap::new(),
+                refused_clients: BTreeSet::new(),
                 channels: Vec::new(),
                 faults: Vec::new(),
                 async_only: false,

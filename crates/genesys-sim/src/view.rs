@@ -63,6 +63,8 @@ pub struct ChannelView {
     pub connected: bool,
     /// When it expires without resubscription.
     pub expires: DateTime<Utc>,
+    /// The OAuth client whose token created it (`None` once that token is gone).
+    pub client: Option<String>,
 }
 
 impl OrgView {

@@ -129,7 +129,7 @@ impl TokenProvider {
             Ok(t) => {
                 state.generation = t.generation;
                 state.current = Some(t.clone());
-                crate::telemetry::upstream::token_obtained(t.generation);
+                crate::telemetry::upstream::token_obtained(&self.inner.client_id, t.generation);
                 Ok(t)
             }
             Err(e) => {

@@ -22,6 +22,7 @@ pub mod prometheus;
 pub mod requests;
 pub mod services;
 pub mod sim;
+pub mod soak;
 pub mod webhook;
 pub mod ws;
 

@@ -48,6 +48,8 @@ pub struct ReadinessReport {
     /// `"leader"` or `"standby"` (`[ha]`); `None` reads as `"leader"`: a daemon without
     /// a lease is the only one there is.
     pub role: Option<&'static str>,
+    /// Each OAuth client's token, channels, topics and budget (`None`: not reported).
+    pub clients: Option<serde_json::Value>,
 }
 
 /// Everything the admin server reads, supplied by the app wiring.
@@ -159,6 +161,7 @@ async fn readyz(State(s): State<AdminState>) -> Response {
             "role": report.role.unwrap_or("leader"),
             "reasons": report.reasons,
             "degraded": report.degraded,
+            "clients": report.clients,
         })),
     )
         .into_response()
@@ -166,6 +169,7 @@ async fn readyz(State(s): State<AdminState>) -> Response {
 
 async fn metrics(State(s): State<AdminState>) -> Response {
     s.metrics.run_upkeep();
+    crate::telemetry::ops::sample_tokio_tasks();
     (
         [("content-type", "text/plain; version=0.0.4")],
         s.metrics.render(),

@@ -10,14 +10,14 @@ use super::{
 use crate::admin::{self, AdminState};
 use crate::auth::{AuthError, TokenProvider};
 use crate::config::Config;
-use crate::notifications::{ChannelManager, ManagerExtras, ManagerHandle};
+use crate::notifications::{ChannelManager, Fleet, FleetMember, ManagerExtras};
 use crate::reactor::{Context, Membership, Reactor, ReactorHandle, topic_set};
 use crate::sinks::{DeliveryHandle, DeliveryOptions, spawn_delivery};
 use crate::store::Store;
 use crate::wfm::{ClientSettings, Credentials, RateBudget, WfmClient};
 use anyhow::Context as _;
 use std::sync::Arc;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -30,7 +30,8 @@ pub struct App {
     simulator: Option<EmbeddedSim>,
     store: Store,
     http: reqwest::Client,
-    tokens: TokenProvider,
+    /// Each OAuth client's token and REST budget, in configuration order.
+    clients: Vec<ClientParts>,
     api_base: String,
     ctx: Arc<Context>,
     /// The watched org as resolved at start; handed to the reactor, its only owner.
@@ -75,15 +76,33 @@ impl App {
             .timeout(config.fetch.request_timeout)
             .user_agent(concat!("wfm-reactor/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let tokens = first_token(&config, &http).await?;
-        let budget = RateBudget::from_config(&config.fetch);
+        let mut clients = Vec::new();
+        for client in config.genesys.oauth_clients() {
+            let tokens = first_token(&config, &client, &http).await?;
+            let budget = RateBudget::from_config(&config.fetch);
+            clients.push(ClientParts {
+                client_id: client.client_id,
+                tokens,
+                budget,
+            });
+        }
+        crate::telemetry::upstream::expose_clients(
+            &clients.iter().map(|c| c.client_id.clone()).collect::<Vec<_>>(),
+        );
+        // REST calls are spread over every client's token and budget.
+        let (tokens, budget) = (clients[0].tokens.clone(), clients[0].budget.clone());
+        let lanes = clients[1..]
+            .iter()
+            .map(|c| (Credentials::Provider(c.tokens.clone()), c.budget.clone()))
+            .collect();
         let settings = ClientSettings {
             request_timeout: config.fetch.request_timeout,
             max_download_bytes: config.fetch.max_download_bytes,
             ..ClientSettings::default()
         };
         let api_base = config.genesys.api_base();
-        let wfm = WfmClient::new(&api_base, Credentials::Provider(tokens.clone()), budget, settings)?;
+        let wfm = WfmClient::new(&api_base, Credentials::Provider(tokens.clone()), budget, settings)?
+            .with_lanes(lanes);
         let membership = resolve_with_retry(&config, &wfm, &cancel).await?;
         let ctx = Arc::new(Context {
             store: store.clone(),
@@ -96,7 +115,7 @@ impl App {
             simulator,
             store,
             http,
-            tokens,
+            clients,
             api_base,
             ctx,
             membership,
@@ -114,7 +133,7 @@ impl App {
             simulator,
             store,
             http,
-            tokens,
+            clients,
             api_base,
             ctx,
             membership,
@@ -125,16 +144,8 @@ impl App {
         let (tx, rx) = mpsc::channel(UPSTREAM_BUFFER);
         let intake_cancel = cancel.child_token();
         let topics = topic_set(&config, &membership);
-        let upstream = spawn_upstream(
-            &ctx,
-            topics,
-            api_base,
-            tokens.clone(),
-            http,
-            tx,
-            intake_cancel.clone(),
-        )
-        .await?;
+        let upstream =
+            spawn_upstream(&ctx, topics, api_base, clients, http, tx, intake_cancel.clone()).await?;
 
         let reactor_cancel = cancel.child_token();
         let (mut reactor, reactor_handle) = Reactor::new(ctx.clone(), membership, rx);
@@ -146,10 +157,11 @@ impl App {
         );
         let delivery = spawn_sinks(&config, &store, &cancel, &tracker).await?;
 
-        let (held_tx, token_held) = watch::channel(true);
         tracker.spawn(
-            readiness::watch_token(tokens, held_tx, cancel.child_token())
-                .instrument(tracing::info_span!("token_watch")),
+            upstream
+                .clone()
+                .watch_health(cancel.child_token())
+                .instrument(tracing::info_span!("client_health")),
         );
         tracker.spawn(
             refresh_membership(
@@ -162,7 +174,6 @@ impl App {
         );
         if let Some(listener) = listeners.admin {
             let inputs = readiness::ReadinessInputs {
-                token_held,
                 upstream: upstream.clone(),
                 first_reconcile_done: reactor_handle.first_reconcile_done.clone(),
                 delivery: delivery.clone(),
@@ -188,18 +199,28 @@ impl App {
     }
 }
 
+/// One OAuth client's token and REST budget.
+struct ClientParts {
+    client_id: String,
+    tokens: TokenProvider,
+    budget: RateBudget,
+}
+
 /// The token provider, after one attempt at a token: a refused client is fatal, anything
 /// else only warns.
-async fn first_token(config: &Config, http: &reqwest::Client) -> anyhow::Result<TokenProvider> {
-    let g = &config.genesys;
+async fn first_token(
+    config: &Config,
+    client: &crate::config::OAuthClient,
+    http: &reqwest::Client,
+) -> anyhow::Result<TokenProvider> {
     let tokens = TokenProvider::new(
-        g.login_base(),
-        g.client_id.clone(),
-        g.client_secret.clone(),
+        config.genesys.login_base(),
+        client.client_id.clone(),
+        client.client_secret.clone(),
         http.clone(),
     );
     match tokens.token().await {
-        Ok(_) => tracing::info!(client_id = %g.client_id, "OAuth token obtained"),
+        Ok(_) => tracing::info!(client_id = %client.client_id, "OAuth token obtained"),
         Err(err @ AuthError::InvalidClient { .. }) => return Err(err.into()),
         Err(err) => tracing::warn!(error = %err, "no token yet; continuing, every call retries"),
     }
@@ -217,31 +238,55 @@ fn api_host(api_base: &str) -> String {
         .unwrap_or_else(|| api_base.to_string())
 }
 
-/// The channel manager, subscribed to the topic set of the resolved membership.
+/// One channel manager per OAuth client, the topic set of the resolved membership spread
+/// over them.
 async fn spawn_upstream(
     ctx: &Context,
     topics: std::collections::BTreeSet<String>,
     api_base: String,
-    tokens: TokenProvider,
+    clients: Vec<ClientParts>,
     http: reqwest::Client,
     tx: mpsc::Sender<crate::topics::UpstreamEvent>,
     intake_cancel: CancellationToken,
-) -> anyhow::Result<ManagerHandle> {
-    // Notification calls share the REST budget's 429 pauses (the platform limit is per token).
-    let extras = ManagerExtras {
-        budget: Some(ctx.wfm.budget().clone()),
-        ..ManagerExtras::default()
-    };
-    let upstream = ChannelManager::spawn_with(
-        api_base,
-        tokens,
-        http,
-        ctx.config.notifications.clone(),
-        tx,
-        extras,
-        intake_cancel,
+) -> anyhow::Result<Fleet> {
+    let cfg = &ctx.config.notifications;
+    let per_channel = cfg.max_topics_per_channel.clamp(1, 1000);
+    let max_channels = crate::notifications::manager::usable_channels(cfg.max_channels);
+    let members = clients
+        .into_iter()
+        .map(|c| {
+            // A client's notification calls share its REST budget's 429 pauses (the
+            // platform limit is per token).
+            let extras = ManagerExtras {
+                budget: Some(c.budget.clone()),
+                ..ManagerExtras::default()
+            };
+            let manager = ChannelManager::spawn_with(
+                api_base.clone(),
+                c.tokens.clone(),
+                http.clone(),
+                cfg.clone(),
+                tx.clone(),
+                extras,
+                intake_cancel.clone(),
+            );
+            FleetMember {
+                client_id: c.client_id,
+                tokens: c.tokens,
+                budget: c.budget,
+                manager,
+                capacity: per_channel * max_channels,
+                per_channel,
+                max_channels,
+            }
+        })
+        .collect();
+    let upstream = Fleet::new(members);
+    tracing::info!(
+        topics = topics.len(),
+        clients = upstream.members().len(),
+        "subscribing"
     );
-    tracing::info!(topics = topics.len(), "subscribing");
     upstream.set_topics(topics).await?;
     Ok(upstream)
 }

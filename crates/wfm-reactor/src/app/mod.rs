@@ -14,7 +14,7 @@ pub use ha::run_replica;
 pub use state_view::activity_at;
 
 use crate::config::Config;
-use crate::notifications::ManagerHandle;
+use crate::notifications::Fleet;
 use crate::reactor::{ReactorHandle, resolve_membership};
 use crate::sinks::DeliveryHandle;
 use crate::store::Store;
@@ -53,7 +53,7 @@ pub struct RunningApp {
     /// Sink statuses.
     pub delivery: DeliveryHandle,
     /// Channel manager.
-    pub upstream: ManagerHandle,
+    pub upstream: Fleet,
     cancel: CancellationToken,
     intake_cancel: CancellationToken,
     reactor_cancel: CancellationToken,

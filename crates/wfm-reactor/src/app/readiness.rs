@@ -4,8 +4,7 @@
 //! downstream receiver is down, while the outbox holds the sink's backlog anyway.
 
 use crate::admin::ReadinessReport;
-use crate::auth::TokenProvider;
-use crate::notifications::ManagerHandle;
+use crate::notifications::Fleet;
 use crate::sinks::DeliveryHandle;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -13,10 +12,8 @@ use tokio::sync::watch;
 /// What readiness is computed from.
 #[derive(Clone)]
 pub struct ReadinessInputs {
-    /// Whether a token is currently held (updated by the app's token watcher).
-    pub token_held: watch::Receiver<bool>,
     /// The channel manager.
-    pub upstream: ManagerHandle,
+    pub upstream: Fleet,
     /// Set once the first reconcile (and its fetches) finished.
     pub first_reconcile_done: watch::Receiver<bool>,
     /// Sink statuses.
@@ -34,9 +31,16 @@ pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + S
             role: inputs.role,
             ..ReadinessReport::default()
         };
-        if !*inputs.token_held.borrow() {
+        if !inputs.upstream.any_token_held() {
             report.reasons.push("no OAuth token held".into());
         }
+        let clients = inputs.upstream.reports();
+        for c in clients.iter().filter(|c| c.token != "held") {
+            report
+                .degraded
+                .push(format!("OAuth client {} failing: token {}", c.client, c.token));
+        }
+        report.clients = serde_json::to_value(clients).ok();
         let status = inputs.upstream.status();
         report.reasons.extend(status.reasons());
         for (topic, rejected) in &status.degraded {
@@ -67,23 +71,4 @@ pub fn readiness(inputs: ReadinessInputs) -> Arc<dyn Fn() -> ReadinessReport + S
         }
         report
     })
-}
-
-/// Keeps `token_held` current: true while the provider has an unexpired token.
-pub async fn watch_token(
-    tokens: TokenProvider,
-    held: watch::Sender<bool>,
-    cancel: tokio_util::sync::CancellationToken,
-) {
-    loop {
-        let ok = tokens
-            .cached()
-            .await
-            .is_some_and(|t| t.expires_at > tokio::time::Instant::now());
-        held.send_if_modified(|v| std::mem::replace(v, ok) != ok);
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
-        }
-    }
 }

@@ -2,7 +2,7 @@
 //! membership is re-read on a timer. The reactor owns membership, so the refresh is a
 //! message to it; the new topic set goes to the channel manager after.
 
-use crate::notifications::ManagerHandle;
+use crate::notifications::Fleet;
 use crate::reactor::{Context, ReactorHandle, resolve_membership, topic_set};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 pub(super) async fn refresh_membership(
     ctx: Arc<Context>,
     reactor: ReactorHandle,
-    upstream: ManagerHandle,
+    upstream: Fleet,
     cancel: CancellationToken,
 ) {
     let every = ctx.config.watch.membership_refresh;

@@ -92,6 +92,10 @@ pub struct GenesysConfig {
     /// OAuth client secret.
     #[serde(default)]
     pub client_secret: Secret,
+    /// Several OAuth clients (`[[genesys.clients]]`) instead of the single pair: each has
+    /// its own token, its own 20 channels and its own REST budget.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<OAuthClient>,
     /// Explicit API base URL; overrides `region`.
     #[serde(
         default,
@@ -108,7 +112,31 @@ pub struct GenesysConfig {
     pub login_url: Option<String>,
 }
 
+/// One `[[genesys.clients]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClient {
+    /// OAuth client id (client-credentials grant).
+    pub client_id: String,
+    /// OAuth client secret.
+    #[serde(default)]
+    pub client_secret: Secret,
+}
+
 impl GenesysConfig {
+    /// Every configured OAuth client: the `[[genesys.clients]]` tables, else the single
+    /// `client_id`/`client_secret` pair as one client.
+    pub fn oauth_clients(&self) -> Vec<OAuthClient> {
+        if self.clients.is_empty() {
+            vec![OAuthClient {
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.clone(),
+            }]
+        } else {
+            self.clients.clone()
+        }
+    }
+
     /// True when the daemon should start and use the embedded simulator.
     pub fn is_simulator(&self) -> bool {
         self.region == SIMULATOR_REGION && self.api_url.is_none()

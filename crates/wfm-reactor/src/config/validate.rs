@@ -60,18 +60,7 @@ fn genesys(p: &mut Problems, c: &Config) {
         "genesys.region",
         "is a domain (\"mypurecloud.com\"), not a URL; use genesys.api_url for explicit URLs",
     );
-    if !g.is_simulator() {
-        p.check(
-            !g.client_id.trim().is_empty(),
-            "genesys.client_id",
-            "required when not running against the simulator (set GENESYS_CLIENT_ID)",
-        );
-        p.check(
-            !g.client_secret.is_empty(),
-            "genesys.client_secret",
-            "required when not running against the simulator (set GENESYS_CLIENT_SECRET)",
-        );
-    }
+    oauth_clients(p, c);
     for (key, url) in [
         ("genesys.api_url", &g.api_url),
         ("genesys.login_url", &g.login_url),
@@ -86,6 +75,50 @@ fn genesys(p: &mut Problems, c: &Config) {
         "genesys.login_url",
         "set api_url and login_url together when region = \"simulator\"",
     );
+}
+
+/// The OAuth clients: the single pair or `[[genesys.clients]]`, never both.
+fn oauth_clients(p: &mut Problems, c: &Config) {
+    let g = &c.genesys;
+    let pair_given = !g.client_id.trim().is_empty() || !g.client_secret.is_empty();
+    p.check(
+        !pair_given || g.clients.is_empty(),
+        "genesys.clients",
+        "give either genesys.client_id/client_secret or [[genesys.clients]] tables, not both",
+    );
+    if g.is_simulator() {
+        return;
+    }
+    if g.clients.is_empty() {
+        p.check(
+            !g.client_id.trim().is_empty(),
+            "genesys.client_id",
+            "required when not running against the simulator (set GENESYS_CLIENT_ID)",
+        );
+        p.check(
+            !g.client_secret.is_empty(),
+            "genesys.client_secret",
+            "required when not running against the simulator (set GENESYS_CLIENT_SECRET)",
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, client) in g.clients.iter().enumerate() {
+        p.check(
+            !client.client_id.trim().is_empty(),
+            format!("genesys.clients[{i}].client_id"),
+            "required",
+        );
+        p.check(
+            !client.client_secret.is_empty(),
+            format!("genesys.clients[{i}].client_secret"),
+            "required",
+        );
+        p.check(
+            seen.insert(client.client_id.as_str()),
+            format!("genesys.clients[{i}].client_id"),
+            "listed twice: each client must be a different OAuth client",
+        );
+    }
 }
 
 /// `[watch]`: which business units and users.

@@ -140,6 +140,43 @@ impl DoctorReport {
     }
 }
 
+/// One OAuth client's token: a row passing or failing; the provider when it passed.
+async fn check_token(
+    config: &Config,
+    client: &crate::config::OAuthClient,
+    http: &reqwest::Client,
+    checks: &mut Vec<Check>,
+) -> Option<TokenProvider> {
+    let g = &config.genesys;
+    let tokens = TokenProvider::new(
+        g.login_base(),
+        client.client_id.clone(),
+        client.client_secret.clone(),
+        http.clone(),
+    );
+    let name = format!("OAuth token (client credentials, client {})", client.client_id);
+    match tokens.token().await {
+        Ok(_) => {
+            checks.push(Check::pass(
+                name,
+                format!("client {} at {}", client.client_id, g.login_base()),
+            ));
+            Some(tokens)
+        }
+        Err(err) => {
+            checks.push(Check::fail(
+                name,
+                format!(
+                    "{err}: check genesys.client_id / client_secret (or [[genesys.clients]]), the \
+                     region, and that the OAuth client uses the Client Credentials grant"
+                ),
+                Vec::new(),
+            ));
+            None
+        }
+    }
+}
+
 /// Runs every check against the org `config` points at (`api_url`/`login_url` or region).
 /// For `region = "simulator"` the caller starts the simulator first (as the command does
 /// with [`crate::app::start_simulator`]). Never panics on a failing org: every problem
@@ -160,29 +197,16 @@ pub async fn run(config: &Config) -> DoctorReport {
             return report;
         }
     };
-    let tokens = TokenProvider::new(
-        g.login_base(),
-        g.client_id.clone(),
-        g.client_secret.clone(),
-        http.clone(),
-    );
-    match tokens.token().await {
-        Ok(_) => report.checks.push(Check::pass(
-            "OAuth token (client credentials)",
-            format!("client {} at {}", g.client_id, g.login_base()),
-        )),
-        Err(err) => {
-            report.checks.push(Check::fail(
-                "OAuth token (client credentials)",
-                format!(
-                    "{err}: check genesys.client_id / client_secret, the region, and that the \
-                     OAuth client uses the Client Credentials grant"
-                ),
-                Vec::new(),
-            ));
-            return report;
+    // Every client's token is checked; the REST and topic checks use the first that works.
+    let mut working = None;
+    for client in g.oauth_clients() {
+        if let Some(t) = check_token(config, &client, &http, &mut report.checks).await {
+            working.get_or_insert(t);
         }
     }
+    let Some(tokens) = working else {
+        return report;
+    };
     let settings = ClientSettings {
         request_timeout: config.fetch.request_timeout,
         max_download_bytes: config.fetch.max_download_bytes,

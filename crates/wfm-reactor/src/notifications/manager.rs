@@ -26,6 +26,13 @@ use tracing::Instrument;
 /// Channels per OAuth client the platform allows.
 const PLATFORM_MAX_CHANNELS: usize = 20;
 
+/// The channels one client may use for `max_channels`: at most the platform's cap less
+/// one kept spare (a token rollover creates the new channel before dropping the old, and
+/// a 21st channel would evict a live one).
+pub fn usable_channels(max_channels: usize) -> usize {
+    max_channels.clamp(1, 20).min(PLATFORM_MAX_CHANNELS - 1)
+}
+
 enum Msg {
     SetTopics(BTreeSet<String>, oneshot::Sender<Result<(), ShardError>>),
 }
@@ -185,9 +192,7 @@ impl Actor {
     fn set_topics(&mut self, desired: BTreeSet<String>) -> Result<(), ShardError> {
         let cfg = &self.shared.cfg;
         let per_channel = cfg.max_topics_per_channel.clamp(1, 1000);
-        // At the platform cap one channel is kept spare: a token rollover creates the new
-        // channel before dropping the old, and a 21st channel would evict a live one.
-        let max_channels = cfg.max_channels.clamp(1, 20).min(PLATFORM_MAX_CHANNELS - 1);
+        let max_channels = usable_channels(cfg.max_channels);
         let next = assign(
             &self.assignment,
             &desired,

@@ -8,6 +8,7 @@
 pub mod channel;
 pub mod connect;
 pub mod dedupe;
+pub mod fleet;
 pub mod manager;
 mod rejected;
 pub mod retry;
@@ -15,11 +16,13 @@ pub mod session;
 pub mod shard;
 pub mod shared;
 pub mod split;
+pub mod spread;
 pub mod status;
 mod subscribe;
 mod supervise;
 pub mod worker;
 mod worker_ops;
 
+pub use fleet::{ClientReport, Fleet, FleetMember};
 pub use manager::{ChannelManager, ManagerExtras, ManagerHandle};
 pub use status::UpstreamStatus;

@@ -77,6 +77,7 @@ pub fn expose_known(sinks: &[String]) {
     // A registered histogram renders (count 0) before its first sample.
     let _ = metrics::histogram!(EVENT_TO_OUTBOX);
     metrics::gauge!("wfm_reactor_sse_clients").increment(0.0);
+    metrics::gauge!("wfm_reactor_tokio_tasks").increment(0.0);
     metrics::counter!("wfm_reactor_sse_clients_refused_total").absolute(0);
     metrics::counter!("wfm_reactor_resync_refused_total").absolute(0);
     for reason in ["host", "origin"] {
@@ -109,6 +110,7 @@ mod tests {
             "wfm_reactor_sink_deliveries_total{sink=\"stdout\",outcome=\"dead_letter\"} 0",
             "wfm_reactor_sink_lag{sink=\"stdout\"} 0",
             "wfm_reactor_outbox_depth 0",
+            "wfm_reactor_tokio_tasks 0",
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");
         }

@@ -58,3 +58,12 @@ pub(crate) fn doctor_check_failed(check: &str, missing: &[String], detail: &str)
     warn!(check, missing = ?missing, detail, "doctor check failed");
     metrics::counter!("wfm_reactor_doctor_failures_total").increment(1);
 }
+
+/// Samples the runtime's live task count into `wfm_reactor_tokio_tasks` (called per scrape,
+/// so a soak run or an operator sees a task leak as a rising line). Outside a runtime: 0.
+pub fn sample_tokio_tasks() {
+    let alive = tokio::runtime::Handle::try_current()
+        .map(|h| h.metrics().num_alive_tasks())
+        .unwrap_or(0);
+    metrics::gauge!("wfm_reactor_tokio_tasks").set(alive as f64);
+}

@@ -3,14 +3,16 @@
 use tracing::{info, warn};
 
 /// A token was obtained (never logs the token itself).
-pub(crate) fn token_obtained(generation: u64) {
-    metrics::counter!("wfm_reactor_token_requests_total", "outcome" => "ok").increment(1);
-    info!(generation, "OAuth token obtained");
+pub(crate) fn token_obtained(client_id: &str, generation: u64) {
+    metrics::counter!("wfm_reactor_token_requests_total", "client" => client_id.to_string(), "outcome" => "ok")
+        .increment(1);
+    info!(client_id, generation, "OAuth token obtained");
 }
 
 /// A token request failed (generic over the error, so telemetry imports nothing of `auth`).
 pub(crate) fn token_failed(client_id: &str, error: &impl std::fmt::Display) {
-    metrics::counter!("wfm_reactor_token_requests_total", "outcome" => "error").increment(1);
+    metrics::counter!("wfm_reactor_token_requests_total", "client" => client_id.to_string(), "outcome" => "error")
+        .increment(1);
     warn!(client_id, error = %error, "OAuth token request failed");
 }
 
@@ -133,4 +135,27 @@ pub(crate) fn channel_worker_restarted(slot: u64, why: &str, delay: std::time::D
 pub(crate) fn channel_worker_given_up(slot: u64, why: &str) {
     metrics::counter!("wfm_reactor_channel_workers_given_up_total").increment(1);
     tracing::error!(slot, why, "channel worker cannot be restarted; liveness fails");
+}
+
+/// Topics assigned to one OAuth client (`[[genesys.clients]]`).
+pub(crate) fn client_topics(client: &str, topics: usize) {
+    metrics::gauge!("wfm_reactor_client_topics", "client" => client.to_string()).set(topics as f64);
+}
+
+/// 1 while one OAuth client holds a token, 0 while it is refused or missing.
+pub(crate) fn client_healthy(client: &str, healthy: bool) {
+    let v = if healthy { 1.0 } else { 0.0 };
+    metrics::gauge!("wfm_reactor_client_token_held", "client" => client.to_string()).set(v);
+}
+
+/// Registers the per-client gauges of every configured client before the first scrape.
+pub fn expose_clients(clients: &[String]) {
+    for c in clients {
+        metrics::gauge!("wfm_reactor_client_topics", "client" => c.clone()).increment(0.0);
+        metrics::gauge!("wfm_reactor_client_token_held", "client" => c.clone()).increment(0.0);
+        for outcome in ["ok", "error"] {
+            metrics::counter!("wfm_reactor_token_requests_total", "client" => c.clone(), "outcome" => outcome)
+                .absolute(0);
+        }
+    }
 }

@@ -83,11 +83,14 @@ impl WfmClient {
             reauthed: false,
         };
         loop {
-            let (answer, token) = self.attempt(call).await?;
+            let lane = self.pick_lane();
+            let (answer, token) = self.attempt(call, lane).await?;
             let verdict = match answer {
                 Err(e) => self.transport_failed(call.route, e, &mut at),
                 Ok(Reply::Success(resp, permit)) => return Ok((resp, permit)),
-                Ok(Reply::Refused(answer)) => self.refused(call, answer, token.as_ref(), &mut at).await,
+                Ok(Reply::Refused(answer)) => {
+                    self.refused(call, answer, (lane, token.as_ref()), &mut at).await
+                }
             };
             match verdict {
                 Verdict::Again => {}
@@ -103,11 +106,13 @@ impl WfmClient {
     async fn attempt(
         &self,
         call: &Call<'_>,
+        lane: usize,
     ) -> Result<(Result<Reply, reqwest::Error>, Option<crate::auth::AccessToken>), WfmError> {
+        let budget = self.lane(lane).1;
         let permit = if call.bearer {
-            self.budget.acquire().await
+            budget.acquire().await
         } else {
-            self.budget.acquire_unmetered().await
+            budget.acquire_unmetered().await
         };
         let http = if call.bearer {
             &self.http
@@ -117,7 +122,7 @@ impl WfmClient {
         let mut req = http.request(call.method.clone(), &call.url);
         let mut token = None;
         if call.bearer {
-            let (bearer, t) = self.bearer().await?;
+            let (bearer, t) = self.bearer(lane).await?;
             req = req.bearer_auth(bearer);
             token = t;
         }
@@ -169,7 +174,7 @@ impl WfmClient {
         &self,
         call: &Call<'_>,
         (status, headers, body): Answer,
-        token: Option<&crate::auth::AccessToken>,
+        (lane, token): (usize, Option<&crate::auth::AccessToken>),
         at: &mut Attempts,
     ) -> Verdict {
         let route = call.route;
@@ -188,7 +193,8 @@ impl WfmClient {
                 // the whole budget waits, even when this call gives up below
                 let pause = after.unwrap_or_else(|| at.backoff.next_delay());
                 tele::rate_limited(route, pause);
-                self.budget.pause_for(pause);
+                // only this lane's client waits: the platform limit is per token
+                self.lane(lane).1.pause_for(pause);
                 if at.limited >= self.settings.max_rate_limited_attempts {
                     return Verdict::Fail(WfmError::RateLimited {
                         route,
@@ -203,7 +209,7 @@ impl WfmClient {
             StatusCode::UNAUTHORIZED if !at.reauthed && token.is_some() => {
                 at.reauthed = true;
                 tracing::warn!(route, "401: invalidating the token and retrying once");
-                self.invalidate(token).await;
+                self.invalidate(lane, token).await;
                 Verdict::Again
             }
             StatusCode::UNAUTHORIZED => Verdict::Fail(WfmError::Unauthorized { route }),

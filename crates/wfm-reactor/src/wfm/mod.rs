@@ -1,8 +1,9 @@
-//! The WFM (and presence) REST client: typed calls, one shared rate budget, retries,
+//! The WFM (and presence) REST client: typed calls, one rate budget per OAuth client, retries,
 //! and the three delivery modes of agent-schedule queries.
 //!
 //! Every call goes through [`RateBudget`] (token bucket + concurrency + global 429
-//! pause) and the retry loop in `http`: 429 → pause everything for `Retry-After`, then
+//! pause) and the retry loop in `http`: 429 → pause that client's budget (the platform
+//! limit is per token; other clients' lanes go on) for `Retry-After`, then
 //! retry; 5xx/transport → jittered backoff, bounded attempts; 401 → invalidate the token,
 //! retry once; 403 → [`WfmError::Forbidden`] naming the permission; 404 →
 //! [`WfmError::NotFound`]. Metrics use route templates (`agentschedules.query`), never ids.
@@ -28,6 +29,7 @@ use crate::backoff::BackoffPolicy;
 use crate::diff::ActivityCodeInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// One business unit's activity codes: `{id → {name, category}}`, shared read-only.
@@ -79,6 +81,10 @@ pub struct WfmClient {
     base: String,
     credentials: Credentials,
     budget: RateBudget,
+    /// Further OAuth clients' credentials and budgets (`[[genesys.clients]]`): calls are
+    /// spread round-robin over every lane whose budget is not paused by a 429.
+    more: Arc<[(Credentials, RateBudget)]>,
+    next_lane: Arc<AtomicUsize>,
     settings: ClientSettings,
     /// Activity codes per business unit: `{id → {name, category}}`.
     codes: codes::CodesCache,
@@ -102,9 +108,36 @@ impl WfmClient {
             base: api_base.trim_end_matches('/').to_string(),
             credentials,
             budget,
+            more: Arc::from(Vec::new()),
+            next_lane: Arc::new(AtomicUsize::new(0)),
             settings,
             codes: codes::CodesCache::default(),
         })
+    }
+
+    /// Spreads calls over these further clients' credentials and budgets as well.
+    pub fn with_lanes(mut self, more: Vec<(Credentials, RateBudget)>) -> Self {
+        self.more = Arc::from(more);
+        self
+    }
+
+    /// The lane of the next call: round-robin, skipping lanes paused by a 429 while any
+    /// lane is not paused (lane 0 is the first client).
+    pub(crate) fn pick_lane(&self) -> usize {
+        let n = self.more.len() + 1;
+        let start = self.next_lane.fetch_add(1, Ordering::Relaxed);
+        (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| self.lane(i).1.paused_until().is_none())
+            .unwrap_or(start % n)
+    }
+
+    /// Credentials and budget of lane `i`.
+    pub(crate) fn lane(&self, i: usize) -> (&Credentials, &RateBudget) {
+        match i.checked_sub(1).and_then(|j| self.more.get(j)) {
+            Some((c, b)) => (c, b),
+            None => (&self.credentials, &self.budget),
+        }
     }
 
     /// The shared rate budget (other REST users, e.g. notifications, share it).
@@ -112,8 +145,8 @@ impl WfmClient {
         &self.budget
     }
 
-    async fn bearer(&self) -> Result<(String, Option<AccessToken>), WfmError> {
-        match &self.credentials {
+    async fn bearer(&self, lane: usize) -> Result<(String, Option<AccessToken>), WfmError> {
+        match self.lane(lane).0 {
             Credentials::Static(t) => Ok((t.clone(), None)),
             Credentials::Provider(p) => {
                 let t = p.token().await?;
@@ -122,8 +155,8 @@ impl WfmClient {
         }
     }
 
-    async fn invalidate(&self, stale: Option<&AccessToken>) {
-        if let (Credentials::Provider(p), Some(t)) = (&self.credentials, stale) {
+    async fn invalidate(&self, lane: usize, stale: Option<&AccessToken>) {
+        if let (Credentials::Provider(p), Some(t)) = (self.lane(lane).0, stale) {
             p.invalidate(t).await;
         }
     }
