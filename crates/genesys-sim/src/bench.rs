@@ -3,7 +3,7 @@
 //! asked of the platform.
 
 use super::change::{self, ChangeOutcome, ScheduleChange, SimError};
-use super::flood;
+use super::flood::{self, Pace};
 use super::handle::SimHandle;
 use super::state::LoggedRequest;
 use tokio::time::Instant;
@@ -17,7 +17,13 @@ impl SimHandle {
     /// sockets drain, so the simulator's routes stay served meanwhile. Returns the frames
     /// delivered summed over sockets (`total` with one subscribed socket).
     pub async fn flood_presence(&self, user_ids: &[String], total: usize) -> usize {
-        let task = tokio::spawn(flood::run(self.shared.clone(), user_ids.to_vec(), total));
+        self.flood_presence_paced(user_ids, total, Pace::Flood).await
+    }
+
+    /// [`SimHandle::flood_presence`] at `pace` (a steady rate for latency and per-event
+    /// cost at realistic arrival patterns, still bounded by how fast the sockets drain).
+    pub async fn flood_presence_paced(&self, user_ids: &[String], total: usize, pace: Pace) -> usize {
+        let task = tokio::spawn(flood::run(self.shared.clone(), user_ids.to_vec(), total, pace));
         match task.await {
             Ok(n) => n,
             Err(e) => {

@@ -6,15 +6,17 @@
 //! routes live under `/sim/`, outside `/api/`, so they take no token and do not count
 //! against the simulated rate limit. They are not part of the Genesys surface.
 //!
-//! - `POST /sim/flood` `{"users": ["id", ...] | null, "total": N}`: sends `N` presence
-//!   changes round-robin over `users` (`null` = every agent) and answers when they are all
-//!   handed to the sockets: `{"delivered": frames}`.
+//! - `POST /sim/flood` `{"users": ["id", ...] | null, "total": N, "per_second": R}`: sends
+//!   `N` presence changes round-robin over `users` (`null` = every agent), at `R` per second
+//!   in 1 ms ticks if given (else as fast as the sockets drain), and answers when they are
+//!   all handed to the sockets: `{"delivered": frames}`.
 //! - `GET /sim/channels`: `[{"id", "connected", "topics"}]`, to wait for subscriptions.
 //! - `GET /sim/agents`: every agent id, in the org's order (to pick flood targets).
 //! - `POST /sim/clients/{id}/revoke` / `.../restore`: refuse one OAuth client's
 //!   credentials (revoking its tokens) or accept them again.
 
 use super::errors::ApiError;
+use super::flood::Pace;
 use super::handle::SimHandle;
 use super::state::AppState;
 use axum::Json;
@@ -32,6 +34,9 @@ pub(crate) struct FloodRequest {
     users: Option<Vec<String>>,
     /// Notifications to send in total.
     total: usize,
+    /// Events per second, in 1 ms ticks; absent = as fast as the sockets drain.
+    #[serde(default)]
+    per_second: Option<u32>,
 }
 
 /// Answer of `POST /sim/flood`.
@@ -64,7 +69,11 @@ pub(crate) async fn flood(
     }
     let handle = SimHandle { shared };
     let users = req.users.unwrap_or_else(|| handle.org().agent_ids());
-    let delivered = handle.flood_presence(&users, req.total).await;
+    let pace = req
+        .per_second
+        .filter(|r| *r > 0)
+        .map_or(Pace::Flood, Pace::PerSecond);
+    let delivered = handle.flood_presence_paced(&users, req.total, pace).await;
     Ok(Json(FloodResponse { delivered }))
 }
 

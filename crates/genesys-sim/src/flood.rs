@@ -52,9 +52,34 @@ struct Pieces {
     correlation_prefix: String,
 }
 
-/// Sends `total` presence events round-robin over `user_ids` (unknown ids are skipped);
-/// returns the frames delivered, summed over sockets.
-pub(crate) async fn run(shared: AppState, user_ids: Vec<String>, total: usize) -> usize {
+/// How a flood is sent: as fast as the sockets drain, or paced at a steady rate.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Pace {
+    /// Batches of [`BATCH`] as fast as the sockets drain (many frames per socket read).
+    #[default]
+    Flood,
+    /// This many events per second, spread over 1 ms ticks (a real stream's arrival
+    /// pattern: at 1,000/s one frame per tick, at 10,000/s ten).
+    PerSecond(u32),
+}
+
+impl Pace {
+    /// Events per batch and the time between batches (`None`: back to back).
+    fn batch(self) -> (usize, Option<Duration>) {
+        match self {
+            Pace::Flood => (BATCH, None),
+            Pace::PerSecond(r) => {
+                let per_ms = (r as usize).div_ceil(1000).max(1);
+                let tick = Duration::from_secs_f64(per_ms as f64 / f64::from(r.max(1)));
+                (per_ms, Some(tick))
+            }
+        }
+    }
+}
+
+/// Sends `total` presence events round-robin over `user_ids` (unknown ids are skipped) at
+/// `pace`; returns the frames delivered, summed over sockets.
+pub(crate) async fn run(shared: AppState, user_ids: Vec<String>, total: usize, pace: Pace) -> usize {
     let targets = targets(&shared, &user_ids);
     if targets.is_empty() || total == 0 {
         return 0;
@@ -75,11 +100,20 @@ pub(crate) async fn run(shared: AppState, user_ids: Vec<String>, total: usize) -
     let mut k = 0;
     let mut frames: Vec<(usize, Utf8Bytes)> = Vec::with_capacity(BATCH);
     let mut date = (usize::MAX, String::new());
+    let (batch, tick) = pace.batch();
+    let mut ticks = tick.map(|t| {
+        let mut i = tokio::time::interval(t);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        i
+    });
     while k < total {
+        if let Some(i) = ticks.as_mut() {
+            i.tick().await;
+        }
         if !wait_for_room(&shared, &targets).await {
             break;
         }
-        let end = (k + BATCH).min(total);
+        let end = (k + batch).min(total);
         frames.clear();
         for e in k..end {
             let round = e / n;
@@ -94,7 +128,9 @@ pub(crate) async fn run(shared: AppState, user_ids: Vec<String>, total: usize) -
         }
         delivered += dispatch(&shared, &targets, &frames, base, k, end);
         k = end;
-        tokio::task::yield_now().await;
+        if ticks.is_none() {
+            tokio::task::yield_now().await;
+        }
     }
     metrics::counter!("wfm_reactor_sim_flood_events_total").increment(k as u64);
     delivered

@@ -36,6 +36,7 @@ mod ws;
 pub use bomb::DownloadBomb;
 pub use change::{AgentPick, ChangeOutcome, Emit, ScheduleChange, SimError};
 pub use config::SimConfig;
+pub use flood::Pace;
 pub use handle::SimHandle;
 pub use org::ActivityCode;
 pub use state::LoggedRequest;

@@ -1,25 +1,52 @@
-//! Scenario 1, ingest: presence notifications for 2,000 users flooded by the simulator as
-//! fast as the daemon's sockets drain them, through parse → dedupe → store → outbox →
-//! file sink.
+//! Scenario 1, ingest: presence notifications for 2,000 users through parse → dedupe →
+//! store → outbox → file sink, in three phases: a flood (as fast as the daemon's sockets
+//! drain them, many frames per read), then paced at 10,000/s and at 1,000/s (1 ms ticks,
+//! the arrival pattern of a real stream). Each phase reports daemon CPU-s per 100,000.
 //!
 //! The simulator runs in its own process (`target/release/wfm-reactor sim`, see
-//! `remote.rs`), so this process's CPU time and the latency histogram are the daemon's
-//! own; the simulator's CPU is read from its /proc entry and reported beside it.
+//! `remote.rs`) and paces the stream itself, so this process's CPU time and the latency
+//! histogram are the daemon's own. After the daemon stops, the Python peer (`peer.rs`)
+//! consumes the identical phases from the same simulator in its own process, and the
+//! scenario reports peer CPU / daemon CPU per phase.
 
 use crate::harness::{self, Report, Waits};
+use crate::peer::Peer;
 use crate::remote::RemoteSim;
 use std::time::Duration;
 use tokio::time::Instant;
 use wfm_reactor::telemetry::delivery::EVENT_TO_OUTBOX;
 
 const USERS: usize = 2_000;
-const TOTAL: usize = 200_000;
-/// The paced phase: this many more notifications at `PACED_RATE` per second, well below
-/// saturation, so the latency figure is the pipeline's and not the flood's queue.
-const PACED: usize = 20_000;
-const PACED_RATE: usize = 10_000;
 /// The simulator's default rate limit is 300 requests/min; the daemon stays below it.
 const FETCH: &str = "[fetch]\nrequests_per_minute = 240\nconcurrency = 8\n";
+
+/// One phase of the stream.
+struct Phase {
+    /// Label in the figures.
+    label: &'static str,
+    /// Notifications per second (`None`: a flood).
+    rate: Option<u32>,
+    /// Notifications in the phase.
+    total: usize,
+}
+
+const PHASES: [Phase; 3] = [
+    Phase {
+        label: "flood",
+        rate: None,
+        total: 100_000,
+    },
+    Phase {
+        label: "paced 10k/s",
+        rate: Some(10_000),
+        total: 30_000,
+    },
+    Phase {
+        label: "paced 1k/s",
+        rate: Some(1_000),
+        total: 10_000,
+    },
+];
 
 /// Waits until the file sink's cursor reaches `target` or stops moving for 5 s.
 async fn drained(d: &harness::App, target: u64) {
@@ -35,7 +62,13 @@ async fn drained(d: &harness::App, target: u64) {
     }
 }
 
-/// Runs the scenario, reported as `name`, on the SQLite file or (`state_url`) PostgreSQL.
+/// Per-100k scaling of a phase's CPU seconds.
+fn per_100k(cpu: f64, total: usize) -> f64 {
+    cpu * 100_000.0 / total as f64
+}
+
+/// Runs the scenario, reported as `name`, on the SQLite file or (`state_url`) PostgreSQL;
+/// the `ingest` scenario also runs the peer.
 pub async fn run(name: &'static str, state_url: Option<String>) -> anyhow::Result<Report> {
     let sim = RemoteSim::spawn(USERS, 1).await?;
     let users = sim.agents().await?;
@@ -43,78 +76,132 @@ pub async fn run(name: &'static str, state_url: Option<String>) -> anyhow::Resul
     let d = harness::start_app_on(&sim.base, &sim.client_id, &sim.client_secret, FETCH, state_url).await?;
     sim.subscribed(USERS + 1, Duration::from_secs(30)).await?;
     d.first_reconcile(Duration::from_secs(120)).await?;
-    let seq0 = d
+    let mut seq = d
         .settle(Duration::from_millis(500), Duration::from_secs(60))
         .await?;
+    let mut r = Report::new(name);
+    let mut daemon_cpu = Vec::new();
+    for phase in &PHASES {
+        let cpu = daemon_phase(&d, &sim, phase, seq, &mut r).await?;
+        daemon_cpu.push(cpu);
+        seq += phase.total as u64;
+    }
+    d.app.shutdown().await;
+    if name == "ingest" {
+        peer_phases(&sim, &users, &daemon_cpu, &mut r).await;
+    }
+    Ok(r)
+}
 
+/// One phase against the daemon; returns its CPU seconds.
+async fn daemon_phase(
+    d: &harness::App,
+    sim: &RemoteSim,
+    phase: &Phase,
+    seq0: u64,
+    r: &mut Report,
+) -> anyhow::Result<f64> {
     let hist0 = harness::histogram(EVENT_TO_OUTBOX);
-    let cpu0 = harness::cpu_seconds();
+    let cpu0 = harness::precise_cpu_seconds();
     let sim_cpu0 = harness::pid_cpu_seconds(sim.pid());
     let t0 = Instant::now();
-    let delivered = sim.flood(None, TOTAL).await?;
-    let published_in = t0.elapsed();
+    let delivered = sim.flood_paced(None, phase.total, phase.rate).await?;
     anyhow::ensure!(
-        delivered == TOTAL,
-        "only {delivered} of {TOTAL} frames had a subscriber"
+        delivered == phase.total,
+        "only {delivered} of {} frames had a subscriber",
+        phase.total
     );
-    drained(&d, seq0 + TOTAL as u64).await;
+    drained(d, seq0 + phase.total as u64).await;
     let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = harness::cpu_seconds() - cpu0;
+    let cpu = harness::precise_cpu_seconds() - cpu0;
     let sim_cpu = harness::pid_cpu_seconds(sim.pid()) - sim_cpu0;
     let hist1 = harness::histogram(EVENT_TO_OUTBOX);
     let events = d.sink_cursor().saturating_sub(seq0);
-
-    let mut r = Report::new(name);
-    r.info("notifications published", TOTAL as f64, "count");
-    r.info("events delivered to the file sink", events as f64, "count");
+    let l = phase.label;
     r.info(
-        "simulator flood time (frames queued)",
-        published_in.as_secs_f64(),
-        "s",
-    );
-    r.at_least(
-        "end-to-end throughput",
-        TOTAL as f64 / elapsed,
-        "notifications/s",
-        50_000.0,
-    );
-    r.at_most(
-        "daemon CPU per 100k (own process)",
-        cpu * 100_000.0 / TOTAL as f64,
-        "CPU s",
-        1.0,
-    );
-    r.info(
-        "simulator CPU per 100k (other process)",
-        sim_cpu * 100_000.0 / TOTAL as f64,
-        "CPU s",
+        &format!("{l}: events delivered to the file sink"),
+        events as f64,
+        "count",
     );
     let ms = |q| harness::quantile(&hist0, &hist1, q).unwrap_or(f64::NAN) * 1000.0;
-    r.info("flood p50 frame-to-outbox (queueing)", ms(0.5), "ms");
-    r.info("flood p99 frame-to-outbox (queueing)", ms(0.99), "ms");
-
-    // Paced phase: PACED_RATE/s in 10 ms ticks, each tick a flood of the next users.
-    let hist0 = harness::histogram(EVENT_TO_OUTBOX);
-    let cpu0 = harness::cpu_seconds();
-    let mut tick = tokio::time::interval(Duration::from_millis(10));
-    let per_tick = PACED_RATE / 100;
-    for chunk in 0..PACED / per_tick {
-        tick.tick().await;
-        let from = (chunk * per_tick) % USERS;
-        sim.flood(Some(&users[from..from + per_tick]), per_tick).await?;
+    match phase.rate {
+        None => {
+            r.at_least(
+                &format!("{l}: end-to-end throughput"),
+                phase.total as f64 / elapsed,
+                "notifications/s",
+                50_000.0,
+            );
+            r.at_most(
+                &format!("{l}: daemon CPU per 100k"),
+                per_100k(cpu, phase.total),
+                "CPU s",
+                0.35,
+            );
+            r.info(&format!("{l}: p99 frame-to-outbox (queueing)"), ms(0.99), "ms");
+        }
+        Some(_) => {
+            r.at_most(
+                &format!("{l}: daemon CPU per 100k"),
+                per_100k(cpu, phase.total),
+                "CPU s",
+                0.5,
+            );
+            r.info(&format!("{l}: p50 frame-to-outbox"), ms(0.5), "ms");
+            r.at_most(&format!("{l}: p99 frame-to-outbox"), ms(0.99), "ms", 10.0);
+        }
     }
-    drained(&d, seq0 + (TOTAL + PACED) as u64).await;
-    let paced_cpu = harness::cpu_seconds() - cpu0;
-    let hist1 = harness::histogram(EVENT_TO_OUTBOX);
-    let ms = |q| harness::quantile(&hist0, &hist1, q).unwrap_or(f64::NAN) * 1000.0;
-    r.info("paced rate", PACED_RATE as f64, "notifications/s");
     r.info(
-        "paced: daemon CPU per 100k",
-        paced_cpu * 100_000.0 / PACED as f64,
+        &format!("{l}: simulator CPU per 100k (other process)"),
+        per_100k(sim_cpu, phase.total),
         "CPU s",
     );
-    r.info("paced p50 frame-to-outbox", ms(0.5), "ms");
-    r.at_most("paced p99 frame-to-outbox", ms(0.99), "ms", 10.0);
-    d.app.shutdown().await;
-    Ok(r)
+    Ok(cpu)
+}
+
+/// The same phases against the peer; figures its CPU and the ratio to the daemon's.
+async fn peer_phases(sim: &RemoteSim, users: &[String], daemon_cpu: &[f64], r: &mut Report) {
+    let marks: Vec<usize> = PHASES
+        .iter()
+        .scan(0, |sum, p| {
+            *sum += p.total;
+            Some(*sum)
+        })
+        .collect();
+    let mut peer = match Peer::start(sim, users, &marks).await {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("load: the Python peer is skipped: {why}");
+            r.info("peer skipped (see stderr)", 1.0, "flag");
+            return;
+        }
+    };
+    let mut cpu0 = peer.ready_cpu;
+    for (phase, daemon) in PHASES.iter().zip(daemon_cpu) {
+        let sent = sim.flood_paced(None, phase.total, phase.rate);
+        let (sent, mark) = tokio::join!(sent, peer.mark(Duration::from_secs(300)));
+        let cpu = match (sent, mark) {
+            (Ok(_), Ok(cpu)) => cpu,
+            (Err(e), _) => {
+                eprintln!("load: peer phase {} not sent: {e}", phase.label);
+                return;
+            }
+            (_, Err(e)) => {
+                eprintln!("load: peer phase {} incomplete: {e}", phase.label);
+                return;
+            }
+        };
+        let l = phase.label;
+        r.info(
+            &format!("{l}: peer CPU per 100k (Python genesys-notifications)"),
+            per_100k(cpu - cpu0, phase.total),
+            "CPU s",
+        );
+        r.info(
+            &format!("{l}: peer CPU / daemon CPU"),
+            (cpu - cpu0) / daemon,
+            "ratio",
+        );
+        cpu0 = cpu;
+    }
 }

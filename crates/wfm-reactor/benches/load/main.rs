@@ -9,6 +9,7 @@ mod bursts;
 mod ha;
 mod harness;
 mod ingest;
+mod peer;
 mod reconcile;
 mod remote;
 mod scale;

@@ -100,13 +100,20 @@ impl RemoteSim {
         Ok(r.error_for_status()?.json().await?)
     }
 
-    /// Sends `total` presence changes round-robin over `users` (`None` = every agent);
-    /// returns the frames delivered once they are all handed to the sockets.
-    pub async fn flood(&self, users: Option<&[String]>, total: usize) -> anyhow::Result<usize> {
+    /// Sends `total` presence changes round-robin over `users` (`None` = every agent),
+    /// paced by the simulator at `per_second` (1 ms ticks; `None` = as fast as the sockets
+    /// drain), so no request per tick is paid in the measured process; returns the frames
+    /// delivered once they are all handed to the sockets.
+    pub async fn flood_paced(
+        &self,
+        users: Option<&[String]>,
+        total: usize,
+        per_second: Option<u32>,
+    ) -> anyhow::Result<usize> {
         let r = self
             .http
             .post(format!("{}/sim/flood", self.base))
-            .json(&json!({"users": users, "total": total}))
+            .json(&json!({"users": users, "total": total, "per_second": per_second}))
             .send()
             .await?;
         let v: Value = r.error_for_status()?.json().await?;
@@ -125,6 +132,33 @@ impl RemoteSim {
             .await?;
         let chs: Vec<Value> = r.error_for_status()?.json().await?;
         Ok(chs.len())
+    }
+
+    /// Waits until the connected channels hold `topics` topics in total (others may be
+    /// left behind by a client that stopped).
+    pub async fn connected_topics(&self, topics: usize, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let r = self
+                .http
+                .get(format!("{}/sim/channels", self.base))
+                .send()
+                .await?;
+            let chs: Vec<Value> = r.error_for_status()?.json().await?;
+            let sum: u64 = chs
+                .iter()
+                .filter(|c| c["connected"] == true)
+                .filter_map(|c| c["topics"].as_u64())
+                .sum();
+            if sum >= topics as u64 {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "connected channels hold {sum} of {topics} topics after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Waits until every channel is connected and they hold `topics` topics in total.
