@@ -125,13 +125,17 @@ impl RemoteSim {
 
     /// Channels the simulator has (connected or not).
     pub async fn channel_count(&self) -> anyhow::Result<usize> {
+        Ok(self.channels().await?.len())
+    }
+
+    /// The simulator's view of every channel (`GET /sim/channels`).
+    async fn channels(&self) -> anyhow::Result<Vec<Value>> {
         let r = self
             .http
             .get(format!("{}/sim/channels", self.base))
             .send()
             .await?;
-        let chs: Vec<Value> = r.error_for_status()?.json().await?;
-        Ok(chs.len())
+        Ok(r.error_for_status()?.json().await?)
     }
 
     /// Waits until the connected channels hold `topics` topics in total (others may be
@@ -139,12 +143,7 @@ impl RemoteSim {
     pub async fn connected_topics(&self, topics: usize, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
-            let r = self
-                .http
-                .get(format!("{}/sim/channels", self.base))
-                .send()
-                .await?;
-            let chs: Vec<Value> = r.error_for_status()?.json().await?;
+            let chs = self.channels().await?;
             let sum: u64 = chs
                 .iter()
                 .filter(|c| c["connected"] == true)
@@ -165,12 +164,7 @@ impl RemoteSim {
     pub async fn subscribed(&self, topics: usize, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
-            let r = self
-                .http
-                .get(format!("{}/sim/channels", self.base))
-                .send()
-                .await?;
-            let chs: Vec<Value> = r.error_for_status()?.json().await?;
+            let chs = self.channels().await?;
             let sum: u64 = chs.iter().filter_map(|c| c["topics"].as_u64()).sum();
             if !chs.is_empty() && chs.iter().all(|c| c["connected"] == true) && sum >= topics as u64 {
                 return Ok(());
