@@ -237,6 +237,11 @@ impl SimHandle {
         self.shared.lock().refused_clients.remove(client_id);
     }
 
+    /// Ends every injected failure still pending (an outage that is over).
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
     /// Fails the next `count` requests whose path contains `route` (optionally prefixed by
     /// a method, `"POST /agentschedules/query"`) with `status` and an optional `Retry-After`.
     pub fn fail_next(&self, route: &str, count: usize, status: u16, retry_after: Option<u64>) {

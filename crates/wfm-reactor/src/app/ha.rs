@@ -6,13 +6,12 @@
 //! `"role": "standby"`, so a rolling update of a two-replica Deployment is not held up
 //! by the replica that is meant to wait.
 
-use super::{Listeners, Prepared, RunningApp};
-use crate::admin::{self, AdminState, ReadinessReport};
+use super::{Listeners, Prepared, RunningApp, interim};
+use crate::admin;
 use crate::config::Config;
 use crate::store::{Store, lease};
 use crate::telemetry::lease as tm;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -39,10 +38,11 @@ pub async fn run_replica(
     metrics::gauge!(tm::LEADER).set(0.0);
     loop {
         let standby = CancellationToken::new();
-        if let Some(l) = clone_listener(admin.as_ref())? {
-            tokio::spawn(serve_standby(
+        if let Some(l) = interim::clone_listener(admin.as_ref())? {
+            tokio::spawn(interim::serve(
                 l,
                 admin::AccessConfig::of(&config),
+                interim::standby(),
                 standby.clone(),
             ));
         }
@@ -67,7 +67,7 @@ pub async fn run_replica(
             role: Some("leader"),
         };
         let listeners = Listeners {
-            admin: clone_listener(admin.as_ref())?,
+            admin: interim::clone_listener(admin.as_ref())?,
         };
         let running = tokio::select! {
             r = super::start_prepared(config.clone(), listeners, prepared) => r?,
@@ -99,35 +99,6 @@ fn holder_name() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "replica".into());
     format!("{host}/{}", std::process::id())
-}
-
-/// Another handle on the same bound socket (the standby and the leader serve on it in turn).
-fn clone_listener(l: Option<&std::net::TcpListener>) -> std::io::Result<Option<TcpListener>> {
-    l.map(|l| l.try_clone().and_then(TcpListener::from_std))
-        .transpose()
-}
-
-/// The standby's admin server: alive, ready to take over, owning nothing; under the same
-/// access policy as the leader's.
-async fn serve_standby(listener: TcpListener, access: admin::AccessConfig, cancel: CancellationToken) {
-    let state = AdminState {
-        liveness: Arc::new(|| None),
-        readiness: Arc::new(|| ReadinessReport {
-            role: Some("standby"),
-            ..ReadinessReport::default()
-        }),
-        metrics: crate::telemetry::prometheus::handle(),
-        live: tokio::sync::broadcast::channel(1).0,
-        state: Arc::new(|| Box::pin(async { Ok(serde_json::json!({ "role": "standby" })) })),
-        resync: tokio::sync::mpsc::channel(1).0,
-        // A standby owns no state: live feed only, no adherence (503).
-        store: None,
-        adherence: Arc::new(|_| Box::pin(async { None })),
-        access,
-    };
-    if let Err(err) = admin::serve(listener, state, cancel).await {
-        tracing::error!(error = %err, "standby admin server failed");
-    }
 }
 
 impl RunningApp {

@@ -4,6 +4,7 @@
 mod build;
 mod embedded;
 mod ha;
+mod interim;
 mod readiness;
 mod refresh;
 mod state_view;
@@ -63,10 +64,15 @@ pub struct RunningApp {
 }
 
 /// Starts everything; returns once the daemon is running (not yet necessarily ready).
-pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<RunningApp> {
+pub async fn start(config: Config, mut listeners: Listeners) -> anyhow::Result<RunningApp> {
     // Without a lease this daemon is the only one there is.
     metrics::gauge!(crate::telemetry::lease::LEADER).set(1.0);
-    App::build(config).await?.spawn(listeners).await
+    // Resolving the org may wait out a Genesys outage: answer probes and scrapes meanwhile.
+    let access = crate::admin::AccessConfig::of(&config);
+    let interim = interim::Interim::serve(&mut listeners.admin, access, interim::resolving())?;
+    let built = App::build(config).await;
+    interim.stop().await;
+    built?.spawn(listeners).await
 }
 
 /// [`start`] with a store (and role) prepared by the caller: the `[ha]` leader's.

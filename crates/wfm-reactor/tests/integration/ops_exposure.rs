@@ -213,3 +213,53 @@ async fn every_contract_metric_is_in_the_first_scrape_before_any_event() {
     assert_eq!(exit_code(&mut child, Duration::from_secs(15)).await, Some(0));
     sim.shutdown();
 }
+
+/// Resolving the watched org can wait out a Genesys outage at start: meanwhile the admin
+/// server answers (`/livez` 200, `/readyz` 503 saying why, `/metrics` with the contract
+/// metrics), and once the outage ends the daemon starts and becomes ready on the same socket.
+#[tokio::test]
+async fn a_daemon_resolving_its_org_through_an_outage_answers_probes_and_scrapes() {
+    let sim = SimBuilder::ops().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = DaemonBuilder::ops().config(&Upstream::of(&sim), dir.path());
+    sim.fail_next("GET /workforcemanagement/businessunits", 100_000, 503, None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = format!("http://{}", listener.local_addr().unwrap());
+    let listeners = wfm_reactor::app::Listeners {
+        admin: Some(listener),
+    };
+    let starting = tokio::spawn(wfm_reactor::app::start(config, listeners));
+
+    let ready = reqwest::get(format!("{admin}/readyz"))
+        .await
+        .expect("answered while resolving");
+    assert_eq!(ready.status(), 503);
+    let body = ready.text().await.unwrap();
+    assert!(body.contains("resolving the watched business units"), "{body}");
+    let live = reqwest::get(format!("{admin}/livez")).await.unwrap();
+    assert_eq!(live.status(), 200);
+    let text = reqwest::get(format!("{admin}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let samples = wfm_testkit::prometheus::parse(&text).expect("parses");
+    let missing: Vec<_> = CONTRACT_METRICS
+        .iter()
+        .filter(|m| !samples.iter().any(|s| s.name == **m))
+        .collect();
+    assert!(missing.is_empty(), "missing while resolving: {missing:?}");
+    assert!(!starting.is_finished(), "still resolving during the outage");
+
+    sim.clear_faults();
+    let app = starting.await.unwrap().expect("starts once the outage is over");
+    wfm_testkit::eventually("ready on the same socket after the outage", || async {
+        reqwest::get(format!("{admin}/readyz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    app.shutdown().await;
+    sim.shutdown();
+}
