@@ -28,6 +28,21 @@ fn schedule_json(now: DateTime<Utc>) -> String {
     .to_string()
 }
 
+/// Stores u1's published schedule (see [`schedule_json`]) as a fetch would have.
+async fn seed_schedule(store: &crate::store::Store, now: DateTime<Utc>) {
+    let seed = Batch {
+        changes: vec![StateChange::AgentSchedule {
+            schedule_id: "s".into(),
+            mu_id: "mu".into(),
+            user_id: "u1".into(),
+            hash: "h".into(),
+            canonical_json: schedule_json(now),
+        }],
+        events: vec![],
+    };
+    store.commit(seed).await.unwrap();
+}
+
 fn presence(user: &str, p: &str) -> UpstreamEvent {
     UpstreamEvent::Notification {
         notification: Notification::Presence(PresenceUpdate {
@@ -75,17 +90,7 @@ async fn a_scheduled_break_takes_an_on_queue_agent_out_then_break_presence_bring
     refuse_unit_topic(&mut reactor);
     // Schedules carry milliseconds.
     let now = DateTime::from_timestamp_millis(reactor.adherence.wall().timestamp_millis()).unwrap();
-    let seed = Batch {
-        changes: vec![StateChange::AgentSchedule {
-            schedule_id: "s".into(),
-            mu_id: "mu".into(),
-            user_id: "u1".into(),
-            hash: "h".into(),
-            canonical_json: schedule_json(now),
-        }],
-        events: vec![],
-    };
-    ctx.store.commit(seed).await.unwrap();
+    seed_schedule(&ctx.store, now).await;
     reactor.load().await.unwrap();
     reactor.on_upstream(presence("u1", "On Queue"));
     let held = commit(&mut reactor).await;
@@ -159,17 +164,7 @@ async fn a_restart_after_a_boundary_passed_emits_that_change_once_as_a_reconcile
     let (mut reactor, _h) = Reactor::new(ctx.clone(), watching(&["u1"]), rx);
     refuse_unit_topic(&mut reactor);
     let now = DateTime::from_timestamp_millis(reactor.adherence.wall().timestamp_millis()).unwrap();
-    let seed = Batch {
-        changes: vec![StateChange::AgentSchedule {
-            schedule_id: "s".into(),
-            mu_id: "mu".into(),
-            user_id: "u1".into(),
-            hash: "h".into(),
-            canonical_json: schedule_json(now),
-        }],
-        events: vec![],
-    };
-    ctx.store.commit(seed).await.unwrap();
+    seed_schedule(&ctx.store, now).await;
     reactor.load().await.unwrap();
     reactor.first.listed(vec![]);
     reactor.on_upstream(presence("u1", "On Queue"));

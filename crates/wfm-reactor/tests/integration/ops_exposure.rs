@@ -193,10 +193,7 @@ async fn every_contract_metric_is_in_the_first_scrape_before_any_event() {
         .await
         .unwrap();
     let samples = wfm_testkit::prometheus::parse(&text).expect("parses");
-    let missing: Vec<_> = CONTRACT_METRICS
-        .iter()
-        .filter(|m| !samples.iter().any(|s| s.name == **m))
-        .collect();
+    let missing = missing_contract_metrics(&samples);
     assert!(
         missing.is_empty(),
         "missing from the first scrape: {missing:?}\n{text}"
@@ -245,10 +242,7 @@ async fn a_daemon_resolving_its_org_through_an_outage_answers_probes_and_scrapes
         .await
         .unwrap();
     let samples = wfm_testkit::prometheus::parse(&text).expect("parses");
-    let missing: Vec<_> = CONTRACT_METRICS
-        .iter()
-        .filter(|m| !samples.iter().any(|s| s.name == **m))
-        .collect();
+    let missing = missing_contract_metrics(&samples);
     assert!(missing.is_empty(), "missing while resolving: {missing:?}");
     assert!(!starting.is_finished(), "still resolving during the outage");
 
@@ -262,4 +256,11 @@ async fn a_daemon_resolving_its_org_through_an_outage_answers_probes_and_scrapes
     .await;
     app.shutdown().await;
     sim.shutdown();
+}
+/// The contract metrics a scrape does not have.
+fn missing_contract_metrics(samples: &[wfm_testkit::prometheus::Sample]) -> Vec<&'static str> {
+    CONTRACT_METRICS
+        .into_iter()
+        .filter(|m| !samples.iter().any(|s| s.name == *m))
+        .collect()
 }
