@@ -44,6 +44,8 @@ pub struct ConfigText {
     pub sections: Vec<(String, String)>,
     /// Appended verbatim (must not repeat a table of `sections`).
     pub extra: String,
+    /// Extra lines of the `[state]` table ([`ConfigText::state`]).
+    pub state_extra: String,
     /// `[watch] adherence`. Off unless a test asks ([`ConfigText::adherence`]): tests of
     /// the schedule and presence paths count events exactly, and adherence events would
     /// interleave with them.
@@ -58,7 +60,16 @@ impl ConfigText {
             admin_listen: String::new(),
             sections: Vec::new(),
             extra: String::new(),
+            state_extra: String::new(),
             adherence: false,
+        }
+    }
+
+    /// Adds `key = value` lines to the `[state]` table (which holds the test's path).
+    pub fn state(&mut self, lines: &str) {
+        self.state_extra.push_str(lines);
+        if !lines.ends_with('\n') {
+            self.state_extra.push('\n');
         }
     }
 
@@ -78,12 +89,13 @@ impl ConfigText {
         let mut text = format!(
             "[genesys]\nregion = \"{region}\"\napi_url = \"{base}\"\nlogin_url = \"{base}\"\n\
              client_id = \"{id}\"\nclient_secret = \"{secret}\"\n\n\
-             [state]\npath = \"{state}\"\n\n[admin]\nlisten = \"{admin}\"\n\n",
+             [state]\npath = \"{state}\"\n{state_extra}\n[admin]\nlisten = \"{admin}\"\n\n",
             region = self.region,
             base = upstream.base,
             id = upstream.client_id,
             secret = upstream.client_secret,
             state = dir.join("state.db").display(),
+            state_extra = self.state_extra,
             admin = self.admin_listen,
         );
         for (name, body) in &self.sections {

@@ -93,6 +93,12 @@ impl DaemonBuilder {
         self
     }
 
+    /// Adds `key = value` lines to the `[state]` table.
+    pub fn state(mut self, lines: &str) -> Self {
+        self.text.state(lines);
+        self
+    }
+
     /// Writes `addr` as `admin.listen` (for a daemon run as a child process, which binds
     /// it itself) instead of binding a listener in the harness.
     pub fn admin_listen(mut self, addr: &str) -> Self {

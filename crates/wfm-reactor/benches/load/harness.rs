@@ -101,7 +101,10 @@ pub async fn start_app_on(
         client_id: id.into(),
         client_secret: secret.into(),
     };
-    let mut builder = DaemonBuilder::bench().extra(extra);
+    // WFM_LOAD_STATE: extra `[state]` lines (e.g. `commit_linger = "0ms"`), to compare
+    // settings in one build; the README's figures use none.
+    let state = std::env::var("WFM_LOAD_STATE").unwrap_or_default();
+    let mut builder = DaemonBuilder::bench().extra(extra).state(&state);
     if let Some(url) = state_url {
         builder = builder.tweak(move |c| c.state.url = Some(wfm_reactor::config::Secret::new(url)));
     }

@@ -48,6 +48,10 @@ const PHASES: [Phase; 3] = [
     },
 ];
 
+/// How often the bench looks at the sink's cursor: this task runs in the measured process,
+/// so a 2 ms poll alone cost ~5 % of the 1,000/s phase's target.
+const DRAIN_POLL: Duration = Duration::from_millis(25);
+
 /// Waits until the file sink's cursor reaches `target` or stops moving for 5 s.
 async fn drained(d: &harness::App, target: u64) {
     let mut last = (d.sink_cursor(), Instant::now());
@@ -58,7 +62,7 @@ async fn drained(d: &harness::App, target: u64) {
         } else if last.1.elapsed() > Duration::from_secs(5) {
             break; // stalled: report what arrived
         }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(DRAIN_POLL).await;
     }
 }
 
@@ -73,7 +77,13 @@ pub async fn run(name: &'static str, state_url: Option<String>) -> anyhow::Resul
     let sim = RemoteSim::spawn(USERS, 1).await?;
     let users = sim.agents().await?;
     anyhow::ensure!(users.len() == USERS, "sim generated {} agents", users.len());
-    let d = harness::start_app_on(&sim.base, &sim.client_id, &sim.client_secret, FETCH, state_url).await?;
+    // WFM_LOAD_INGEST_CONFIG: extra tables for the daemon, to compare settings in one
+    // build (e.g. `[notifications]\nmax_topics_per_channel = 500`); the README's figures use none.
+    let extra = format!(
+        "{FETCH}{}",
+        std::env::var("WFM_LOAD_INGEST_CONFIG").unwrap_or_default()
+    );
+    let d = harness::start_app_on(&sim.base, &sim.client_id, &sim.client_secret, &extra, state_url).await?;
     sim.subscribed(USERS + 1, Duration::from_secs(30)).await?;
     d.first_reconcile(Duration::from_secs(120)).await?;
     let mut seq = d
@@ -101,6 +111,12 @@ async fn daemon_phase(
     seq0: u64,
     r: &mut Report,
 ) -> anyhow::Result<f64> {
+    // A progress line, so a profiler can be attached to one phase (docs/performance.md).
+    eprintln!(
+        "load: ingest phase {} starts (pid {})",
+        phase.label,
+        std::process::id()
+    );
     let hist0 = harness::histogram(EVENT_TO_OUTBOX);
     let cpu0 = harness::precise_cpu_seconds();
     let sim_cpu0 = harness::pid_cpu_seconds(sim.pid());

@@ -73,6 +73,9 @@ pub(super) fn default_expiry_margin() -> Duration {
 pub(super) fn default_rejected_retry() -> Duration {
     Duration::from_secs(10 * 60)
 }
+pub(super) fn default_commit_linger() -> Duration {
+    Duration::from_millis(3)
+}
 pub(super) fn default_max_frame_bytes() -> usize {
     1 << 20
 }

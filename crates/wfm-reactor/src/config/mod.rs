@@ -270,6 +270,11 @@ pub struct StateConfig {
     /// How often outbox entries acknowledged by every sink are pruned.
     #[serde(default = "default_prune_interval", with = "humantime_serde")]
     pub prune_interval: Duration,
+    /// While presence decisions arrive faster than this, they are committed together at
+    /// most once per interval (a quiet stream commits each at once): one transaction,
+    /// one sink delivery and one cursor write per interval instead of per notification.
+    #[serde(default = "default_commit_linger", with = "humantime_serde")]
+    pub commit_linger: Duration,
 }
 
 /// `[admin]`

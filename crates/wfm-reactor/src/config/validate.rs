@@ -316,6 +316,11 @@ fn notifications(p: &mut Problems, c: &Config) {
         "must be at least 1024",
     );
     p.check(
+        c.state.commit_linger <= std::time::Duration::from_millis(50),
+        "state.commit_linger",
+        "must be at most 50ms (it delays the commit of a busy stream's changes by up to this)",
+    );
+    p.check(
         !n.backoff_min.is_zero(),
         "notifications.backoff_min",
         "must be greater than 0",

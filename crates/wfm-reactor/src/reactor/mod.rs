@@ -13,6 +13,7 @@ mod done;
 mod handle;
 mod hint;
 mod intake;
+mod linger;
 mod membership;
 mod presence;
 mod reconcile;
@@ -121,6 +122,8 @@ pub struct Reactor {
     grace: Duration,
     /// The upstream's refused topics now (`None`: no upstream, as in unit tests).
     refusals: Option<Refusals>,
+    /// Groups the commits of a busy stream (see [`linger::Linger`]).
+    linger: linger::Linger,
 }
 
 /// Reads the topics the upstream has had refused so far.
@@ -139,6 +142,7 @@ impl Reactor {
         let (done_tx, first_reconcile_done) = watch::channel(false);
         let (pending_tx, pending) = watch::channel(0);
         let d = &ctx.config.debounce;
+        let ctx_linger = ctx.config.state.commit_linger;
         let mut adherence = adherence::Adherence::new(&ctx.config, ctx.api_host.clone());
         adherence.set_membership(&membership);
         let reactor = Self {
@@ -163,6 +167,7 @@ impl Reactor {
             reconcile_retry: reconcile_retry_policy().start(),
             pending_tx,
             refusals: None,
+            linger: linger::Linger::new(ctx_linger),
         };
         (
             reactor,
@@ -210,6 +215,7 @@ impl Reactor {
         loop {
             let next = self.coalescer.next_deadline();
             let boundary = self.adherence.deadline();
+            let lingering = self.linger.until();
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
@@ -218,17 +224,18 @@ impl Reactor {
                 Some(c) = self.commits.next(), if !self.commits.is_empty() => self.on_committed(c).await,
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.on_done(joined),
                 Some(msg) = self.messages.recv() => self.on_message(msg),
-                ev = self.upstream.recv() => match ev {
+                // While a commit lingers, events wait in the channel (no wake-up per event)
+                // and are taken all at once when it ends.
+                ev = self.upstream.recv(), if lingering.is_none() => match ev {
                     Some(ev) => {
                         self.on_upstream(ev);
-                        // Under load, take what is already queued so presence commits batch up.
-                        for _ in 0..DRAIN_BATCH {
-                            let Ok(ev) = self.upstream.try_recv() else { break };
-                            self.on_upstream(ev);
-                        }
+                        self.drain_upstream();
                     }
                     None => break,
                 },
+                _ = sleep_until(lingering.unwrap_or_else(Instant::now)), if lingering.is_some() => {
+                    self.drain_upstream();
+                }
                 _ = sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => self.fire_due(),
                 _ = sleep_until(boundary.unwrap_or_else(Instant::now)), if boundary.is_some() => {
                     self.adherence.due(self.presence.batch_mut());
@@ -238,10 +245,20 @@ impl Reactor {
                 Some(()) = self.resync_rx.recv() => self.request_reconcile(HintCause::Reconcile, Duration::ZERO),
                 _ = timer.tick() => self.request_reconcile(HintCause::Reconcile, Duration::ZERO),
             }
-            self.flush().await;
+            if self.linger.may_flush(self.presence.has_pending(), Instant::now()) {
+                self.flush().await;
+            }
             self.pending_tx.send_replace(self.coalescer.len());
         }
         self.shutdown().await;
+    }
+
+    /// Takes what is already queued (bounded), so presence commits batch up under load.
+    fn drain_upstream(&mut self) {
+        for _ in 0..DRAIN_BATCH {
+            let Ok(ev) = self.upstream.try_recv() else { break };
+            self.on_upstream(ev);
+        }
     }
 
     fn on_upstream(&mut self, ev: UpstreamEvent) {

@@ -270,10 +270,14 @@ impl Presence {
         gone.len()
     }
 
+    /// True when decisions wait to be committed.
+    pub fn has_pending(&self) -> bool {
+        !(self.batch.changes.is_empty() && self.batch.events.is_empty())
+    }
+
     /// The changes decided since the last call, if any.
     pub fn take_batch(&mut self) -> Option<Batch> {
-        let empty = self.batch.changes.is_empty() && self.batch.events.is_empty();
-        (!empty).then(|| std::mem::take(&mut self.batch))
+        self.has_pending().then(|| std::mem::take(&mut self.batch))
     }
 
     /// The batch being built (the adherence engine adds its changes to it, so they commit

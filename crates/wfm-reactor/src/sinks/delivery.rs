@@ -26,6 +26,11 @@ pub struct DeliveryOptions {
     pub backoff: BackoffPolicy,
     /// How often each sink looks for dead letters flagged for replay.
     pub replay_poll: Duration,
+    /// A sink's cursor is written to the store at most this often (and at shutdown, and
+    /// at once with any dead letter). Between writes it lives in memory: a crash then
+    /// redelivers at most this much of acknowledged events (at-least-once, same ids),
+    /// and a paced stream pays one cursor transaction per interval, not per batch.
+    pub cursor_persist_interval: Duration,
 }
 
 impl Default for DeliveryOptions {
@@ -36,6 +41,7 @@ impl Default for DeliveryOptions {
             grace: Duration::from_secs(20),
             backoff: BackoffPolicy::webhook(),
             replay_poll: Duration::from_secs(2),
+            cursor_persist_interval: Duration::from_secs(1),
         }
     }
 }
@@ -129,6 +135,7 @@ async fn spawn_sinks_on(
             sink,
             ctl,
             cursor,
+            persisted: (cursor, Instant::now()),
             options: options.clone(),
             handle: handle.clone(),
         };
@@ -145,7 +152,10 @@ struct SinkTask {
     store: Store,
     sink: Sink,
     ctl: Control,
+    /// Last acknowledged sequence (in memory).
     cursor: u64,
+    /// The cursor as last written to the store, and when.
+    persisted: (u64, Instant),
     options: DeliveryOptions,
     handle: DeliveryHandle,
 }
@@ -167,21 +177,72 @@ impl SinkTask {
                     continue;
                 }
             };
-            if batch.is_empty() {
-                let cursor = self.cursor;
-                tokio::select! {
-                    biased;
-                    _ = self.ctl.cancel.cancelled() => break,
-                    r = committed.wait_for(|s| *s > cursor) => if r.is_err() { break },
-                    _ = tokio::time::sleep_until(next_replay) => {}
-                }
-                continue;
+            if !batch.is_empty() && !self.deliver(&batch).await {
+                break;
             }
-            if !self.deliver(&batch).await {
+            // Nothing new, or everything committed is delivered: wait instead of asking
+            // the store again (one read less per batch on a paced stream).
+            let caught_up = self.is_caught_up(&committed);
+            if caught_up && !self.wait_for_more(&mut committed, next_replay).await {
                 break;
             }
         }
+        if self.persisted.0 < self.cursor {
+            self.persist(Vec::new()).await;
+        }
         tm::sink_stopped(self.cursor);
+    }
+
+    /// True when the cursor is at the last committed sequence.
+    fn is_caught_up(&self, committed: &tokio::sync::watch::Receiver<u64>) -> bool {
+        *committed.borrow() <= self.cursor
+    }
+
+    /// Waits for a commit past the cursor or the next replay poll; false on shutdown.
+    async fn wait_for_more(
+        &mut self,
+        committed: &mut tokio::sync::watch::Receiver<u64>,
+        next_replay: Instant,
+    ) -> bool {
+        let cursor = self.cursor;
+        let unwritten = self.persisted.0 < cursor;
+        let write_at = self.persisted.1 + self.options.cursor_persist_interval;
+        let write_due = tokio::select! {
+            biased;
+            _ = self.ctl.cancel.cancelled() => return false,
+            r = committed.wait_for(|s| *s > cursor) => return r.is_ok(),
+            _ = tokio::time::sleep_until(next_replay) => false,
+            _ = tokio::time::sleep_until(write_at), if unwritten => true,
+        };
+        if write_due {
+            self.persist(Vec::new()).await;
+        }
+        true
+    }
+
+    /// Makes the sink durable up to the cursor, then writes the cursor (with `dead`) to
+    /// the store. On failure (logged, counted) the cursor goes back to the one last
+    /// written, so everything after it is delivered again: never lost, maybe repeated.
+    async fn persist(&mut self, dead: Vec<crate::store::NewDeadLetter>) -> bool {
+        let written = match self.sink.sync().await {
+            Ok(()) => self
+                .store
+                .ack(&self.ctl.sink, self.cursor, dead)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("sink sync failed: {e}")),
+        };
+        match written {
+            Ok(()) => {
+                self.persisted = (self.cursor, Instant::now());
+                true
+            }
+            Err(e) => {
+                self.cursor = self.persisted.0;
+                self.store_error(&e).await;
+                false
+            }
+        }
     }
 
     /// Delivers and acknowledges one batch; false when delivery was stopped.
@@ -189,20 +250,23 @@ impl SinkTask {
         let result = self.sink.deliver(batch, &self.ctl).await;
         if let Some(upto) = result.acked {
             let count = batch.iter().take_while(|e| e.seq <= upto).count();
-            match self.store.ack(&self.ctl.sink, upto, result.dead).await {
-                Ok(()) => {
-                    self.cursor = upto;
-                    tm::sink_delivered(&self.ctl.sink, count, upto);
-                    let lag = self.store.committed().borrow().saturating_sub(upto);
-                    tm::sink_lag(&self.ctl.sink, lag);
-                    self.handle.update(&self.ctl.sink, |s| {
-                        s.cursor = upto;
-                        s.lag = lag;
-                        s.last_error = None;
-                    });
-                }
-                Err(e) => self.store_error(&e.to_string()).await,
+            let previous = self.cursor;
+            self.cursor = upto;
+            let write_now =
+                !result.dead.is_empty() || self.persisted.1.elapsed() >= self.options.cursor_persist_interval;
+            if write_now && !self.persist(result.dead).await {
+                // Not acknowledged after all: the batch is delivered again.
+                self.cursor = previous;
+                return !result.stopped;
             }
+            tm::sink_delivered(&self.ctl.sink, count, upto);
+            let lag = self.store.committed().borrow().saturating_sub(upto);
+            tm::sink_lag(&self.ctl.sink, lag);
+            self.handle.update(&self.ctl.sink, |s| {
+                s.cursor = upto;
+                s.lag = lag;
+                s.last_error = None;
+            });
         }
         !result.stopped
     }
