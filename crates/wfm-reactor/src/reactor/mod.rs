@@ -14,6 +14,7 @@ mod handle;
 mod hint;
 mod intake;
 mod membership;
+mod observe;
 mod presence;
 mod reconcile;
 mod schedule;

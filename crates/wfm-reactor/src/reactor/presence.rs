@@ -289,6 +289,15 @@ impl Presence {
         (p, r)
     }
 
+    /// Every user's routing status as decided (what a reconcile starts from).
+    pub fn routing_statuses(&self) -> HashMap<String, String> {
+        self.cache
+            .routing
+            .iter()
+            .map(|(u, r)| (u.clone(), r.status.clone()))
+            .collect()
+    }
+
     /// Loads routing statuses from the store (start-up only: afterwards they stay as
     /// decided). The adherence engine needs them to judge On Queue agents after a restart.
     pub async fn load_routing(&mut self, store: &Store) -> Result<(), crate::store::StoreError> {

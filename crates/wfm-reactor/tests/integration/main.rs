@@ -28,6 +28,8 @@ mod reactor_options;
 mod reactor_ordering;
 mod reactor_presence;
 mod reactor_reconcile;
+mod reactor_reconcile_presence;
+mod reactor_reconcile_scale;
 mod reactor_schedule;
 mod reactor_version;
 mod sim_adherence;
