@@ -7,7 +7,7 @@
 
 use super::Context;
 use crate::config::{Config, PresenceScope};
-use crate::topics::{bu_schedule_topic, mu_adherence_topic, presence_topics};
+use crate::topics::{bu_schedule_topic, mu_adherence_topic, mu_agent_schedules_topic, presence_topics};
 use crate::wfm::{WfmClient, WfmError};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,7 +53,12 @@ pub fn watched_users(config: &Config, m: &Membership) -> BTreeSet<String> {
     users
 }
 
-/// The topic set for the channel manager.
+/// The topic set for the channel manager (what is counted against the channels' capacity
+/// and spread over them): per watched business unit its schedule topic, with Genesys
+/// adherence per watched management unit its adherence topic, the presence topics, and
+/// per watched management unit its `agentschedules.changed` topic when they all fit.
+/// That last one only narrows schedule fetches, so it is left out (logged) rather than
+/// have the set refused as too large.
 pub fn topic_set(config: &Config, m: &Membership) -> BTreeSet<String> {
     let mut topics: BTreeSet<String> = m.business_units.keys().map(|bu| bu_schedule_topic(bu)).collect();
     topics.extend(presence_topics(
@@ -63,7 +68,27 @@ pub fn topic_set(config: &Config, m: &Membership) -> BTreeSet<String> {
     if genesys_adherence(config) {
         topics.extend(m.management_units().map(mu_adherence_topic));
     }
+    let hints: Vec<String> = m.management_units().map(mu_agent_schedules_topic).collect();
+    let capacity = topic_capacity(config);
+    if topics.len() + hints.len() <= capacity {
+        topics.extend(hints);
+    } else if !hints.is_empty() {
+        tracing::warn!(
+            topics = topics.len(),
+            left_out = hints.len(),
+            capacity,
+            "no room for the units' agentschedules.changed topics: schedule fetches are not narrowed"
+        );
+    }
     topics
+}
+
+/// Topics every OAuth client's channels hold together (one channel each kept spare).
+pub fn topic_capacity(config: &Config) -> usize {
+    let n = &config.notifications;
+    let per_channel = n.max_topics_per_channel.clamp(1, 1000);
+    let channels = crate::notifications::manager::usable_channels(n.max_channels);
+    config.genesys.oauth_clients().len().max(1) * per_channel * channels
 }
 
 /// Whether Genesys's own adherence is wanted: `[watch] adherence` on and `[adherence]

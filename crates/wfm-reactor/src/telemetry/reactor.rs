@@ -25,6 +25,13 @@ pub fn update_skipped(kind: &'static str, reason: &'static str) {
     metrics::counter!("wfm_reactor_updates_skipped_total", "kind" => kind, "reason" => reason).increment(1);
 }
 
+/// A management unit's schedule fetch was narrowed to `agents` named agents
+/// (`agentschedules.changed`).
+pub fn schedule_fetch_narrowed(agents: usize) {
+    metrics::counter!("wfm_reactor_schedule_fetches_narrowed_total").increment(1);
+    tracing::debug!(agents, "schedule fetch narrowed to the named agents");
+}
+
 /// A reactor task panicked (`task`: fetch, reconcile, unknown).
 pub fn task_panicked(task: &'static str) {
     metrics::counter!("wfm_reactor_task_panics_total", "task" => task).increment(1);

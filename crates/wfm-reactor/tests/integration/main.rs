@@ -24,6 +24,7 @@ mod ops_genesys_adherence;
 mod ops_shutdown;
 mod reactor_fetch;
 mod reactor_hostile_download;
+mod reactor_narrowed_fetch;
 mod reactor_options;
 mod reactor_ordering;
 mod reactor_presence;
