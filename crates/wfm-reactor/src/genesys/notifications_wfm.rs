@@ -163,3 +163,19 @@ pub struct AgentMuScheduleChanged {
     /// The agents and their changed ranges.
     pub agents: Vec<AgentScheduleChange>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_agent_spelling_of_agentschedules_changed_is_read() {
+        let text = r#"{"agents": [{"agentId": "a", "startDate": "2026-08-10T00:00:00Z"},
+                                  {"userId": "b"}, {"user": {"id": "c"}}, {"endDate": "2026-08-17"}],
+                       "visibilityRange": {"endBusinessUnitDate": "2026-09-30"}}"#;
+        let n: AgentMuScheduleChanged = serde_json::from_str(text).unwrap();
+        let ids: Vec<Option<&str>> = n.agents.iter().map(AgentScheduleChange::agent).collect();
+        assert_eq!(ids, [Some("a"), Some("b"), Some("c"), None]);
+        assert!(n.agents[0].start_date.is_some() && n.agents[3].end_date.is_some());
+    }
+}

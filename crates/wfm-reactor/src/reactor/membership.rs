@@ -151,3 +151,47 @@ pub async fn time_zone(ctx: &Context, membership: &Membership, bu: &str) -> Stri
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(agents: usize) -> Membership {
+        let mus = (0..10)
+            .map(|m| {
+                let ids = (0..agents / 10).map(|a| format!("u{m}-{a}")).collect();
+                (format!("mu{m}"), ids)
+            })
+            .collect();
+        let bu = WatchedBu {
+            time_zone: "UTC".into(),
+            management_units: mus,
+        };
+        Membership {
+            business_units: BTreeMap::from([("bu".to_string(), bu)]),
+        }
+    }
+
+    fn config(max_channels: usize) -> Config {
+        let text = format!(
+            "[genesys]\nregion = \"mypurecloud.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+             [notifications]\nmax_channels = {max_channels}\n[[sinks]]\ntype = \"stdout\"\n"
+        );
+        Config::from_toml_str(&text).unwrap()
+    }
+
+    #[test]
+    fn unit_hint_topics_are_counted_and_left_out_only_when_they_do_not_fit() {
+        // one channel: 1,000 topics
+        let set = topic_set(&config(1), &org(900));
+        let hints = set
+            .iter()
+            .filter(|t| t.ends_with(".agentschedules.changed"))
+            .count();
+        assert_eq!(hints, 10);
+        assert!(set.len() <= topic_capacity(&config(1)));
+        let set = topic_set(&config(1), &org(980));
+        assert!(set.iter().all(|t| !t.ends_with(".agentschedules.changed")));
+        assert!(set.contains("v2.users.u0-0.presence"), "presence kept");
+    }
+}
