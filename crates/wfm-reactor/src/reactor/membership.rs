@@ -25,6 +25,19 @@ pub struct WatchedBu {
 pub struct Membership {
     /// Business unit id → details.
     pub business_units: BTreeMap<String, WatchedBu>,
+    /// Agent user id → display name, where the management unit users route gave one.
+    pub names: BTreeMap<String, String>,
+}
+
+/// Longest agent name kept (longer ones are cut at a character boundary).
+const MAX_NAME: usize = 200;
+
+/// A printable, bounded name, or `None`.
+fn clean_name(name: Option<String>) -> Option<String> {
+    let name: String = name?.chars().filter(|c| !c.is_control()).collect();
+    let name = name.trim();
+    let cut = name.char_indices().nth(MAX_NAME).map_or(name.len(), |(i, _)| i);
+    Some(name[..cut].to_string()).filter(|n| !n.is_empty())
 }
 
 impl Membership {
@@ -121,7 +134,14 @@ pub async fn resolve_membership(config: &Config, wfm: &WfmClient) -> Result<Memb
         let mut management_units = BTreeMap::new();
         for mu in wfm.management_units(&bu).await? {
             let Some(mu_id) = mu.id else { continue };
-            let agents = wfm.management_unit_users(&mu_id).await?;
+            let members = wfm.management_unit_members(&mu_id).await?;
+            let mut agents = Vec::with_capacity(members.len());
+            for (id, name) in members {
+                if let Some(name) = clean_name(name) {
+                    m.names.insert(id.clone(), name);
+                }
+                agents.push(id);
+            }
             management_units.insert(mu_id, agents);
         }
         m.business_units.insert(
@@ -169,6 +189,7 @@ mod tests {
         };
         Membership {
             business_units: BTreeMap::from([("bu".to_string(), bu)]),
+            names: BTreeMap::new(),
         }
     }
 
@@ -178,6 +199,19 @@ mod tests {
              [notifications]\nmax_channels = {max_channels}\n[[sinks]]\ntype = \"stdout\"\n"
         );
         Config::from_toml_str(&text).unwrap()
+    }
+
+    #[test]
+    fn names_are_printable_and_bounded() {
+        assert_eq!(
+            clean_name(Some(" Ada\u{7} Lovelace ".into())).as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(
+            clean_name(Some("é".repeat(300))).unwrap().chars().count(),
+            MAX_NAME
+        );
+        assert_eq!(clean_name(Some("  ".into())), None);
     }
 
     #[test]
