@@ -12,7 +12,11 @@
 //! The observation is the same as the bulk route's: the same `PresenceState` (built by
 //! [`PresenceState::from_api`], so the same display form and unknown-presence metric),
 //! decided by the reactor with the same duplicate and stale rules, so agreeing paths emit
-//! nothing. The one field the adherence model lacks is the presence `source`; it is
+//! nothing. That `organizationSecondaryPresenceId` is the presence routes'
+//! `presenceDefinition.id` is what the simulator does and Genesys's naming suggests, not
+//! verified against a real org; so an answer naming the presence already known under
+//! another id is not trusted either way, and that user is read in bulk (a wrong id can
+//! cost calls, never an event). The one field the adherence model lacks is the presence `source`; it is
 //! `PURECLOUD`, the source whose presence the replaced bulk route reads
 //! (`/users/presences/purecloud/bulk`).
 //!
@@ -79,8 +83,24 @@ fn presence_of(user: &str, a: &UserScheduleAdherence) -> Option<UserPresence> {
     })
 }
 
-/// Reads the answers for the `watched` users (pure: no call, no clock).
-pub fn from_adherence(answers: &Answers, watched: &BTreeSet<String>) -> FromAdherence {
+/// Presence (display form) and definition id per user, as the reactor knew them.
+pub type KnownPresence = HashMap<String, (String, Option<String>)>;
+
+/// True when the answer's presence is the known system presence under another definition
+/// id: a secondary presence changed, or the answer's id is not the presence routes' id.
+/// Either way the presence route decides (no event can come from an id mismatch).
+fn ambiguous(p: &UserPresence, known: Option<&(String, Option<String>)>) -> bool {
+    let Some((system, id)) = known else { return false };
+    let def = p.presence_definition.as_ref();
+    let same_system = def
+        .and_then(|d| d.system_presence.as_deref())
+        .is_some_and(|s| crate::presence::normalise_system_presence(s).display == *system);
+    same_system && def.and_then(|d| d.id.as_ref()) != id.as_ref()
+}
+
+/// Reads the answers for the `watched` users (pure: no call, no clock); a user whose
+/// answer is [`ambiguous`] against `known` is left to the presence routes.
+pub fn from_adherence(answers: &Answers, watched: &BTreeSet<String>, known: &KnownPresence) -> FromAdherence {
     let mut out = FromAdherence::default();
     for a in answers.iter().flat_map(|(_, entities)| entities) {
         let Some(user) = a.user.as_ref().and_then(|u| u.id.as_deref()) else {
@@ -89,7 +109,7 @@ pub fn from_adherence(answers: &Answers, watched: &BTreeSet<String>) -> FromAdhe
         if !watched.contains(user) || a.removed_from_management_unit == Some(true) {
             continue;
         }
-        if let Some(p) = presence_of(user, a) {
+        if let Some(p) = presence_of(user, a).filter(|p| !ambiguous(p, known.get(user))) {
             out.presence.insert(user.to_string(), p);
         }
         if let Some(r) = a.routing_status.as_deref().filter(|r| ROUTING.contains(r)) {
@@ -100,15 +120,16 @@ pub fn from_adherence(answers: &Answers, watched: &BTreeSet<String>) -> FromAdhe
 }
 
 /// Presence (and routing status, when watched) of every watched user: from `answers`
-/// where they describe the user, over the presence routes otherwise. `known_routing` is
-/// the routing status the reactor knew when the reconcile started.
+/// where they describe the user, over the presence routes otherwise. `start` holds the
+/// presence and routing status the reactor knew when the reconcile started.
 pub async fn presence_and_routing(
     ctx: &Context,
     users: &BTreeSet<String>,
     answers: &Answers,
-    known_routing: &HashMap<String, String>,
+    start: &super::reconcile::Start,
 ) -> anyhow::Result<Observed> {
-    let from = from_adherence(answers, users);
+    let known_routing = &start.known_routing;
+    let from = from_adherence(answers, users, &start.known_presence);
     let rest: Vec<String> = users
         .iter()
         .filter(|u| !from.presence.contains_key(*u))
@@ -144,6 +165,7 @@ pub async fn presence_and_routing(
             }
         }
     }
+    crate::telemetry::reactor::reconcile_presence_read(users.len() - rest.len(), rest.len());
     tracing::debug!(
         users = users.len(),
         presence_from_adherence = users.len() - rest.len(),
@@ -190,7 +212,7 @@ mod tests {
     fn a_full_entity_reads_as_the_bulk_route_would() {
         let answers = vec![("mu".to_string(), vec![entity(full("u1"))])];
         let watched = BTreeSet::from(["u1".to_string()]);
-        let from = from_adherence(&answers, &watched);
+        let from = from_adherence(&answers, &watched, &KnownPresence::new());
         let p = &from.presence["u1"];
         let state = PresenceState::from_api(p).unwrap();
         assert_eq!(state.system_presence, "On Queue");
@@ -218,7 +240,7 @@ mod tests {
                 .collect(),
         )];
         let watched: BTreeSet<String> = ["u2", "u3", "u4", "u5"].map(String::from).into();
-        let from = from_adherence(&answers, &watched);
+        let from = from_adherence(&answers, &watched, &KnownPresence::new());
         let mut covered: Vec<&String> = from.presence.keys().collect();
         covered.sort();
         assert_eq!(covered, ["u5"]);
@@ -228,6 +250,37 @@ mod tests {
             routed,
             ["u2", "u3"],
             "__EMPTY__ is no routing status of the route"
+        );
+    }
+
+    #[test]
+    fn the_known_system_presence_under_another_id_is_left_to_the_presence_routes() {
+        let answers = vec![(
+            "mu".to_string(),
+            [full("same"), full("other"), full("moved")].map(entity).to_vec(),
+        )];
+        let watched: BTreeSet<String> = ["same", "other", "moved"].map(String::from).into();
+        let known = KnownPresence::from([
+            (
+                "same".to_string(),
+                ("On Queue".to_string(), Some("def-oq".to_string())),
+            ),
+            (
+                "other".to_string(),
+                ("On Queue".to_string(), Some("def-elsewhere".to_string())),
+            ),
+            (
+                "moved".to_string(),
+                ("Break".to_string(), Some("def-break".to_string())),
+            ),
+        ]);
+        let from = from_adherence(&answers, &watched, &known);
+        let mut covered: Vec<&String> = from.presence.keys().collect();
+        covered.sort();
+        assert_eq!(
+            covered,
+            ["moved", "same"],
+            "a changed system presence is taken as is"
         );
     }
 }

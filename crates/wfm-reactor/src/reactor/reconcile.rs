@@ -48,6 +48,9 @@ pub struct Start {
     /// Routing status per user as decided (a user whose adherence answer agrees costs no
     /// routing call).
     pub known_routing: std::collections::HashMap<String, String>,
+    /// Presence per user as decided (an answer naming the same presence under another
+    /// definition id is read over the presence route instead).
+    pub known_presence: super::observe::KnownPresence,
 }
 
 /// Lists the watched schedules in the window, returns the keys whose version changed (or
@@ -125,8 +128,7 @@ pub async fn run(
     }
     let adherence = super::observe::adherence(ctx, &start.adherence_units).await;
     let users = membership::watched_users(&ctx.config, membership);
-    let observed =
-        super::observe::presence_and_routing(ctx, &users, &adherence, &start.known_routing).await?;
+    let observed = super::observe::presence_and_routing(ctx, &users, &adherence, start).await?;
     tracing::info!(
         schedules_to_fetch = keys.len(),
         business_units = bus.len(),

@@ -65,6 +65,7 @@ impl Reactor {
         let start = reconcile::Start {
             adherence_units: self.adherence.genesys_units(),
             known_routing: self.presence.routing_statuses(),
+            known_presence: self.presence.presences(),
         };
         let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
         let span = tracing::info_span!("reconcile", cause = ?cause);

@@ -52,6 +52,15 @@ pub fn reconcile_started() {
     metrics::counter!("wfm_reactor_reconciles_total").increment(1);
 }
 
+/// Where a reconcile read its users' presence: `adherence` (the unit answers) or `bulk`
+/// (the bulk presence route).
+pub fn reconcile_presence_read(from_adherence: usize, in_bulk: usize) {
+    metrics::counter!("wfm_reactor_reconcile_presence_reads_total", "source" => "adherence")
+        .increment(from_adherence as u64);
+    metrics::counter!("wfm_reactor_reconcile_presence_reads_total", "source" => "bulk")
+        .increment(in_bulk as u64);
+}
+
 /// A reconcile skipped a key.
 pub fn reconcile_key_skipped() {
     metrics::counter!("wfm_reactor_reconcile_keys_skipped_total").increment(1);
