@@ -6,15 +6,12 @@
 //! narrows a fetch with it has to match it to the business-unit event itself.
 //!
 //! The permission is UNVERIFIED (no SDK carries the topic → permission map); deny
-//! [`PERMISSION`] with `SimHandle::deny_permission` to see the topic rejected.
+//! `wfm:agentSchedule:view` with `SimHandle::deny_permission` to see the topic rejected.
 
 use super::notify::publish_locked;
 use super::state::{Inner, Shared};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-
-/// The permission of the topic.
-pub(crate) const PERMISSION: &str = "wfm:agentSchedule:view";
 
 /// The topic of management unit `mu`.
 pub(crate) fn topic(mu: &str) -> String {

@@ -6,6 +6,9 @@
 //! adherence `wfm:realtimeAdherence:view`, unit agent-schedule changes
 //! `wfm:agentSchedule:view`.
 
+/// The permission of `v2.workforcemanagement.managementunits.{id}.agentschedules.changed`.
+pub(crate) const AGENT_SCHEDULES_PERMISSION: &str = "wfm:agentSchedule:view";
+
 /// Longest combined topic accepted.
 pub(crate) const MAX_COMBINED_LEN: usize = 200;
 
@@ -47,7 +50,7 @@ pub(crate) fn required(topic: &str) -> &'static [&'static str] {
             _,
             "agentschedules",
             "changed",
-        ] => &[super::agent_schedules::PERMISSION],
+        ] => &[AGENT_SCHEDULES_PERMISSION],
         _ => &[],
     }
 }

@@ -26,11 +26,33 @@
 //! per user.
 
 use super::Context;
-use super::reconcile::Observed;
 use crate::genesys::adherence::UserScheduleAdherence;
 use crate::genesys::presence::{PresenceDefinition, UserPresence};
 use crate::presence::{PresenceState, RoutingState};
 use std::collections::{BTreeSet, HashMap};
+
+/// What a reconcile read over REST, handed to the reactor to decide (it may be older than
+/// notifications decided meanwhile; the stale rule sorts that out).
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// (user id, presence, `source`) per user that has one.
+    pub presence: Vec<(String, PresenceState, Option<String>)>,
+    /// (user id, routing status) per user that has one.
+    pub routing: Vec<(String, RoutingState)>,
+}
+
+/// What the reactor knew when it started a reconcile, and what to re-read.
+#[derive(Debug, Default)]
+pub struct Start {
+    /// Units on Genesys adherence (their adherence is re-read, and gives presence).
+    pub adherence_units: Vec<String>,
+    /// Routing status per user as decided (a user whose adherence answer agrees costs no
+    /// routing call).
+    pub known_routing: std::collections::HashMap<String, String>,
+    /// Presence per user as decided (an answer naming the same presence under another
+    /// definition id is read over the presence route instead).
+    pub known_presence: KnownPresence,
+}
 
 /// Presence ids per bulk call (platform maximum).
 const BULK: usize = 50;
@@ -126,7 +148,7 @@ pub async fn presence_and_routing(
     ctx: &Context,
     users: &BTreeSet<String>,
     answers: &Answers,
-    start: &super::reconcile::Start,
+    start: &Start,
 ) -> anyhow::Result<Observed> {
     let known_routing = &start.known_routing;
     let from = from_adherence(answers, users, &start.known_presence);

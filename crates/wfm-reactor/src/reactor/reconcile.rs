@@ -7,9 +7,9 @@
 
 use super::Context;
 use super::membership::{self, Membership};
+pub use super::observe::{Observed, Start};
 use super::schedule::{Hint, HintCause};
 use crate::coalesce::ScheduleKey;
-use crate::presence::{PresenceState, RoutingState};
 use crate::store::{Batch, StateChange};
 use crate::wfm::Weeks;
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
@@ -18,16 +18,6 @@ use tokio::sync::watch;
 
 /// Store meta key set once the first reconcile committed (later starts are not snapshots).
 pub const META_INITIALIZED: &str = "initialized";
-
-/// What a reconcile read over REST, handed to the reactor to decide (it may be older than
-/// notifications decided meanwhile; the stale rule sorts that out).
-#[derive(Debug, Default)]
-pub struct Observed {
-    /// (user id, presence, `source`) per user that has one.
-    pub presence: Vec<(String, PresenceState, Option<String>)>,
-    /// (user id, routing status) per user that has one.
-    pub routing: Vec<(String, RoutingState)>,
-}
 
 /// What one reconcile found.
 pub struct Listed {
@@ -38,19 +28,6 @@ pub struct Listed {
     pub observed: Observed,
     /// Genesys's adherence of every agent, per unit re-read (units on Genesys adherence).
     pub adherence: Vec<(String, Vec<crate::genesys::adherence::UserScheduleAdherence>)>,
-}
-
-/// What the reactor knew when it started a reconcile, and what to re-read.
-#[derive(Debug, Default)]
-pub struct Start {
-    /// Units on Genesys adherence (their adherence is re-read, and gives presence).
-    pub adherence_units: Vec<String>,
-    /// Routing status per user as decided (a user whose adherence answer agrees costs no
-    /// routing call).
-    pub known_routing: std::collections::HashMap<String, String>,
-    /// Presence per user as decided (an answer naming the same presence under another
-    /// definition id is read over the presence route instead).
-    pub known_presence: super::observe::KnownPresence,
 }
 
 /// Lists the watched schedules in the window, returns the keys whose version changed (or
