@@ -82,18 +82,16 @@ fn scheduled_code(shared: &Shared, inner: &Inner, a: usize, t: DateTime<Utc>) ->
 pub(crate) fn body(shared: &Shared, inner: &Inner, a: usize, now: DateTime<Utc>, rest: bool) -> Value {
     let agent = &shared.org.agents[a];
     let mu = &shared.org.mus[agent.mu];
-    let presence = inner.presence.get(&a);
-    let routing = inner.routing.get(&a);
+    // the same presence and routing status the presence routes answer (defaults included)
+    let presence = super::presence_routes::presence_in(shared, inner, a);
+    let routing = super::presence_routes::routing_in(shared, inner, a);
     let code = scheduled_code(shared, inner, a, now);
     let scheduled = code
         .and_then(|c| shared.org.activity_codes.iter().find(|ac| ac.id == c))
         .map_or("Unscheduled", |ac| ac.category.as_str());
-    let actual = presence.and_then(|p| actual_category(&p.value));
-    let changed = presence
-        .map(|p| p.since)
-        .max(routing.map(|r| r.since))
-        .unwrap_or(shared.started);
-    let st = state(scheduled, actual, routing.map(|r| r.value.as_str()));
+    let actual = actual_category(&presence.value);
+    let changed = presence.since.max(routing.since);
+    let st = state(scheduled, actual, Some(routing.value.as_str()));
     let time_key = if rest {
         "timeOfAdherenceChange"
     } else {
@@ -104,11 +102,12 @@ pub(crate) fn body(shared: &Shared, inner: &Inner, a: usize, now: DateTime<Utc>,
         "businessUnitId": shared.org.bus[mu.bu].id,
         "scheduledActivityCategory": scheduled,
         "scheduledActivityCode": code.map(|c| json!({"id": c})),
-        "systemPresence": presence.map(|p| p.value.to_uppercase().replace(' ', "_")),
-        "routingStatus": routing.map_or("__EMPTY__", |r| r.value.as_str()),
+        "systemPresence": presence.value.to_uppercase().replace(' ', "_"),
+        "organizationSecondaryPresenceId": super::presence_routes::presence_id(&presence.value),
+        "routingStatus": routing.value,
         "actualActivityCategory": actual, "isOutOfOffice": actual == Some("TimeOff"),
         "adherenceState": st, "impact": if st == "OutOfAdherence" { "Negative" } else { "Neutral" },
-        time_key: iso(changed), "presenceUpdateTime": presence.map(|p| iso(p.since)),
+        time_key: iso(changed), "presenceUpdateTime": iso(presence.since),
         "removedFromManagementUnit": false,
     })
 }

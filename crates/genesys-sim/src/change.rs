@@ -1,5 +1,6 @@
 //! Scripted schedule edits: bump revisions for some agents and emit the real BU schedule
-//! event sequence (Processing, then Complete with the changed MUs and agents).
+//! event sequence (Processing, then Complete with the changed MUs and agents), with the
+//! unit topics' `agentschedules.changed` first for a published schedule.
 
 use super::notify::publish_locked;
 use super::schedules::{date_as_datetime, iso};
@@ -150,7 +151,7 @@ pub(crate) fn apply(shared: &Shared, change: &ScheduleChange) -> Result<ChangeOu
         "generationResults": {"failed": false, "messageCount": 0, "messageSeverityCounts": []},
         "metadata": {"version": s.version, "modifiedBy": {"id": org.org_id}, "dateModified": iso(s.modified)},
     });
-    let version = s.version;
+    let (version, published, s_week) = (s.version, s.published, s.week_date);
     let management_unit_id = by_mu
         .keys()
         .next()
@@ -160,6 +161,13 @@ pub(crate) fn apply(shared: &Shared, change: &ScheduleChange) -> Result<ChangeOu
     let topic = bu_topic(&org.bus[b].id);
     let complete =
         json!({"status": "Complete", "operationId": operation_id, "eventType": "Update", "result": result});
+    if change.emit != Emit::Silent && published {
+        let week_start = s_week.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let range = (week_start, week_start + chrono::Duration::days(7));
+        for (&m, list) in &by_mu {
+            super::agent_schedules::publish(shared, &inner, m, list, range);
+        }
+    }
     match change.emit {
         Emit::Silent => {}
         Emit::Complete => {

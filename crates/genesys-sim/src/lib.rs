@@ -7,6 +7,7 @@
 
 mod activity;
 mod adherence;
+mod agent_schedules;
 mod bench;
 mod bomb;
 mod change;

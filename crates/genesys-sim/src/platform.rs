@@ -3,6 +3,7 @@
 
 use super::errors::ApiError;
 use super::state::{AppState, LoggedRequest, Shared};
+use axum::body::HttpBody as _;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -85,6 +86,7 @@ pub(crate) async fn layer(State(shared): State<AppState>, mut req: Request, next
         query,
         status: resp.status().as_u16(),
         token,
+        bytes: resp.body().size_hint().exact(),
     });
     resp
 }

@@ -5,7 +5,7 @@ use super::errors::{ApiError, ApiResult};
 use super::ids::{hash, mix};
 use super::query::Query;
 use super::schedules::iso;
-use super::state::{AppState, Shared, StatusState};
+use super::state::{AppState, Inner, Shared, StatusState};
 use super::wfm_routes::require;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -39,7 +39,13 @@ pub(crate) fn presence_id(system: &str) -> &'static str {
 
 /// The current presence of an agent.
 pub(crate) fn presence_of(shared: &Shared, a: usize) -> StatusState {
-    if let Some(p) = shared.lock().presence.get(&a) {
+    presence_in(shared, &shared.lock(), a)
+}
+
+/// The current presence of an agent, with the state already locked (the adherence answer
+/// reads it under the same lock, so it agrees with the presence routes).
+pub(crate) fn presence_in(shared: &Shared, inner: &Inner, a: usize) -> StatusState {
+    if let Some(p) = inner.presence.get(&a) {
         return p.clone();
     }
     let pick = mix(hash(&[shared.config.seed, 20, a as u64])) % 10;
@@ -63,10 +69,15 @@ pub(crate) fn presence_of(shared: &Shared, a: usize) -> StatusState {
 
 /// The current routing status of an agent.
 pub(crate) fn routing_of(shared: &Shared, a: usize) -> StatusState {
-    if let Some(r) = shared.lock().routing.get(&a) {
+    routing_in(shared, &shared.lock(), a)
+}
+
+/// The current routing status of an agent, with the state already locked.
+pub(crate) fn routing_in(shared: &Shared, inner: &Inner, a: usize) -> StatusState {
+    if let Some(r) = inner.routing.get(&a) {
         return r.clone();
     }
-    let on_queue = presence_of(shared, a).value == "On Queue";
+    let on_queue = presence_in(shared, inner, a).value == "On Queue";
     let value = if !on_queue {
         "OFF_QUEUE"
     } else if a.is_multiple_of(2) {

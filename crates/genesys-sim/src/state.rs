@@ -136,6 +136,9 @@ pub struct LoggedRequest {
     pub status: u16,
     /// Bearer token presented, if any.
     pub token: Option<String>,
+    /// Bytes of the response body as sent (compressed where it is), when known up front
+    /// (every JSON and download answer; not websocket upgrades).
+    pub bytes: Option<u64>,
 }
 
 /// Presence or routing status of one agent, once it differs from the generated default.

@@ -2,7 +2,12 @@
 //!
 //! The permission map is UNVERIFIED (the SDKs do not carry it): BU schedule topics need
 //! `wfm:schedule:view` or `wfm:publishedSchedule:view`, presence needs
-//! `presence:userPresence:view`, routing status needs `routing:agent:view`.
+//! `presence:userPresence:view`, routing status needs `routing:agent:view`, unit
+//! adherence `wfm:realtimeAdherence:view`, unit agent-schedule changes
+//! `wfm:agentSchedule:view`.
+
+/// The permission of `v2.workforcemanagement.managementunits.{id}.agentschedules.changed`.
+pub(crate) const AGENT_SCHEDULES_PERMISSION: &str = "wfm:agentSchedule:view";
 
 /// Longest combined topic accepted.
 pub(crate) const MAX_COMBINED_LEN: usize = 200;
@@ -38,6 +43,14 @@ pub(crate) fn required(topic: &str) -> &'static [&'static str] {
         ["v2", "users", _, "presence"] => &["presence:userPresence:view"],
         ["v2", "users", _, "routingStatus"] => &["routing:agent:view"],
         ["v2", "workforcemanagement", "managementunits", _, "adherence"] => &[super::adherence::PERMISSION],
+        [
+            "v2",
+            "workforcemanagement",
+            "managementunits",
+            _,
+            "agentschedules",
+            "changed",
+        ] => &[AGENT_SCHEDULES_PERMISSION],
         _ => &[],
     }
 }

@@ -26,6 +26,11 @@ pub struct UserScheduleAdherence {
     pub scheduled_activity_code: Option<IdRef>,
     /// `AVAILABLE`, `ON_QUEUE`... as sent.
     pub system_presence: Option<String>,
+    /// The organisation presence the agent is in: the same id as `presenceDefinition.id`
+    /// of the presence routes (a reconcile reads presence from it).
+    pub organization_secondary_presence_id: Option<String>,
+    /// When the presence last changed (the presence routes' `modifiedDate`), as sent.
+    pub presence_update_time: Option<String>,
     /// `__EMPTY__`, `OFF_QUEUE`, `IDLE`...
     pub routing_status: Option<String>,
     /// The category the presence maps to.

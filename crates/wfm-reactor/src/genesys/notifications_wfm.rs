@@ -125,3 +125,57 @@ pub struct WfmBuScheduleTopicBuScheduleNotification {
     /// Absent on errors; never means "empty schedule".
     pub result: Option<WfmBuScheduleTopicBuScheduleMetadata>,
 }
+
+/// One agent of `v2.workforcemanagement.managementunits.{id}.agentschedules.changed`
+/// (`agentId`; a `userId` or `user: {id}` spelling is accepted too, the model being known
+/// from the JavaScript SDK only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentScheduleChange {
+    /// The agent whose schedule changed.
+    #[serde(alias = "userId")]
+    pub agent_id: Option<String>,
+    /// `{id}` spelling of the agent.
+    pub user: Option<IdRef>,
+    /// Start of the changed range.
+    #[serde(deserialize_with = "lenient_datetime")]
+    pub start_date: Option<DateTime<Utc>>,
+    /// End of the changed range.
+    #[serde(deserialize_with = "lenient_datetime")]
+    pub end_date: Option<DateTime<Utc>>,
+}
+
+impl AgentScheduleChange {
+    /// The agent's id, whichever spelling carried it.
+    pub fn agent(&self) -> Option<&str> {
+        self.agent_id
+            .as_deref()
+            .or_else(|| self.user.as_ref()?.id.as_deref())
+            .filter(|id| !id.is_empty())
+    }
+}
+
+/// `WfmAgentManagementUnitScheduleChangedTopicAgentMuScheduleChangedNotification`: which
+/// agents' schedules of a management unit changed. It names no schedule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentMuScheduleChanged {
+    /// The agents and their changed ranges.
+    pub agents: Vec<AgentScheduleChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_agent_spelling_of_agentschedules_changed_is_read() {
+        let text = r#"{"agents": [{"agentId": "a", "startDate": "2026-08-10T00:00:00Z"},
+                                  {"userId": "b"}, {"user": {"id": "c"}}, {"endDate": "2026-08-17"}],
+                       "visibilityRange": {"endBusinessUnitDate": "2026-09-30"}}"#;
+        let n: AgentMuScheduleChanged = serde_json::from_str(text).unwrap();
+        let ids: Vec<Option<&str>> = n.agents.iter().map(AgentScheduleChange::agent).collect();
+        assert_eq!(ids, [Some("a"), Some("b"), Some("c"), None]);
+        assert!(n.agents[0].start_date.is_some() && n.agents[3].end_date.is_some());
+    }
+}

@@ -96,7 +96,18 @@ pub struct ManagementUnitListing {
 #[serde(default, rename_all = "camelCase")]
 pub struct WfmUserEntityListing {
     /// The users.
-    pub entities: Vec<IdRef>,
+    pub entities: Vec<MuUser>,
+}
+
+/// One user of a management unit: the SDK types it `UserReference` (`id`), the API also
+/// sends the user's `name`, which the board shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MuUser {
+    /// User id.
+    pub id: Option<String>,
+    /// Display name, when given.
+    pub name: Option<String>,
 }
 
 /// `BusinessUnitActivityCode` (only what the daemon uses).

@@ -85,6 +85,8 @@ pub enum ScheduleUpdate {
 pub struct AgentAdherence {
     /// The agent.
     pub user_id: String,
+    /// Its name where the management unit users route gave one, else its id.
+    pub name: String,
     /// Its management unit.
     pub management_unit_id: String,
     /// Its business unit.
@@ -140,6 +142,8 @@ pub(super) struct Adherence {
     genesys_units: std::collections::HashSet<String>,
     /// Per agent, the state last committed (either writer): `previous` of the next event.
     last: HashMap<String, StoredAdherence>,
+    /// Agent names from the membership (`GET /v1/adherence`, the board).
+    names: HashMap<String, String>,
 }
 
 impl Adherence {
@@ -157,6 +161,7 @@ impl Adherence {
             units: Default::default(),
             genesys_units: Default::default(),
             last: HashMap::new(),
+            names: HashMap::new(),
             tracker: Tracker::new(mapping),
             clock: WallClock::now(),
             parts: HashMap::new(),
@@ -197,6 +202,7 @@ impl Adherence {
         if !self.enabled {
             return;
         }
+        self.names = m.names.iter().map(|(u, n)| (u.clone(), n.clone())).collect();
         let mut wanted = HashMap::new();
         for (bu_id, bu) in &m.business_units {
             for (mu_id, agents) in &bu.management_units {
@@ -541,6 +547,7 @@ impl Adherence {
                 let (presence, routing) = self.tracker.inputs(u);
                 let mut row = AgentAdherence {
                     user_id: u.clone(),
+                    name: self.names.get(u).cloned().unwrap_or_else(|| u.clone()),
                     management_unit_id: unit.management_unit_id.clone(),
                     business_unit_id: unit.business_unit_id.clone(),
                     adherence_state: String::new(),

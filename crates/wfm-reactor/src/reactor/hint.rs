@@ -3,7 +3,7 @@
 
 use crate::events::Cause;
 use crate::genesys::wfm::BuScheduleMetadata;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Why a key is being fetched (the strongest reason wins when hints merge).
@@ -47,6 +47,12 @@ pub struct Hint {
     pub management_units: BTreeSet<String>,
     /// The schedule was deleted.
     pub deleted: bool,
+    /// `agentCount` per changed management unit, as the notification gave it (summed over
+    /// merged notifications): a narrowing must name at least that many agents.
+    pub agent_counts: BTreeMap<String, i64>,
+    /// Per management unit, the only agents to fetch (from `agentschedules.changed`,
+    /// matched when the fetch starts: [`super::narrowing`]); a unit not here is fetched whole.
+    pub narrow: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Hint {
@@ -61,6 +67,8 @@ impl Hint {
             version: None,
             management_units: BTreeSet::new(),
             deleted: false,
+            agent_counts: BTreeMap::new(),
+            narrow: BTreeMap::new(),
         }
     }
 
@@ -83,6 +91,11 @@ impl Hint {
             (a, b) => b.or(a),
         };
         self.deleted = later.deleted || (self.deleted && later.cause != HintCause::Notification);
+        for (mu, n) in &later.agent_counts {
+            *self.agent_counts.entry(mu.clone()).or_default() += n;
+        }
+        // decided again when the fetch starts
+        self.narrow.clear();
     }
 
     /// Fills what is still unknown from the schedule's metadata.

@@ -79,6 +79,12 @@ impl Intake {
                 .filter_map(|m| m.management_unit.as_ref()?.id.clone())
                 .collect(),
             deleted,
+            agent_counts: result
+                .management_units
+                .iter()
+                .filter_map(|m| Some((m.management_unit.as_ref()?.id.clone()?, m.agent_count?)))
+                .collect(),
+            narrow: Default::default(),
         };
         let key = ScheduleKey {
             business_unit_id: update.business_unit_id,

@@ -15,6 +15,8 @@ mod hint;
 mod intake;
 mod linger;
 mod membership;
+mod narrowing;
+mod observe;
 mod presence;
 mod reconcile;
 mod schedule;
@@ -110,6 +112,8 @@ pub struct Reactor {
     coalescer: Coalescer<ScheduleKey>,
     hints: HashMap<ScheduleKey, Hint>,
     intake: intake::Intake,
+    /// `agentschedules.changed` hints, to narrow a notification's fetch to named agents.
+    narrowing: narrowing::Narrowing,
     tasks: tasks::Tasks,
     reconcile_running: bool,
     /// A reconcile wanted (and why), starting at the instant given; gaps arriving together
@@ -143,6 +147,7 @@ impl Reactor {
         let (pending_tx, pending) = watch::channel(0);
         let d = &ctx.config.debounce;
         let ctx_linger = ctx.config.state.commit_linger;
+        let narrowing = narrowing::Narrowing::new(d.quiet + d.max_wait);
         let mut adherence = adherence::Adherence::new(&ctx.config, ctx.api_host.clone());
         adherence.set_membership(&membership);
         let reactor = Self {
@@ -160,6 +165,7 @@ impl Reactor {
             resync_rx,
             hints: HashMap::new(),
             intake: intake::Intake::default(),
+            narrowing,
             tasks: tasks::Tasks::default(),
             reconcile_running: false,
             reconcile_due: None,
@@ -265,6 +271,7 @@ impl Reactor {
         match ev {
             UpstreamEvent::Gap(gap) => {
                 tracing::info!(cause = gap.cause.as_str(), topics = gap.topics.len(), since = %gap.since, "gap: reconciling");
+                self.narrowing.clear();
                 self.request_reconcile(HintCause::Reconcile, GAP_RECONCILE_DELAY);
             }
             UpstreamEvent::Notification {
@@ -299,6 +306,18 @@ impl Reactor {
                     self.adherence
                         .genesys(&u.management_unit_id, &u.adherence, cause, batch);
                 }
+                Notification::MuAgentSchedules(u) => {
+                    let watched = self
+                        .membership
+                        .management_units()
+                        .any(|m| m == u.management_unit_id);
+                    if watched {
+                        self.narrowing
+                            .record(&u.management_unit_id, &u.changed, received_at);
+                    } else {
+                        crate::telemetry::reactor::update_skipped("agent_schedules", "unwatched_unit");
+                    }
+                }
                 Notification::ScheduleQueryResult { .. } | Notification::System(_) => {}
             },
         }
@@ -323,7 +342,8 @@ impl Reactor {
 
     fn fire_due(&mut self) {
         for key in self.coalescer.take_due(Instant::now()) {
-            let hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
+            let mut hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
+            self.narrowing.narrow(&mut hint, Instant::now());
             let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
             let task_key = key.clone();
             crate::telemetry::reactor::coalescer_fired();

@@ -293,6 +293,29 @@ impl Presence {
         (p, r)
     }
 
+    /// Every user's routing status as decided (what a reconcile starts from).
+    pub fn routing_statuses(&self) -> HashMap<String, String> {
+        self.cache
+            .routing
+            .iter()
+            .map(|(u, r)| (u.clone(), r.status.clone()))
+            .collect()
+    }
+
+    /// Every user's presence (display form, definition id) as decided.
+    pub fn presences(&self) -> HashMap<String, (String, Option<String>)> {
+        self.cache
+            .presence
+            .iter()
+            .map(|(u, p)| {
+                (
+                    u.clone(),
+                    (p.system_presence.clone(), p.presence_definition_id.clone()),
+                )
+            })
+            .collect()
+    }
+
     /// Loads routing statuses from the store (start-up only: afterwards they stay as
     /// decided). The adherence engine needs them to judge On Queue agents after a restart.
     pub async fn load_routing(&mut self, store: &Store) -> Result<(), crate::store::StoreError> {

@@ -7,9 +7,9 @@
 
 use super::Context;
 use super::membership::{self, Membership};
+pub use super::observe::{Observed, Start};
 use super::schedule::{Hint, HintCause};
 use crate::coalesce::ScheduleKey;
-use crate::presence::{PresenceState, RoutingState};
 use crate::store::{Batch, StateChange};
 use crate::wfm::Weeks;
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
@@ -18,36 +18,25 @@ use tokio::sync::watch;
 
 /// Store meta key set once the first reconcile committed (later starts are not snapshots).
 pub const META_INITIALIZED: &str = "initialized";
-/// Presence ids per bulk call (platform maximum).
-const BULK: usize = 50;
-
-/// What a reconcile read over REST, handed to the reactor to decide (it may be older than
-/// notifications decided meanwhile; the stale rule sorts that out).
-#[derive(Debug, Default)]
-pub struct Observed {
-    /// (user id, presence, `source`) per user that has one.
-    pub presence: Vec<(String, PresenceState, Option<String>)>,
-    /// (user id, routing status) per user that has one.
-    pub routing: Vec<(String, RoutingState)>,
-}
 
 /// What one reconcile found.
 pub struct Listed {
     /// Keys whose version changed or that vanished (deletions), with their hints.
     pub keys: Vec<(ScheduleKey, Hint)>,
-    /// Presence and routing status of every watched user, read in bulk.
+    /// Presence and routing status of every watched user (from the unit adherence answers
+    /// where they describe the user, else over the presence routes: [`super::observe`]).
     pub observed: Observed,
     /// Genesys's adherence of every agent, per unit re-read (units on Genesys adherence).
     pub adherence: Vec<(String, Vec<crate::genesys::adherence::UserScheduleAdherence>)>,
 }
 
 /// Lists the watched schedules in the window, returns the keys whose version changed (or
-/// that vanished: deletions), and reads presence in bulk.
+/// that vanished: deletions), re-reads the units' adherence and reads presence.
 pub async fn run(
     ctx: &Context,
     membership: &Membership,
     cause: HintCause,
-    adherence_units: &[String],
+    start: &Start,
 ) -> anyhow::Result<Listed> {
     crate::telemetry::reactor::reconcile_started();
     let started = tokio::time::Instant::now();
@@ -114,8 +103,9 @@ pub async fn run(
             ));
         }
     }
-    let observed = observe_presence(ctx, membership).await?;
-    let adherence = observe_adherence(ctx, adherence_units).await;
+    let adherence = super::observe::adherence(ctx, &start.adherence_units).await;
+    let users = membership::watched_users(&ctx.config, membership);
+    let observed = super::observe::presence_and_routing(ctx, &users, &adherence, start).await?;
     tracing::info!(
         schedules_to_fetch = keys.len(),
         business_units = bus.len(),
@@ -133,50 +123,6 @@ pub async fn run(
 /// Monday of the week containing `d` (the simulator's and the common BU week start).
 fn week_start(d: NaiveDate) -> NaiveDate {
     d - Days::days(d.weekday().num_days_from_monday() as i64)
-}
-
-/// Presence (and routing status, when watched) of every watched user, over REST.
-async fn observe_presence(ctx: &Context, membership: &Membership) -> anyhow::Result<Observed> {
-    let users: Vec<String> = membership::watched_users(&ctx.config, membership)
-        .into_iter()
-        .collect();
-    let mut observed = Observed::default();
-    for chunk in users.chunks(BULK) {
-        for p in ctx.wfm.presences(chunk).await? {
-            let Some(user) = p.user_id.clone() else { continue };
-            if let Some(state) = PresenceState::from_api(&p) {
-                observed.presence.push((user, state, p.source.clone()));
-            }
-        }
-    }
-    if ctx.config.watch.routing_status {
-        for user in users {
-            let r = ctx.wfm.routing_status(&user).await?;
-            if let Some(state) = RoutingState::from_api(&r) {
-                observed.routing.push((user, state));
-            }
-        }
-    }
-    Ok(observed)
-}
-
-/// Genesys's adherence of every agent of `units`, one call per unit. A unit whose read
-/// fails is left out (logged and counted by the client): its state stays as last known
-/// and the next reconcile reads it again; the rest of the reconcile goes on.
-async fn observe_adherence(
-    ctx: &Context,
-    units: &[String],
-) -> Vec<(String, Vec<crate::genesys::adherence::UserScheduleAdherence>)> {
-    let mut out = Vec::with_capacity(units.len());
-    for mu in units {
-        match ctx.wfm.management_unit_adherence(mu).await {
-            Ok(entities) => out.push((mu.clone(), entities)),
-            Err(e) => {
-                tracing::warn!(management_unit = %mu, error = %e, "re-reading the unit's adherence failed; the next reconcile retries");
-            }
-        }
-    }
-    out
 }
 
 /// Tracks the first reconcile until every key it found has been fetched (readiness).

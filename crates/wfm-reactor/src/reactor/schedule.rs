@@ -195,9 +195,16 @@ async fn fetch(
     let mut events = 0;
     for mu in &plan.hint.management_units {
         let label = plan.hint.version.max(announced.get());
+        // narrowed: only the agents `agentschedules.changed` named, on both sides of the
+        // diff, so an agent not asked for is never taken as removed
+        let only = plan.hint.narrow.get(mu);
+        if let Some(only) = only {
+            crate::telemetry::reactor::schedule_fetch_narrowed(only.len());
+        }
+        let user_ids = only.map(|s| s.iter().cloned().collect());
         let answer = match ctx
             .wfm
-            .agent_schedules(bu, &plan.week_date, &key.schedule_id, mu, None)
+            .agent_schedules(bu, &plan.week_date, &key.schedule_id, mu, user_ids)
             .await
         {
             Ok(a) => a,
@@ -208,8 +215,12 @@ async fn fetch(
             .agent_schedules
             .iter()
             .filter_map(CanonicalAgentSchedule::from_api)
+            .filter(|(user, _)| only.is_none_or(|o| o.contains(user)))
             .collect();
-        let previous = ctx.store.agent_hashes(&key.schedule_id, mu).await?;
+        let mut previous = ctx.store.agent_hashes(&key.schedule_id, mu).await?;
+        if let Some(only) = only {
+            previous.retain(|user, _| only.contains(user));
+        }
         let mut diffs = diff(&previous, &current);
         if diffs.is_empty() {
             continue;

@@ -62,12 +62,16 @@ impl Reactor {
             let refused = refused();
             self.adherence.set_refused(&refused, self.presence.batch_mut());
         }
-        let units = self.adherence.genesys_units();
+        let start = reconcile::Start {
+            adherence_units: self.adherence.genesys_units(),
+            known_routing: self.presence.routing_statuses(),
+            known_presence: self.presence.presences(),
+        };
         let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
         let span = tracing::info_span!("reconcile", cause = ?cause);
         self.tasks.spawn_reconcile(
             cause,
-            async move { Done::Reconcile(cause, reconcile::run(&ctx, &membership, cause, &units).await) }
+            async move { Done::Reconcile(cause, reconcile::run(&ctx, &membership, cause, &start).await) }
                 .instrument(span),
         );
     }

@@ -25,6 +25,13 @@ pub fn update_skipped(kind: &'static str, reason: &'static str) {
     metrics::counter!("wfm_reactor_updates_skipped_total", "kind" => kind, "reason" => reason).increment(1);
 }
 
+/// A management unit's schedule fetch was narrowed to `agents` named agents
+/// (`agentschedules.changed`).
+pub fn schedule_fetch_narrowed(agents: usize) {
+    metrics::counter!("wfm_reactor_schedule_fetches_narrowed_total").increment(1);
+    tracing::debug!(agents, "schedule fetch narrowed to the named agents");
+}
+
 /// A reactor task panicked (`task`: fetch, reconcile, unknown).
 pub fn task_panicked(task: &'static str) {
     metrics::counter!("wfm_reactor_task_panics_total", "task" => task).increment(1);
@@ -43,6 +50,15 @@ pub fn schedule_fetch_failed() {
 /// A reconcile started.
 pub fn reconcile_started() {
     metrics::counter!("wfm_reactor_reconciles_total").increment(1);
+}
+
+/// Where a reconcile read its users' presence: `adherence` (the unit answers) or `bulk`
+/// (the bulk presence route).
+pub fn reconcile_presence_read(from_adherence: usize, in_bulk: usize) {
+    metrics::counter!("wfm_reactor_reconcile_presence_reads_total", "source" => "adherence")
+        .increment(from_adherence as u64);
+    metrics::counter!("wfm_reactor_reconcile_presence_reads_total", "source" => "bulk")
+        .increment(in_bulk as u64);
 }
 
 /// A reconcile skipped a key.

@@ -9,7 +9,9 @@ pub mod fuzzing;
 pub mod names;
 pub mod parse;
 
-pub use names::{TopicKind, bu_schedule_topic, expand_topic, mu_adherence_topic, presence_topics};
+pub use names::{
+    TopicKind, bu_schedule_topic, expand_topic, mu_adherence_topic, mu_agent_schedules_topic, presence_topics,
+};
 pub use parse::{Frame, FrameError, parse_frame};
 
 use crate::genesys::notifications::{SystemMessage, WfmBuScheduleTopicBuScheduleNotification};
@@ -37,6 +39,8 @@ pub enum Notification {
     },
     /// `v2.workforcemanagement.managementunits.{id}.adherence`.
     MuAdherence(MuAdherenceUpdate),
+    /// `v2.workforcemanagement.managementunits.{id}.agentschedules.changed`.
+    MuAgentSchedules(MuAgentSchedulesUpdate),
     /// `v2.system.*`.
     System(SystemEvent),
 }
@@ -50,6 +54,7 @@ impl Notification {
             Notification::BuSchedule(_) => "bu_schedule",
             Notification::ScheduleQueryResult { .. } => "schedule_query_result",
             Notification::MuAdherence(_) => "mu_adherence",
+            Notification::MuAgentSchedules(_) => "mu_agent_schedules",
             Notification::System(_) => "system",
         }
     }
@@ -97,6 +102,15 @@ pub struct MuAdherenceUpdate {
     pub management_unit_id: String,
     /// The agent's state.
     pub adherence: crate::genesys::adherence::UserScheduleAdherence,
+}
+
+/// Some agents' schedules of a unit changed (no schedule named).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MuAgentSchedulesUpdate {
+    /// The management unit (from the topic name).
+    pub management_unit_id: String,
+    /// The parsed event body.
+    pub changed: crate::genesys::notifications_wfm::AgentMuScheduleChanged,
 }
 
 /// Which system message.

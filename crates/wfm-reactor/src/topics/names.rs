@@ -8,6 +8,12 @@ pub fn bu_schedule_topic(bu: &str) -> String {
     format!("v2.workforcemanagement.businessunits.{bu}.schedules")
 }
 
+/// `v2.workforcemanagement.managementunits.{mu}.agentschedules.changed`: which agents'
+/// schedules of the unit changed (narrows the schedule fetch that follows).
+pub fn mu_agent_schedules_topic(mu: &str) -> String {
+    format!("v2.workforcemanagement.managementunits.{mu}.agentschedules.changed")
+}
+
 /// `v2.workforcemanagement.managementunits.{mu}.adherence`: Genesys's real-time adherence
 /// of every agent of one unit (one topic per unit, not per agent).
 pub fn mu_adherence_topic(mu: &str) -> String {
@@ -72,6 +78,8 @@ pub enum TopicKind {
     ScheduleQuery(String),
     /// `v2.workforcemanagement.managementunits.{id}.adherence`.
     MuAdherence(String),
+    /// `v2.workforcemanagement.managementunits.{id}.agentschedules.changed`.
+    MuAgentSchedules(String),
     /// `v2.system.*` or `v2.subscription.updated`.
     System,
     /// Anything else.
@@ -100,6 +108,14 @@ impl TopicKind {
             ["v2", "workforcemanagement", "managementunits", _, "adherence"] => {
                 id(3).map_or(TopicKind::Unknown, TopicKind::MuAdherence)
             }
+            [
+                "v2",
+                "workforcemanagement",
+                "managementunits",
+                _,
+                "agentschedules",
+                "changed",
+            ] => id(3).map_or(TopicKind::Unknown, TopicKind::MuAgentSchedules),
             ["v2", "workforcemanagement", "users", _, "schedules", "query"] => {
                 id(3).map_or(TopicKind::Unknown, TopicKind::ScheduleQuery)
             }
@@ -147,6 +163,10 @@ mod tests {
         assert_eq!(
             TopicKind::of(&mu_adherence_topic("mu1")),
             TopicKind::MuAdherence("mu1".into())
+        );
+        assert_eq!(
+            TopicKind::of(&mu_agent_schedules_topic("mu1")),
+            TopicKind::MuAgentSchedules("mu1".into())
         );
         assert_eq!(TopicKind::of("v2.system.socket_closing"), TopicKind::System);
         assert_eq!(TopicKind::of("v2.users..presence"), TopicKind::Unknown);

@@ -2,8 +2,8 @@
 
 use super::names::TopicKind;
 use super::{
-    BuScheduleUpdate, MuAdherenceUpdate, Notification, PresenceUpdate, RoutingStatusUpdate, SystemEvent,
-    SystemKind,
+    BuScheduleUpdate, MuAdherenceUpdate, MuAgentSchedulesUpdate, Notification, PresenceUpdate,
+    RoutingStatusUpdate, SystemEvent, SystemKind,
 };
 use crate::genesys::notifications::{
     ChannelMetadata, PresenceEventUserPresence, SystemMessage, UserRoutingStatusUserRoutingStatus,
@@ -180,6 +180,13 @@ pub fn parse_frame(text: &str) -> Result<Frame, FrameError> {
             Notification::MuAdherence(MuAdherenceUpdate {
                 management_unit_id,
                 adherence,
+            })
+        }
+        TopicKind::MuAgentSchedules(management_unit_id) => {
+            let changed = body(&topic, env.event_body)?;
+            Notification::MuAgentSchedules(MuAgentSchedulesUpdate {
+                management_unit_id,
+                changed,
             })
         }
         TopicKind::System => {

@@ -70,9 +70,18 @@ impl WfmClient {
 
     /// `GET /managementunits/{id}/users`: the agents' user ids.
     pub async fn management_unit_users(&self, mu: &str) -> Result<Vec<String>, WfmError> {
+        let members = self.management_unit_members(mu).await?;
+        Ok(members.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// The same call, with each user's name where the answer gives one.
+    pub async fn management_unit_members(&self, mu: &str) -> Result<Vec<(String, Option<String>)>, WfmError> {
         let path = format!("{WFM}/managementunits/{}/users", seg(mu));
         let l: WfmUserEntityListing = self.get_json("managementunits.users", &path).await?;
-        Ok(l.entities.into_iter().filter_map(|u| u.id).collect())
+        Ok(l.entities
+            .into_iter()
+            .filter_map(|u| Some((u.id?, u.name)))
+            .collect())
     }
 
     /// `GET /businessunits/{bu}/weeks/{week|recent}/schedules`.

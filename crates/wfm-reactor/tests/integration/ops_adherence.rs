@@ -1,5 +1,5 @@
 //! Local adherence end to end against the simulator: `GET /v1/adherence` lists every agent
-//! with a state, a presence change emits one `wfm.adherence.changed` naming the previous
+//! with a state and its name, a presence change emits one `wfm.adherence.changed` naming the previous
 //! categories, and the gauge counts agents per unit and state.
 
 use std::time::Duration;
@@ -47,6 +47,19 @@ async fn adherence_is_listed_changes_with_presence_and_is_counted() {
         "{row}"
     );
     assert_eq!(row["computedBy"], "local");
+    // the name the management unit users route gives
+    let api = wfm_testkit::api::Api::login(&d.sim).await;
+    let (_, listing) = api
+        .get(&format!("/api/v2/workforcemanagement/managementunits/{mu}/users"))
+        .await;
+    let named = listing["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == user.as_str())
+        .unwrap();
+    assert!(named["name"].as_str().is_some_and(|n| !n.is_empty()));
+    assert_eq!(row["name"], named["name"], "{row}");
 
     let (_, only) = d.get(&format!("/v1/adherence?managementUnitId={mu}")).await;
     let only: Vec<serde_json::Value> = serde_json::from_str(&only).unwrap();

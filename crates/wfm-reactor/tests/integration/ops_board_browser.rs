@@ -1,5 +1,5 @@
 //! The intraday board in a real browser (headless Debian chromium over WebDriver): load
-//! `/`, see an agent's presence and adherence, change the presence in the simulator, see
+//! `/`, see an agent (by name) with its presence and adherence, change the presence in the simulator, see
 //! the row change without a reload, take a screenshot (`WFM_BOARD_SCREENSHOT=PATH` keeps it).
 
 use std::time::Duration;
@@ -39,6 +39,15 @@ async fn the_board_shows_an_agent_and_follows_its_change_live() {
     )
     .await;
     assert_eq!(shown.unwrap(), "Offline");
+    // the agent by the name the management unit users route gives
+    let mu = d.sim.org().business_units[0].management_units[0].id.clone();
+    let api = wfm_testkit::api::Api::login(&d.sim).await;
+    let (_, listing) = api
+        .get(&format!("/api/v2/workforcemanagement/managementunits/{mu}/users"))
+        .await;
+    let entities = listing["entities"].as_array().unwrap();
+    let named = entities.iter().find(|u| u["id"] == user.as_str()).unwrap();
+    assert_eq!(b.eval(&cell("agent")).await.unwrap(), named["name"]);
     let state = b.eval(&cell("state")).await.unwrap();
     assert!(
         state.as_str().is_some_and(|s| !s.is_empty()),
