@@ -72,3 +72,50 @@ async fn writer_and_file_sinks_produce_exactly_the_outbox_in_order() {
         .await
         .expect("sinks stop on cancel");
 }
+
+/// With a long `cursor_persist_interval` the file sink delivers everything while the
+/// durable cursor stays where it was (one write per interval, not per batch); shutdown
+/// syncs the file and writes the cursor, so a restart repeats nothing.
+#[tokio::test]
+async fn the_durable_cursor_waits_for_its_interval_and_shutdown_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db")).unwrap();
+    let file_path = dir.path().join("events.ndjson");
+    let sinks = vec![(
+        "file".to_string(),
+        Sink::File(FileSink::open(&file_path).await.unwrap()),
+    )];
+    store.sync_cursors(vec!["file".into()]).await.unwrap();
+    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
+    let options = wfm_reactor::sinks::DeliveryOptions {
+        prune_interval: Duration::from_secs(3600),
+        cursor_persist_interval: Duration::from_secs(3600),
+        ..fast_options()
+    };
+    let handle = spawn_sinks(store.clone(), sinks, options, cancel.clone(), &tracker)
+        .await
+        .unwrap();
+    commit_presence(&store, 0, 30).await;
+    wfm_testkit::eventually!(
+        within = Duration::from_secs(5),
+        handle.statuses()["file"].cursor == 30,
+        "the file sink delivers everything"
+    );
+    let lines = std::fs::read_to_string(&file_path).unwrap().lines().count();
+    assert_eq!(lines, 30, "every event is in the file");
+    assert_eq!(
+        store.cursor("file").await.unwrap(),
+        Some(0),
+        "the cursor is not written before its interval"
+    );
+    cancel.cancel();
+    tracker.close();
+    tokio::time::timeout(Duration::from_secs(5), tracker.wait())
+        .await
+        .expect("sinks stop on cancel");
+    assert_eq!(
+        store.cursor("file").await.unwrap(),
+        Some(30),
+        "shutdown writes the delivered cursor"
+    );
+}
