@@ -130,6 +130,7 @@ pub async fn run(agents: usize, name: &'static str) -> anyhow::Result<Report> {
     r.info("  of which file-backed (binary)", file, "MiB");
     r.info("threads at steady state", harness::threads(), "count");
     r.info("glibc malloc live (SQLite)", glibc_live_mib(), "MiB");
+    idle_cpu(&d.app.store, &mut r).await;
     if std::env::var_os("LOAD_EXIT_AT_STEADY").is_some() {
         // Heap census aid: under `heaptrack`, what is still allocated at exit is exactly
         // the steady-state heap (see docs/performance.md, "How to profile").
@@ -161,6 +162,35 @@ pub async fn run(agents: usize, name: &'static str) -> anyhow::Result<Report> {
 }
 
 /// Lines, total bytes and the longest line of an NDJSON file (read in pieces).
+/// Idle cost: the daemon watching every agent with only heartbeats arriving (the
+/// simulator's 30 s `channel.metadata` on each socket), over `LOAD_IDLE_SECS` (default 60),
+/// starting 10 s after steady state.
+async fn idle_cpu(store: &wfm_reactor::store::Store, r: &mut Report) {
+    let secs: u64 = std::env::var("LOAD_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    // The snapshot's aftermath is not idle cost: the outbox prune deleting its 631 MiB of
+    // delivered events (perf: `sqlite3BtreeDelete` on overflow pages, ~0.5 CPU-s, due
+    // within `prune_interval`) and the allocator handing freed pages back (perf:
+    // `unmap_page_range`). Prune now, then wait the page release out.
+    let pruned = store.prune().await.unwrap_or(0);
+    r.info("idle: outbox rows pruned before", pruned as f64, "count");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    // A progress line, so a profiler can be attached to the idle phase.
+    eprintln!("load: scale phase idle starts (pid {})", std::process::id());
+    let cpu0 = harness::precise_cpu_seconds();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let cpu = harness::precise_cpu_seconds() - cpu0;
+    r.info("idle: measured over", secs as f64, "s");
+    r.at_most(
+        "idle: daemon CPU, heartbeats only",
+        cpu / secs as f64 * 100.0,
+        "% of one core",
+        0.2,
+    );
+}
+
 fn line_sizes(path: &std::path::Path) -> (usize, usize, usize) {
     use std::io::BufRead;
     let Ok(file) = std::fs::File::open(path) else {

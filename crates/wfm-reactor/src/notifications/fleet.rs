@@ -221,19 +221,19 @@ impl Fleet {
     async fn on_health(&self, health: &[Health]) {
         let _one_at_a_time = self.state.lock().await;
         let healthy: Vec<bool> = health.iter().map(|h| *h == Health::Held).collect();
-        let (changed, desired) = {
+        // Runs every second: the topic set (one per watched agent) is copied only when a
+        // client's health changed, not on every tick.
+        let desired = {
             let mut s = self.lock();
             s.refused = health.iter().map(|h| *h == Health::Refused).collect();
-            let changed = s.healthy != healthy;
+            let changed = s.healthy != healthy && self.members.len() >= 2;
             s.healthy = healthy.clone();
-            (changed, s.desired.clone())
+            changed.then(|| s.desired.clone())
         };
         for (m, h) in self.members.iter().zip(health) {
             crate::telemetry::upstream::client_healthy(&m.client_id, *h == Health::Held);
         }
-        if !changed || self.members.len() < 2 {
-            return;
-        }
+        let Some(desired) = desired else { return };
         tracing::warn!(healthy = ?healthy, "an OAuth client's token changed state; spreading topics again");
         if let Err(err) = self.apply(&desired, &healthy).await {
             tracing::error!(error = %err, "topics could not be spread again");
