@@ -16,7 +16,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 fn main() {
     let days = env_or("SOAK_DAYS", 7);
     let hour = Duration::from_millis(env_or("SOAK_HOUR_MS", 2000));
-    let plan = Plan::seeded(7, days, hour);
+    let plan = Plan::seeded(env_or("SOAK_SEED", 7), days, hour);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

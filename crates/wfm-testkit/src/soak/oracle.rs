@@ -98,7 +98,11 @@ fn one_content_per_id(sink: &str, events: &[Value], bad: &mut Vec<String>) -> us
     for e in events {
         let id = e["id"].to_string();
         match first.get(&id) {
-            Some(prev) if *prev != e => bad.push(format!("{sink}: id {id} with two contents")),
+            Some(prev) if *prev != e => bad.push(format!(
+                "{sink}: id {id} ({}) with two contents, differing in {}",
+                e["type"],
+                differing_fields(prev, e).join(", ")
+            )),
             Some(_) => repeats += 1,
             None => {
                 first.insert(id, e);
@@ -106,6 +110,30 @@ fn one_content_per_id(sink: &str, events: &[Value], bad: &mut Vec<String>) -> us
         }
     }
     repeats
+}
+
+/// The fields (top level, and `data.*`) where two events differ, with both values, so a
+/// failing seed says what differed.
+fn differing_fields(a: &Value, b: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return vec!["the whole event".into()];
+    };
+    for (k, va) in a {
+        let vb = b.get(k).unwrap_or(&Value::Null);
+        if va == vb {
+            continue;
+        }
+        match (k.as_str(), va.as_object(), vb.as_object()) {
+            ("data", Some(da), Some(db)) => out.extend(
+                da.iter()
+                    .filter(|(dk, dv)| db.get(*dk) != Some(*dv))
+                    .map(|(dk, dv)| format!("data.{dk}: {dv} vs {}", db.get(dk).unwrap_or(&Value::Null))),
+            ),
+            _ => out.push(format!("{k}: {va} vs {vb}")),
+        }
+    }
+    out
 }
 
 /// Every emitted presence of a touched user is a change the run made (or the snapshot),
