@@ -23,6 +23,54 @@ use tokio::time::Instant;
 struct PresenceCache {
     presence: HashMap<String, PresenceState>,
     routing: HashMap<String, RoutingState>,
+    /// Per user, the presences already decided at the stored `modifiedDate`, while more
+    /// than one was (see [`is_seen_tie`]); dropped when the user's date moves on.
+    ties: HashMap<String, Vec<(String, Option<String>)>>,
+}
+
+/// True when `incoming` carries the stored `modifiedDate` and a presence already decided
+/// at that instant. Two presences with one `modifiedDate` have no order, so the later
+/// arrival wins; but an earlier one arriving *again* (a redelivered frame, a reconcile's
+/// older read) must not flip the user back: that would emit an event whose id (user,
+/// date, presence) was already emitted with another `previous` — found by the week-long
+/// soak (docs/reliability.md).
+fn is_seen_tie(cache: &PresenceCache, user_id: &str, incoming: &PresenceState) -> bool {
+    let Some(stored) = cache.presence.get(user_id) else {
+        return false;
+    };
+    if stored.modified_date.is_none() || stored.modified_date != incoming.modified_date {
+        return false;
+    }
+    let content = (
+        incoming.system_presence.clone(),
+        incoming.presence_definition_id.clone(),
+    );
+    cache
+        .ties
+        .get(user_id)
+        .is_some_and(|seen| seen.contains(&content))
+}
+
+/// Records `incoming` (replacing `previous`) as decided, for [`is_seen_tie`].
+fn record_tie(
+    cache: &mut PresenceCache,
+    user_id: &str,
+    previous: Option<&PresenceState>,
+    incoming: &PresenceState,
+) {
+    let tied =
+        previous.is_some_and(|p| p.modified_date.is_some() && p.modified_date == incoming.modified_date);
+    if !tied {
+        cache.ties.remove(user_id);
+        return;
+    }
+    let seen = cache.ties.entry(user_id.to_string()).or_default();
+    for p in previous.into_iter().chain(Some(incoming)) {
+        let content = (p.system_presence.clone(), p.presence_definition_id.clone());
+        if !seen.contains(&content) {
+            seen.push(content);
+        }
+    }
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -80,8 +128,13 @@ fn apply_presence(
         emit,
         received_at,
     } = origin;
+    if is_seen_tie(cache, user_id, &incoming) {
+        skipped("presence", "tie_seen");
+        return;
+    }
     match decide(cache.presence.get(user_id), &incoming) {
         Decision::Emit { previous } => {
+            record_tie(cache, user_id, previous.as_ref(), &incoming);
             let modified = incoming
                 .modified_date
                 .clone()
@@ -262,6 +315,7 @@ impl Presence {
             .collect();
         for user_id in &gone {
             self.cache.presence.remove(user_id);
+            self.cache.ties.remove(user_id);
             self.cache.routing.remove(user_id);
             self.batch.changes.push(StateChange::UserForgotten {
                 user_id: user_id.clone(),
@@ -346,6 +400,7 @@ impl Presence {
     /// commit, once no commit is in flight). Routing statuses stay as decided.
     pub async fn reload(&mut self, store: &Store) -> Result<(), crate::store::StoreError> {
         let stored = store.all_presences().await?;
+        self.cache.ties.clear();
         self.cache.presence = stored
             .into_iter()
             .map(|(user, p)| {
@@ -358,5 +413,45 @@ impl Presence {
             })
             .collect();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tie_tests {
+    use super::*;
+
+    fn update(presence: &str, def: &str, ms: i64) -> PresenceUpdate {
+        PresenceUpdate {
+            user_id: "u1".into(),
+            system_presence: Some(presence.into()),
+            presence_definition_id: Some(def.into()),
+            modified_date: chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + ms),
+            source: None,
+        }
+    }
+
+    /// The soak's finding: X and Y with one `modifiedDate`, then X again, emitted X's id a
+    /// second time with another `previous`. Now the repeat is ignored; a later date moves on.
+    #[test]
+    fn an_earlier_presence_of_the_same_instant_arriving_again_emits_nothing() {
+        let mut p = Presence::new("api".into());
+        let now = Instant::now();
+        p.presence(update("Available", "a", 0), now);
+        p.presence(update("Busy", "b", 5), now);
+        p.presence(update("On Queue", "q", 5), now);
+        p.presence(update("Busy", "b", 5), now);
+        p.presence(update("On Queue", "q", 5), now);
+        let events = p.take_batch().unwrap().events;
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), 3, "Available, Busy, On Queue; no flip back: {ids:?}");
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), 3, "no id emitted twice");
+        p.presence(update("Busy", "b", 6), now);
+        assert_eq!(
+            p.take_batch().unwrap().events.len(),
+            1,
+            "a later date is a change again"
+        );
+        assert_eq!(p.current("u1").0.as_deref(), Some("Busy"));
     }
 }
