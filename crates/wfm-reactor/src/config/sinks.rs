@@ -17,7 +17,7 @@ pub enum SinkConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
     },
-    /// NDJSON appended to a file, fsync'd before the durable cursor moves past it.
+    /// NDJSON appended to a file, fsync per batch.
     File {
         /// Cursor name; see `stdout`.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -220,18 +220,15 @@ impl SinkTask {
         true
     }
 
-    /// Makes the sink durable up to the cursor, then writes the cursor (with `dead`) to
-    /// the store. On failure (logged, counted) the cursor goes back to the one last
-    /// written, so everything after it is delivered again: never lost, maybe repeated.
+    /// Writes the cursor (with `dead`) to the store. On failure (logged, counted) the
+    /// cursor goes back to the one last written, so everything after it is delivered
+    /// again: never lost, maybe repeated.
     async fn persist(&mut self, dead: Vec<crate::store::NewDeadLetter>) -> bool {
-        let written = match self.sink.sync().await {
-            Ok(()) => self
-                .store
-                .ack(&self.ctl.sink, self.cursor, dead)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(format!("sink sync failed: {e}")),
-        };
+        let written = self
+            .store
+            .ack(&self.ctl.sink, self.cursor, dead)
+            .await
+            .map_err(|e| e.to_string());
         match written {
             Ok(()) => {
                 self.persisted = (self.cursor, Instant::now());

@@ -1,13 +1,6 @@
-//! NDJSON appended to a file, fsync'd before the durable cursor moves past it.
+//! NDJSON appended to a file, fsync'd per batch before the cursor moves.
 //!
-//! Each batch is written at once; `fdatasync` runs when the delivery task is about to
-//! write its cursor to the store (every batch with `cursor_persist_interval = 0`, else
-//! at most once per interval). The cursor in the store never passes a line that is not
-//! on disk, so a machine crash redelivers rather than loses, while a paced stream pays
-//! one fsync per interval instead of one per batch (it was ~16 % of the daemon's CPU at
-//! 1,000 notifications/s, docs/performance.md).
-//!
-//! The batch is written in ONE blocking-pool call on a `std::fs::File`:
+//! The batch is written and synced in ONE blocking-pool call on a `std::fs::File`:
 //! `tokio::fs::File` copies every write into its own buffer (kept at up to 2 MiB after a
 //! large batch) and hops to the blocking pool once per `write`, `flush` and `sync_data`,
 //! which showed up in both the ingest CPU profile and the steady-state heap census
@@ -19,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Appends one event per line; synced before the durable cursor moves past it.
+/// Appends one event per line; a batch is acknowledged only after `fsync`.
 pub struct FileSink {
     path: PathBuf,
     file: Arc<std::fs::File>,
@@ -50,21 +43,16 @@ impl FileSink {
         &self.path
     }
 
-    /// Syncs everything appended so far to disk.
-    pub async fn sync(&self) -> std::io::Result<()> {
-        let file = self.file.clone();
-        tokio::task::spawn_blocking(move || file.sync_data())
-            .await
-            .map_err(|join| std::io::Error::other(format!("file sync task failed: {join}")))?
-    }
-
-    /// Appends the batch, retrying I/O errors with backoff until done or stopped.
+    /// Appends and syncs the batch, retrying I/O errors with backoff until done or stopped.
     pub async fn deliver(&mut self, batch: &[OutboxEvent], ctl: &Control) -> BatchResult {
         let buf = Arc::new(ndjson(batch));
         let mut backoff = ctl.backoff.start();
         loop {
             let (file, buf) = (self.file.clone(), buf.clone());
-            let attempt = tokio::task::spawn_blocking(move || (&*file).write_all(&buf));
+            let attempt = tokio::task::spawn_blocking(move || {
+                (&*file).write_all(&buf)?;
+                file.sync_data()
+            });
             let err = tokio::select! {
                 _ = ctl.hard_stop() => return BatchResult::stopped(None),
                 r = attempt => match r {

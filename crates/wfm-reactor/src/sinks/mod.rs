@@ -2,10 +2,10 @@
 //!
 //! The outbox is the backlog, so a slow sink never blocks another sink or the store
 //! writer. A sink's cursor advances only after the sink acknowledged the batch
-//! (stdout flushed, file written, webhook 2xx or dead-lettered), and is written to the
-//! store at most once per `cursor_persist_interval`, after the sink made it durable
-//! (the file fsync'd), which makes delivery at-least-once across crashes (a crash
-//! repeats at most that interval's events); repeats carry the same CloudEvent `id`.
+//! (stdout flushed, file fsync'd, webhook 2xx or dead-lettered), and is written to the
+//! store at most once per `cursor_persist_interval`, which makes delivery at-least-once
+//! across crashes (a crash repeats at most that interval's events); repeats carry the
+//! same CloudEvent `id`.
 
 mod delivery;
 mod file;
@@ -91,16 +91,6 @@ impl Sink {
             Sink::File(s) => s.deliver(batch, ctl).await,
             Sink::Webhook(s) => s.deliver(batch, ctl).await,
             Sink::Nats(s) => s.deliver(batch, ctl).await,
-        }
-    }
-
-    /// Makes what was delivered durable before the cursor is written past it: the file
-    /// is synced here (once per cursor write, not per batch); the others are durable when
-    /// they acknowledge.
-    pub async fn sync(&mut self) -> std::io::Result<()> {
-        match self {
-            Sink::File(s) => s.sync().await,
-            Sink::Writer(_) | Sink::Webhook(_) | Sink::Nats(_) => Ok(()),
         }
     }
 }
