@@ -45,13 +45,19 @@ pub(crate) async fn create(
 ) -> Json<Value> {
     let mut inner = shared.lock();
     reap(&shared, &mut inner);
+    Json(admit(&shared, &mut inner, &tok.0))
+}
+
+/// Creates a channel for `token`, first pushing out one of its OAuth client's channels
+/// when the client is at the limit; returns the `Channel` body.
+pub(crate) fn admit(shared: &Shared, inner: &mut crate::state::Inner, token: &str) -> Value {
     // The cap is per OAuth client: only this client's channels count and may be evicted.
-    let client = inner.tokens.get(&tok.0).map(|t| t.client.clone());
+    let client = inner.tokens.get(token).map(|t| t.client.clone());
     let of_client = |inner: &crate::state::Inner, c: &ChannelState| {
         inner.tokens.get(&c.token).map(|t| &t.client) == client.as_ref()
     };
     let owned: Vec<usize> = (0..inner.channels.len())
-        .filter(|&i| of_client(&inner, &inner.channels[i]))
+        .filter(|&i| of_client(inner, &inner.channels[i]))
         .collect();
     if owned.len() >= shared.config.max_channels.max(1) {
         // Oldest last-used unconnected channel first; else the oldest of all.
@@ -72,17 +78,17 @@ pub(crate) async fn create(
     }
     let ch = ChannelState {
         id: new_channel_id(),
-        token: tok.0,
+        token: token.to_string(),
         bound: shared.config.channels_bound_to_token,
         topics: Vec::new(),
         expanded: Default::default(),
-        expires: Utc::now() + channel_ttl(&shared),
+        expires: Utc::now() + channel_ttl(shared),
         last_used: Instant::now(),
         socket: None,
     };
-    let body = channel_json(&shared, &ch);
+    let body = channel_json(shared, &ch);
     inner.channels.push(ch);
-    Json(body)
+    body
 }
 
 /// `GET /api/v2/notifications/channels?includechannels=token|oauthclient`

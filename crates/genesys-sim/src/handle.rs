@@ -164,15 +164,7 @@ impl SimHandle {
     /// Sends `v2.system.socket_closing` to every socket and force-closes each one that is
     /// still attached after the configured grace.
     pub fn send_socket_closing(&self) {
-        let body = json!({"message": "The websocket is closing for maintenance; reconnect to the same channel.", "systemTopicType": "socket_closing"});
-        let frame = axum::extract::ws::Utf8Bytes::from(notify::envelope("v2.system.socket_closing", &body));
-        let mut targets = Vec::new();
-        for ch in self.shared.lock().channels.iter() {
-            if let Some(s) = &ch.socket {
-                s.send(Outbound::Text(frame.clone()));
-                targets.push((ch.id.clone(), s.conn));
-            }
-        }
+        let targets = self.announce_socket_closing();
         let shared = self.shared.clone();
         let grace = shared.config.socket_closing_grace;
         tokio::spawn(async move {
@@ -188,6 +180,60 @@ impl SimHandle {
                 }
             }
         });
+    }
+
+    /// Sends `v2.system.socket_closing` to every socket and never closes them: the
+    /// announced maintenance that does not come. Returns (channel, connection) of each.
+    pub fn announce_socket_closing(&self) -> Vec<(String, u64)> {
+        let body = json!({"message": "The websocket is closing for maintenance; reconnect to the same channel.", "systemTopicType": "socket_closing"});
+        let frame = axum::extract::ws::Utf8Bytes::from(notify::envelope("v2.system.socket_closing", &body));
+        let mut targets = Vec::new();
+        for ch in self.shared.lock().channels.iter() {
+            if let Some(s) = &ch.socket {
+                s.send(Outbound::Text(frame.clone()));
+                targets.push((ch.id.clone(), s.conn));
+            }
+        }
+        targets
+    }
+
+    /// Another process with the same OAuth client creates `n` channels (under a token
+    /// of its own), pushing out the oldest as the 20-channel limit does: unconnected ones
+    /// first, then connected ones, whose sockets get `{"result":"404"}`.
+    pub fn crowd_channels(&self, n: usize) {
+        let token = crate::oauth::issue(&self.shared, &self.shared.config.client_id);
+        for _ in 0..n {
+            crate::channels::admit(&self.shared, &mut self.shared.lock(), &token);
+        }
+    }
+
+    /// Publishes a draft schedule: it becomes published, and an `Update` with
+    /// `published: true` is announced for `agents` of its first management unit.
+    pub fn publish_schedule(
+        &self,
+        bu_id: &str,
+        schedule_id: &str,
+        emit: Emit,
+    ) -> Result<ChangeOutcome, SimError> {
+        {
+            let mut inner = self.shared.lock();
+            let s = inner
+                .schedules
+                .iter_mut()
+                .find(|s| s.id == schedule_id && !s.deleted)
+                .ok_or_else(|| SimError::UnknownSchedule(schedule_id.into()))?;
+            s.published = true;
+        }
+        change::apply(
+            &self.shared,
+            &ScheduleChange {
+                business_unit_id: bu_id.into(),
+                schedule_id: schedule_id.into(),
+                management_unit_id: None,
+                agents: change::AgentPick::Count(usize::MAX),
+                emit,
+            },
+        )
     }
 
     /// Expires every channel: sockets get `{"result":"404"}` and close; HEAD answers 404.

@@ -1,7 +1,7 @@
 //! `POST /oauth/token`: the client-credentials grant with Basic auth and a form body.
 
 use super::query::Query;
-use super::state::{AppState, TokenState};
+use super::state::{AppState, Shared, TokenState};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -66,6 +66,13 @@ pub(crate) async fn token(State(shared): State<AppState>, headers: HeaderMap, bo
             "client authentication failed",
         );
     };
+    let access = issue(&shared, &client);
+    Json(json!({"access_token": access, "token_type": "bearer", "expires_in": shared.config.token_lifetime.as_secs()}))
+        .into_response()
+}
+
+/// Issues an access token for `client` (already authenticated) and records it.
+pub(crate) fn issue(shared: &Shared, client: &str) -> String {
     let access = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -75,13 +82,12 @@ pub(crate) async fn token(State(shared): State<AppState>, headers: HeaderMap, bo
     shared.lock().tokens.insert(
         access.clone(),
         TokenState {
-            client,
+            client: client.to_string(),
             expires_at: now + shared.config.token_lifetime,
             revoked: false,
             rate_window_start: now,
             rate_count: 0,
         },
     );
-    Json(json!({"access_token": access, "token_type": "bearer", "expires_in": shared.config.token_lifetime.as_secs()}))
-        .into_response()
+    access
 }

@@ -33,6 +33,12 @@ fn main() {
             report.plan.seed,
             failures.join("\n")
         );
+        if let Some(dir) = &report.kept {
+            eprintln!(
+                "the run's directory (logs run-<n>.log, store, sinks): {}",
+                dir.display()
+            );
+        }
         std::process::exit(1);
     }
 }

@@ -62,8 +62,10 @@ impl Live {
 pub struct Socket {
     /// Resolves with why the session ended.
     pub handle: JoinHandle<SessionEnd>,
-    /// Stops this session only.
+    /// Stops this session only, at once.
     pub stop: CancellationToken,
+    /// Stops this session once its socket has fallen quiet (nothing sent is lost).
+    pub wind_down: CancellationToken,
 }
 
 /// Why a websocket could not be opened to a channel.

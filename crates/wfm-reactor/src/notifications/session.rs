@@ -26,7 +26,15 @@ pub struct SessionConfig {
     pub pong_timeout: Duration,
     /// Larger text frames are rejected unparsed.
     pub max_frame_bytes: usize,
+    /// Once winding down, the socket closes after this long without a frame.
+    pub drain_quiet: Duration,
 }
+
+/// How long a winding-down socket must be silent before it is closed: frames the server
+/// sent before the old channel's subscriptions were removed are still in flight or in
+/// the socket's buffer, and closing on the spot loses them (the week-long soak lost a
+/// presence change that way at a token rollover).
+pub const DRAIN_QUIET: Duration = Duration::from_millis(500);
 
 impl From<&crate::config::NotificationsConfig> for SessionConfig {
     fn from(c: &crate::config::NotificationsConfig) -> Self {
@@ -34,6 +42,7 @@ impl From<&crate::config::NotificationsConfig> for SessionConfig {
             heartbeat_timeout: c.heartbeat_timeout,
             pong_timeout: c.pong_timeout,
             max_frame_bytes: c.max_frame_bytes,
+            drain_quiet: DRAIN_QUIET,
         }
     }
 }
@@ -88,8 +97,11 @@ pub struct SessionContext {
     pub raw: Option<mpsc::Sender<RawFrame>>,
     /// Process shutdown.
     pub cancel: CancellationToken,
-    /// Stop this session only (superseded).
+    /// Stop this session only (superseded): close now, unread frames are dropped.
     pub stop: CancellationToken,
+    /// Superseded, but keep reading until the socket falls quiet
+    /// ([`SessionConfig::drain_quiet`]), then close: nothing already sent is lost.
+    pub wind_down: CancellationToken,
 }
 
 /// Runs the protocol on `socket` until it ends; never panics on bad input.
@@ -101,16 +113,26 @@ where
     let cfg = ctx.config;
     let mut last_frame = Instant::now();
     let mut ping_sent: Option<Instant> = None;
+    let mut winding_since: Option<Instant> = None;
     loop {
-        let deadline = match ping_sent {
+        let watchdog = match ping_sent {
             Some(t) => t + cfg.pong_timeout,
             None => last_frame + cfg.heartbeat_timeout,
         };
+        let quiet_at = winding_since.map(|w| last_frame.max(w) + cfg.drain_quiet);
         let item = tokio::select! {
             biased;
             _ = ctx.cancel.cancelled() => { let _ = socket.close().await; return SessionEnd::Cancelled }
             _ = ctx.stop.cancelled() => { let _ = socket.close().await; return SessionEnd::Superseded }
-            _ = sleep_until(deadline) => {
+            _ = ctx.wind_down.cancelled(), if winding_since.is_none() => {
+                winding_since = Some(Instant::now());
+                continue;
+            }
+            _ = sleep_until(quiet_at.unwrap_or(watchdog)), if quiet_at.is_some_and(|q| q < watchdog) => {
+                let _ = socket.close().await;
+                return SessionEnd::Superseded;
+            }
+            _ = sleep_until(watchdog) => {
                 if ping_sent.is_some() {
                     let _ = socket.close().await;
                     return SessionEnd::HeartbeatTimeout;

@@ -135,6 +135,7 @@ impl Shared {
             }
         };
         let stop = cancel.child_token();
+        let wind_down = CancellationToken::new();
         let ctx = SessionContext {
             channel_id: channel.id.clone(),
             config: SessionConfig::from(&self.cfg),
@@ -144,10 +145,15 @@ impl Shared {
             raw: self.raw.clone(),
             cancel: cancel.clone(),
             stop: stop.clone(),
+            wind_down: wind_down.clone(),
         };
         // Created inside the worker's span, so session lines read `channel_worker{slot}:session{channel}`.
         let span = tracing::info_span!("session", channel = %channel.id);
         let handle = tokio::spawn(session::run(ws, ctx).instrument(span));
-        Ok(Socket { handle, stop })
+        Ok(Socket {
+            handle,
+            stop,
+            wind_down,
+        })
     }
 }

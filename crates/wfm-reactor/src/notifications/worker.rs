@@ -252,7 +252,9 @@ impl Worker {
             Ok((new_live, new_socket)) => {
                 let old_live = std::mem::replace(l, new_live);
                 let old = std::mem::replace(current, new_socket);
-                old.stop.cancel();
+                // The old channel still delivers until its subscriptions are gone: read
+                // it dry (duplicates of the new channel's frames are dropped), then close.
+                old.wind_down.cancel();
                 drain(draining, old);
                 let client = self.shared.client.clone();
                 let unsubscribe = async move {
@@ -311,7 +313,7 @@ impl Worker {
 
 /// Keeps an old socket delivering until it closes, but never longer than [`DRAIN_LIMIT`].
 fn drain(set: &mut JoinSet<()>, old: Socket) {
-    let Socket { handle, stop } = old;
+    let Socket { handle, stop, .. } = old;
     set.spawn(
         async move {
             // Aborting this task (the channel was lost) stops the old session too.

@@ -22,6 +22,7 @@ mod reconcile;
 mod schedule;
 mod stop;
 mod tasks;
+mod ties;
 mod triggers;
 
 pub use adherence::{AgentAdherence, ScheduleUpdate};

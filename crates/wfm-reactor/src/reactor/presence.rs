@@ -8,6 +8,7 @@
 
 use super::handle::UserState;
 use super::reconcile::Observed;
+use super::ties::InstantTies;
 use crate::events::{Cause, NewEvent, PresenceChanged, PresenceRef, RoutingStatusChanged};
 use crate::presence::{
     Decision, PresenceState, RoutingState, decide, decide_routing, normalise_system_presence,
@@ -23,54 +24,8 @@ use tokio::time::Instant;
 struct PresenceCache {
     presence: HashMap<String, PresenceState>,
     routing: HashMap<String, RoutingState>,
-    /// Per user, the presences already decided at the stored `modifiedDate`, while more
-    /// than one was (see [`is_seen_tie`]); dropped when the user's date moves on.
-    ties: HashMap<String, Vec<(String, Option<String>)>>,
-}
-
-/// True when `incoming` carries the stored `modifiedDate` and a presence already decided
-/// at that instant. Two presences with one `modifiedDate` have no order, so the later
-/// arrival wins; but an earlier one arriving *again* (a redelivered frame, a reconcile's
-/// older read) must not flip the user back: that would emit an event whose id (user,
-/// date, presence) was already emitted with another `previous` — found by the week-long
-/// soak (docs/reliability.md).
-fn is_seen_tie(cache: &PresenceCache, user_id: &str, incoming: &PresenceState) -> bool {
-    let Some(stored) = cache.presence.get(user_id) else {
-        return false;
-    };
-    if stored.modified_date.is_none() || stored.modified_date != incoming.modified_date {
-        return false;
-    }
-    let content = (
-        incoming.system_presence.clone(),
-        incoming.presence_definition_id.clone(),
-    );
-    cache
-        .ties
-        .get(user_id)
-        .is_some_and(|seen| seen.contains(&content))
-}
-
-/// Records `incoming` (replacing `previous`) as decided, for [`is_seen_tie`].
-fn record_tie(
-    cache: &mut PresenceCache,
-    user_id: &str,
-    previous: Option<&PresenceState>,
-    incoming: &PresenceState,
-) {
-    let tied =
-        previous.is_some_and(|p| p.modified_date.is_some() && p.modified_date == incoming.modified_date);
-    if !tied {
-        cache.ties.remove(user_id);
-        return;
-    }
-    let seen = cache.ties.entry(user_id.to_string()).or_default();
-    for p in previous.into_iter().chain(Some(incoming)) {
-        let content = (p.system_presence.clone(), p.presence_definition_id.clone());
-        if !seen.contains(&content) {
-            seen.push(content);
-        }
-    }
+    /// Per user, the presences already decided at one instant ([`InstantTies`]).
+    ties: InstantTies,
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -128,13 +83,16 @@ fn apply_presence(
         emit,
         received_at,
     } = origin;
-    if is_seen_tie(cache, user_id, &incoming) {
+    if cache.ties.seen(user_id, &incoming) {
         skipped("presence", "tie_seen");
         return;
     }
     match decide(cache.presence.get(user_id), &incoming) {
         Decision::Emit { previous } => {
-            record_tie(cache, user_id, previous.as_ref(), &incoming);
+            if let Some(p) = &previous {
+                cache.ties.decided(user_id, p);
+            }
+            cache.ties.decided(user_id, &incoming);
             let modified = incoming
                 .modified_date
                 .clone()
@@ -166,6 +124,7 @@ fn apply_presence(
             skipped("presence", "duplicate");
             if advance && let Some(stored) = cache.presence.get_mut(user_id) {
                 stored.modified_date = incoming.modified_date.clone();
+                cache.ties.decided(user_id, stored);
                 let modified = stored.modified_date.clone().unwrap_or_default();
                 batch.changes.push(StateChange::Presence {
                     user_id: user_id.to_string(),
@@ -315,7 +274,7 @@ impl Presence {
             .collect();
         for user_id in &gone {
             self.cache.presence.remove(user_id);
-            self.cache.ties.remove(user_id);
+            self.cache.ties.forget(user_id);
             self.cache.routing.remove(user_id);
             self.batch.changes.push(StateChange::UserForgotten {
                 user_id: user_id.clone(),
@@ -453,5 +412,28 @@ mod tie_tests {
             "a later date is a change again"
         );
         assert_eq!(p.current("u1").0.as_deref(), Some("Busy"));
+    }
+
+    /// The second week run's finding: the memory of one instant (Busy and On Queue at
+    /// 5) outlived it; when On Queue arrived first at a new instant (a reconcile's read
+    /// ahead of the frames) and Busy after it, Busy counted as "already decided" and the
+    /// change was never emitted.
+    #[test]
+    fn the_memory_of_an_instant_does_not_outlive_it() {
+        let mut p = Presence::new("api".into());
+        let now = Instant::now();
+        p.presence(update("Available", "a", 0), now);
+        p.presence(update("Busy", "b", 5), now);
+        p.presence(update("On Queue", "q", 5), now);
+        p.take_batch();
+        p.presence(update("On Queue", "q", 9), now);
+        p.presence(update("Busy", "b", 9), now);
+        let events = p.take_batch().unwrap().events;
+        assert_eq!(events.len(), 1, "Busy at 9 is a change");
+        assert_eq!(p.current("u1").0.as_deref(), Some("Busy"));
+        p.presence(update("On Queue", "q", 9), now);
+        p.presence(update("Busy", "b", 9), now);
+        let again = p.take_batch().map(|b| b.events.len()).unwrap_or(0);
+        assert_eq!(again, 0, "both presences of instant 9 repeated: nothing new");
     }
 }

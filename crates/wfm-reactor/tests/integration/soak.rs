@@ -14,10 +14,11 @@ async fn one_simulated_day_loses_nothing_and_leaks_nothing() {
     let failures = report.failures();
     assert!(
         failures.is_empty(),
-        "soak failed; replay with SOAK_SEED={}:\n{}\n{}",
+        "soak failed; replay with SOAK_SEED={}:\n{}\n{}\nrun directory kept: {:?}",
         report.plan.seed,
         failures.join("\n"),
-        report.summary()
+        report.summary(),
+        report.kept
     );
     assert!(report.verdict.made > 100, "the day made changes");
     assert!(

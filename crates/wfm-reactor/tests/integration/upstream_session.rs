@@ -74,6 +74,26 @@ fn start_with(
     CancellationToken,
     tokio::task::JoinHandle<SessionEnd>,
 ) {
+    start_stoppable(recent, events, Stops::default())
+}
+
+/// The owner's two ways to let a superseded session go.
+#[derive(Clone, Default)]
+struct Stops {
+    stop: CancellationToken,
+    wind_down: CancellationToken,
+}
+
+fn start_stoppable(
+    recent: Arc<Mutex<RecentFrames>>,
+    events: mpsc::Sender<UpstreamEvent>,
+    stops: Stops,
+) -> (
+    Server,
+    mpsc::UnboundedReceiver<SessionNotice>,
+    CancellationToken,
+    tokio::task::JoinHandle<SessionEnd>,
+) {
     let (to_server, recv) = fmpsc::unbounded();
     let (send, from_server) = fmpsc::unbounded();
     let (ntx, nrx) = mpsc::unbounded_channel();
@@ -84,13 +104,15 @@ fn start_with(
             heartbeat_timeout: HEARTBEAT,
             pong_timeout: PONG,
             max_frame_bytes: 4096,
+            drain_quiet: Duration::from_millis(500),
         },
         events,
         notices: ntx,
         recent,
         raw: None,
         cancel: cancel.clone(),
-        stop: CancellationToken::new(),
+        stop: stops.stop,
+        wind_down: stops.wind_down,
     };
     let task = tokio::spawn(session::run(
         Duplex {
@@ -274,4 +296,57 @@ async fn overlapping_sockets_deliver_each_frame_once() {
     assert_eq!(users, vec!["a", "b", "c"]);
     c1.cancel();
     c2.cancel();
+}
+
+/// A token rollover winds the old socket down instead of closing it: frames the server
+/// already sent (here queued behind a reactor that takes one event at a time) are all
+/// still delivered, and the socket closes once it has been quiet for the drain window.
+#[tokio::test(start_paused = true)]
+async fn a_winding_down_session_delivers_what_was_sent_then_closes_when_quiet() {
+    let (etx, mut events) = mpsc::channel(1);
+    let stops = Stops::default();
+    let (server, _n, _c, task) =
+        start_stoppable(Arc::new(Mutex::new(RecentFrames::default())), etx, stops.clone());
+    for n in 0..5 {
+        server.text(&presence(&format!("u{n}"), n));
+    }
+    tokio::task::yield_now().await;
+    stops.wind_down.cancel();
+    let t0 = Instant::now();
+    let mut users = Vec::new();
+    while users.len() < 5 {
+        match events.recv().await.expect("an event before the close") {
+            UpstreamEvent::Notification {
+                notification: Notification::Presence(p),
+                ..
+            } => users.push(p.user_id),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(users, ["u0", "u1", "u2", "u3", "u4"]);
+    assert_eq!(task.await.unwrap(), SessionEnd::Superseded);
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_millis(500),
+        "closed after the quiet window"
+    );
+}
+
+/// While frames keep coming (the old channel's subscriptions not yet removed) a
+/// winding-down socket stays open; `stop` still closes it at once.
+#[tokio::test(start_paused = true)]
+async fn a_winding_down_session_stays_while_frames_flow_and_stop_still_closes_it() {
+    let (etx, mut events) = mpsc::channel(64);
+    let stops = Stops::default();
+    let (server, _n, _c, task) =
+        start_stoppable(Arc::new(Mutex::new(RecentFrames::default())), etx, stops.clone());
+    stops.wind_down.cancel();
+    for n in 0..4 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        server.text(&presence("u1", n));
+        assert!(events.recv().await.is_some());
+        assert!(!task.is_finished(), "frame {n} kept the socket open");
+    }
+    stops.stop.cancel();
+    assert_eq!(task.await.unwrap(), SessionEnd::Superseded);
 }

@@ -14,6 +14,11 @@ pub enum Fault {
     SocketDrop,
     /// `v2.system.socket_closing`, then a forced close after the grace.
     SocketClosing,
+    /// `v2.system.socket_closing` and no close ever follows.
+    SocketClosingUnfollowed,
+    /// Another process of the same OAuth client creates 20 channels: the limit pushes
+    /// the daemon's out (their sockets get `{"result":"404"}`).
+    ChannelCrowding,
     /// Every channel expired: sockets get `{"result":"404"}`, HEAD answers 404.
     ChannelExpiry,
     /// Every token expired (API answers 401; bound channels die).
@@ -32,9 +37,11 @@ pub enum Fault {
 
 impl Fault {
     /// The hourly draw (the kill is not drawn: it ends every day).
-    const DRAWN: [Fault; 8] = [
+    const DRAWN: [Fault; 10] = [
         Fault::SocketDrop,
         Fault::SocketClosing,
+        Fault::SocketClosingUnfollowed,
+        Fault::ChannelCrowding,
         Fault::ChannelExpiry,
         Fault::TokenExpiry,
         Fault::TokenRevoked,
@@ -90,6 +97,10 @@ pub fn fire(fault: Fault, sim: &SimHandle, outage: &mut Outage, rng: &mut StdRng
     match fault {
         Fault::SocketDrop => sim.drop_sockets(),
         Fault::SocketClosing => sim.send_socket_closing(),
+        Fault::SocketClosingUnfollowed => {
+            sim.announce_socket_closing();
+        }
+        Fault::ChannelCrowding => sim.crowd_channels(20),
         Fault::ChannelExpiry => sim.expire_channels(),
         Fault::TokenExpiry => sim.expire_tokens(),
         Fault::TokenRevoked => sim.revoke_tokens(),

@@ -15,7 +15,7 @@ mod run;
 use daemon::Process;
 use faults::{Fault, Outage};
 use genesys_sim::SimHandle;
-use oracle::{Made, Verdict};
+use oracle::{Lifecycle, Made, Verdict};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use resources::Sample;
@@ -61,12 +61,16 @@ pub struct Report {
     pub plan: Plan,
     pub faults: BTreeMap<Fault, u32>,
     pub schedule_changes: usize,
+    /// Schedules published and deleted.
+    pub lifecycle: Vec<Lifecycle>,
     pub verdict: Verdict,
     pub samples: Vec<Sample>,
     /// Resource bound violations.
     pub bounds: Vec<String>,
     /// Hours whose changes waited in vain for the daemon to reconnect.
     pub unsettled: Vec<String>,
+    /// The run's directory (config, store, sinks, `run-<n>.log`), kept when it failed.
+    pub kept: Option<std::path::PathBuf>,
 }
 
 impl Report {
@@ -86,7 +90,7 @@ impl Report {
         format!(
             "soak seed {seed} ({days} simulated days, 1 h = {hour:?})\n\
              presence changes made {made}, delivered {delivered}, file-sink repeats {fd}, webhook repeats {wd}\n\
-             schedule changes made {sc}; events by type {types:?}\n\
+             schedule edits made {sc}, published and deleted {lc:?}; events by type {types:?}\n\
              faults fired {faults:?}\n\n{table}",
             seed = self.plan.seed,
             days = self.plan.days,
@@ -96,6 +100,7 @@ impl Report {
             fd = v.file_duplicates,
             wd = v.webhook_duplicates,
             sc = self.schedule_changes,
+            lc = self.lifecycle,
             types = v.by_type,
             faults = self.faults,
             table = resources::table(&self.samples, 6),
@@ -147,7 +152,11 @@ pub async fn run(bin: &str, plan: Plan) -> Report {
     }
     outage.begin(0);
     outage.tick();
-    run.finish(hook).await
+    let mut report = run.finish(hook).await;
+    if !report.failures().is_empty() {
+        report.kept = Some(dir.keep());
+    }
+    report
 }
 
 /// The state of a run in progress.
@@ -166,6 +175,8 @@ struct Run<'a> {
     made: Vec<Made>,
     faults: BTreeMap<Fault, u32>,
     schedule_changes: usize,
+    /// Schedules published and deleted, in order.
+    lifecycle: Vec<Lifecycle>,
     samples: Vec<Sample>,
     unsettled: Vec<String>,
 }
@@ -191,6 +202,7 @@ impl<'a> Run<'a> {
             made: Vec::new(),
             faults: BTreeMap::new(),
             schedule_changes: 0,
+            lifecycle: Vec::new(),
             samples: Vec::new(),
             unsettled: Vec::new(),
         };

@@ -13,6 +13,32 @@ pub struct Made {
     pub modified: String,
 }
 
+/// A schedule the run published or deleted (by id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lifecycle {
+    Published(String),
+    Deleted(String),
+}
+
+/// Every published schedule announced as a published `wfm.schedule.changed`, every
+/// deleted one as `wfm.schedule.deleted`.
+pub fn judge_lifecycle(done: &[Lifecycle], file: &[Value], bad: &mut Vec<String>) {
+    for op in done {
+        let (kind, id) = match op {
+            Lifecycle::Published(id) => ("wfm.schedule.changed", id),
+            Lifecycle::Deleted(id) => ("wfm.schedule.deleted", id),
+        };
+        let found = file.iter().any(|e| {
+            e["type"] == kind
+                && e["data"]["scheduleId"] == id.as_str()
+                && (kind != "wfm.schedule.changed" || e["data"]["published"] == true)
+        });
+        if !found {
+            bad.push(format!("{op:?}: no {kind} event for it"));
+        }
+    }
+}
+
 /// What the oracle found.
 #[derive(Debug, Default)]
 pub struct Verdict {
