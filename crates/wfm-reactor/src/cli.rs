@@ -116,6 +116,10 @@ pub struct SimArgs {
     /// Serve the bomb without `Content-Encoding: gzip` (raw gzip bytes).
     #[arg(long)]
     pub download_bomb_raw: bool,
+    /// Accept this many more OAuth clients, `sim-client-2`/`sim-secret-2` onwards, each
+    /// with its own channels and rate limit (for `[[genesys.clients]]`).
+    #[arg(long, default_value_t = 0)]
+    pub extra_clients: usize,
 }
 
 /// `tap` options.

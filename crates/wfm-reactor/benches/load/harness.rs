@@ -88,6 +88,31 @@ pub async fn start_app(base: &str, id: &str, secret: &str, extra: &str) -> anyho
     start_app_on(base, id, secret, extra, None).await
 }
 
+/// [`start_app`] with `[[genesys.clients]]` instead of the single pair.
+pub async fn start_app_clients(base: &str, clients: &[(String, String)], extra: &str) -> anyhow::Result<App> {
+    let upstream = Upstream {
+        base: base.into(),
+        client_id: clients[0].0.clone(),
+        client_secret: clients[0].1.clone(),
+    };
+    let clients: Vec<wfm_reactor::config::OAuthClient> = clients
+        .iter()
+        .map(|(id, secret)| wfm_reactor::config::OAuthClient {
+            client_id: id.clone(),
+            client_secret: wfm_reactor::config::Secret::new(secret.clone()),
+        })
+        .collect();
+    DaemonBuilder::bench()
+        .extra(extra)
+        .tweak(move |c| {
+            c.genesys.client_id = String::new();
+            c.genesys.client_secret = wfm_reactor::config::Secret::default();
+            c.genesys.clients = clients;
+        })
+        .try_start((), &upstream)
+        .await
+}
+
 /// [`start_app`] with the store in PostgreSQL at `state_url` (`None`: the SQLite file).
 pub async fn start_app_on(
     base: &str,

@@ -23,13 +23,14 @@ use std::time::Duration;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "ingest",
     "ingest-lowmem",
     "schedules",
     "scale",
     "scale-lowmem",
     "scale-over-capacity",
+    "scale-clients",
     "ingest-postgres",
     "nats-publish",
     "takeover",
@@ -86,9 +87,10 @@ async fn child(name: &str) -> anyhow::Result<Report> {
         "nats-publish" => ha::nats_publish().await,
         "takeover" => ha::takeover().await,
         "schedules" => schedules().await,
-        "scale" => scale::run(18_999, "scale").await,
-        "scale-lowmem" => scale::run(18_999, "scale-lowmem").await,
-        "scale-over-capacity" => scale::run(20_000, "scale-over-capacity").await,
+        "scale" => scale::run(18_999, 1, "scale").await,
+        "scale-lowmem" => scale::run(18_999, 1, "scale-lowmem").await,
+        "scale-over-capacity" => scale::run(20_000, 1, "scale-over-capacity").await,
+        "scale-clients" => scale::run(50_000, 3, "scale-clients").await,
         other => anyhow::bail!("unknown scenario {other}"),
     }
 }

@@ -60,15 +60,28 @@ const SIM_ARGS: [&str; 4] = [
 
 const EXTRA: &str = "[fetch]\nrequests_per_minute = 60000\nconcurrency = 8\n";
 
-/// Runs the scenario at `agents` watched agents, reported as `name`.
-pub async fn run(agents: usize, name: &'static str) -> anyhow::Result<Report> {
+/// The OAuth clients of a `clients`-client run: the simulator's own pair, then the
+/// `--extra-clients` it accepts.
+fn client_pairs(sim: &RemoteSim, clients: usize) -> Vec<(String, String)> {
+    let mut pairs = vec![(sim.client_id.clone(), sim.client_secret.clone())];
+    pairs.extend((2..clients + 1).map(|k| (format!("sim-client-{k}"), format!("sim-secret-{k}"))));
+    pairs
+}
+
+/// Runs the scenario at `agents` watched agents over `clients` OAuth clients, reported
+/// as `name`.
+pub async fn run(agents: usize, clients: usize, name: &'static str) -> anyhow::Result<Report> {
     let mut r = Report::new(name);
-    let sim = RemoteSim::spawn_with(agents, 1, &SIM_ARGS).await?;
+    let extra_clients = (clients - 1).to_string();
+    let mut args: Vec<&str> = SIM_ARGS.to_vec();
+    args.extend(["--extra-clients", &extra_clients]);
+    let sim = RemoteSim::spawn_with(agents, 1, &args).await?;
     // Warm the bench's own HTTP client before the baseline.
     let _ = sim.channel_count().await?;
     let rss_baseline = harness::rss_mib();
     r.info("watched agents", agents as f64, "count");
-    if agents + 1 > CAPACITY {
+    r.info("OAuth clients", clients as f64, "count");
+    if agents + 1 > CAPACITY * clients {
         // The daemon must refuse clearly at start rather than silently drop topics.
         let refused = match harness::start_app(&sim.base, &sim.client_id, &sim.client_secret, EXTRA).await {
             Ok(d) => {
@@ -88,7 +101,7 @@ pub async fn run(agents: usize, name: &'static str) -> anyhow::Result<Report> {
         );
         return Ok(r);
     }
-    let d = harness::start_app(&sim.base, &sim.client_id, &sim.client_secret, EXTRA).await?;
+    let d = harness::start_app_clients(&sim.base, &client_pairs(&sim, clients), EXTRA).await?;
     let started_in = d.started.elapsed();
     sim.subscribed(agents + 1, Duration::from_secs(60)).await?;
     let subscribed = d.started.elapsed();

@@ -31,6 +31,9 @@ pub async fn execute(cli: crate::cli::Cli) -> i32 {
                 decoded_bytes: args.download_bomb_bytes,
                 without_content_encoding: args.download_bomb_raw,
             }),
+        extra_clients: (2..args.extra_clients + 2)
+            .map(|k| (format!("sim-client-{k}"), format!("sim-secret-{k}")))
+            .collect(),
         ..SimConfig::default()
     };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
