@@ -140,6 +140,12 @@ impl SimHandle {
         Ok(iso(now))
     }
 
+    /// Serves each of the next `count` result downloads with `fault`.
+    pub fn mangle_downloads(&self, fault: super::state::DownloadFault, count: usize) {
+        let mut inner = self.shared.lock();
+        inner.download_faults.extend(std::iter::repeat_n(fault, count));
+    }
+
     /// Closes every socket abruptly (channels and subscriptions survive).
     pub fn drop_sockets(&self) {
         for ch in self.shared.lock().channels.iter_mut() {

@@ -40,7 +40,7 @@ pub use config::SimConfig;
 pub use flood::Pace;
 pub use handle::SimHandle;
 pub use org::ActivityCode;
-pub use state::LoggedRequest;
+pub use state::{DownloadFault, LoggedRequest};
 pub use view::{BusinessUnitView, ChannelView, ManagementUnitView, OrgView, ScheduleView};
 
 use axum::Router;

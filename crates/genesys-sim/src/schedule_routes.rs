@@ -6,6 +6,7 @@ use super::errors::{ApiError, ApiResult};
 use super::notify::publish_where;
 use super::query::Query;
 use super::schedules::{AgentWeek, WeekKey, agent_week, iso};
+use super::state::DownloadFault;
 use super::state::{AppState, ScheduleState, Shared};
 use super::topics::is_query_result_topic;
 use super::wfm_routes::{bu_or_404, require};
@@ -181,7 +182,21 @@ const RAW_SUFFIX: &str = "-raw";
 
 /// `GET /downloads/{key}`: the gzip body, `Content-Encoding: gzip`, no auth.
 pub(crate) async fn download(State(shared): State<AppState>, Path(key): Path<String>) -> Response {
-    let body = shared.lock().downloads.get(&key).cloned();
+    let (body, fault) = {
+        let mut inner = shared.lock();
+        let body = inner.downloads.get(&key).cloned();
+        let fault = body.as_ref().and(inner.download_faults.pop_front());
+        (body, fault)
+    };
+    match fault {
+        Some(DownloadFault::Slow(wait)) => tokio::time::sleep(wait).await,
+        Some(DownloadFault::Truncated) => {
+            if let Some(b) = body {
+                return truncated(b);
+            }
+        }
+        None => {}
+    }
     match body {
         Some(b) if key.ends_with(RAW_SUFFIX) => {
             ([(header::CONTENT_TYPE, "application/octet-stream")], b).into_response()
@@ -196,6 +211,23 @@ pub(crate) async fn download(State(shared): State<AppState>, Path(key): Path<Str
             .into_response(),
         None => ApiError::not_found("download").into_response(),
     }
+}
+
+/// Half of `body`, then a broken connection: `Content-Length` promises all of it.
+fn truncated(body: bytes::Bytes) -> Response {
+    metrics::counter!("wfm_reactor_sim_downloads_truncated_total").increment(1);
+    let half = body.slice(..body.len() / 2);
+    let cut = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sim: download cut");
+    let chunks = futures::stream::iter([Ok(half), Err(cut)]);
+    let mut resp = axum::body::Body::from_stream(chunks).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CONTENT_ENCODING, header::HeaderValue::from_static("gzip"));
+    h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(body.len()));
+    resp
 }
 
 /// `POST .../schedules/{scheduleId}/agentschedules/query?forceAsync=&forceDownloadService=`

@@ -121,6 +121,15 @@ pub(crate) struct Fault {
     pub retry_after: Option<u64>,
 }
 
+/// A download served badly, as a broken network or download service would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownloadFault {
+    /// Half the body, then the connection is cut (`Content-Length` promised it all).
+    Truncated,
+    /// The answer starts only after this long.
+    Slow(std::time::Duration),
+}
+
 /// One served request, for tests that assert what a client did.
 #[derive(Debug, Clone)]
 pub struct LoggedRequest {
@@ -155,6 +164,8 @@ pub(crate) struct Inner {
     pub refused_clients: BTreeSet<String>,
     pub channels: Vec<ChannelState>,
     pub faults: Vec<Fault>,
+    /// How the next downloads are mangled, first first.
+    pub download_faults: std::collections::VecDeque<DownloadFault>,
     pub async_only: bool,
     pub denied: BTreeSet<String>,
     pub log: VecDeque<LoggedRequest>,
@@ -215,6 +226,7 @@ impl Shared {
                 refused_clients: BTreeSet::new(),
                 channels: Vec::new(),
                 faults: Vec::new(),
+                download_faults: Default::default(),
                 async_only: false,
                 denied: BTreeSet::new(),
                 log: VecDeque::new(),

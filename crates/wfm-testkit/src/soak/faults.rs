@@ -1,7 +1,7 @@
 //! The seeded fault schedule of a soak run: which fault fires in each simulated hour, and
 //! how each one is applied to the simulator or the webhook receiver.
 
-use genesys_sim::SimHandle;
+use genesys_sim::{DownloadFault, SimHandle};
 use rand::Rng;
 use rand::rngs::StdRng;
 use std::sync::Arc;
@@ -29,6 +29,10 @@ pub enum Fault {
     RateLimitStorm,
     /// A burst of 503 on every REST route.
     ServerErrors,
+    /// The next schedule result downloads are cut off half-way.
+    DownloadTruncated,
+    /// The next schedule result downloads start late (1–7 s; the timeout is 5 s).
+    DownloadSlow,
     /// The webhook receiver answers 503 for a few simulated hours.
     WebhookOutage,
     /// SIGKILL and restart on the same store (once per simulated day).
@@ -37,7 +41,7 @@ pub enum Fault {
 
 impl Fault {
     /// The hourly draw (the kill is not drawn: it ends every day).
-    const DRAWN: [Fault; 10] = [
+    const DRAWN: [Fault; 12] = [
         Fault::SocketDrop,
         Fault::SocketClosing,
         Fault::SocketClosingUnfollowed,
@@ -47,6 +51,8 @@ impl Fault {
         Fault::TokenRevoked,
         Fault::RateLimitStorm,
         Fault::ServerErrors,
+        Fault::DownloadTruncated,
+        Fault::DownloadSlow,
         Fault::WebhookOutage,
     ];
 
@@ -106,6 +112,11 @@ pub fn fire(fault: Fault, sim: &SimHandle, outage: &mut Outage, rng: &mut StdRng
         Fault::TokenRevoked => sim.revoke_tokens(),
         Fault::RateLimitStorm => sim.fail_next("/api/v2/", rng.random_range(3..20), 429, Some(1)),
         Fault::ServerErrors => sim.fail_next("/api/v2/", rng.random_range(2..10), 503, None),
+        Fault::DownloadTruncated => sim.mangle_downloads(DownloadFault::Truncated, rng.random_range(1..4)),
+        Fault::DownloadSlow => {
+            let wait = std::time::Duration::from_millis(rng.random_range(1000..7000));
+            sim.mangle_downloads(DownloadFault::Slow(wait), rng.random_range(1..4));
+        }
         Fault::WebhookOutage => outage.begin(rng.random_range(1..=4)),
         Fault::Kill => {}
     }

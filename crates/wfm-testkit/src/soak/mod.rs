@@ -15,7 +15,7 @@ mod run;
 use daemon::Process;
 use faults::{Fault, Outage};
 use genesys_sim::SimHandle;
-use oracle::{Lifecycle, Made, Verdict};
+use oracle::{Edit, Lifecycle, Made, Verdict};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use resources::Sample;
@@ -61,6 +61,9 @@ pub struct Report {
     pub plan: Plan,
     pub faults: BTreeMap<Fault, u32>,
     pub schedule_changes: usize,
+    /// Agents changed by those edits, and how many of them an event covered.
+    pub edit_agents: usize,
+    pub edits_covered: usize,
     /// Schedules published and deleted.
     pub lifecycle: Vec<Lifecycle>,
     pub verdict: Verdict,
@@ -90,7 +93,8 @@ impl Report {
         format!(
             "soak seed {seed} ({days} simulated days, 1 h = {hour:?})\n\
              presence changes made {made}, delivered {delivered}, file-sink repeats {fd}, webhook repeats {wd}\n\
-             schedule edits made {sc}, published and deleted {lc:?}; events by type {types:?}\n\
+             schedule edits made {sc} ({ea} agent changes, {ec} seen in an event), published and deleted {lc:?}\n\
+             events by type {types:?}\n\
              faults fired {faults:?}\n\n{table}",
             seed = self.plan.seed,
             days = self.plan.days,
@@ -101,6 +105,8 @@ impl Report {
             wd = v.webhook_duplicates,
             sc = self.schedule_changes,
             lc = self.lifecycle,
+            ea = self.edit_agents,
+            ec = self.edits_covered,
             types = v.by_type,
             faults = self.faults,
             table = resources::table(&self.samples, 6),
@@ -122,6 +128,8 @@ async fn simulator(plan: &Plan) -> SimHandle {
             c.token_lifetime = h * 12;
             c.channel_lifetime = h * 24;
             c.rate_limit_per_minute = 100_000;
+            // Every schedule result by `downloadUrl`, so download faults bite.
+            c.download_threshold_agents = 1;
         })
         .start()
         .await
@@ -174,7 +182,8 @@ struct Run<'a> {
     baseline: HashMap<String, String>,
     made: Vec<Made>,
     faults: BTreeMap<Fault, u32>,
-    schedule_changes: usize,
+    /// Schedule edits made, in order.
+    edits: Vec<Edit>,
     /// Schedules published and deleted, in order.
     lifecycle: Vec<Lifecycle>,
     samples: Vec<Sample>,
@@ -201,7 +210,7 @@ impl<'a> Run<'a> {
             baseline: HashMap::new(),
             made: Vec::new(),
             faults: BTreeMap::new(),
-            schedule_changes: 0,
+            edits: Vec::new(),
             lifecycle: Vec::new(),
             samples: Vec::new(),
             unsettled: Vec::new(),

@@ -13,6 +13,45 @@ pub struct Made {
     pub modified: String,
 }
 
+/// A schedule edit the run made: the schedule's version after it and the agents changed.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub schedule: String,
+    pub version: u32,
+    pub agents: Vec<String>,
+}
+
+/// Every agent of every edit listed in a `wfm.schedule.changed` of that schedule at the
+/// edit's version or later (a later edit of the same agent may cover both). Returns how
+/// many (edit, agent) pairs were covered.
+pub fn judge_edits(edits: &[Edit], file: &[Value], bad: &mut Vec<String>) -> usize {
+    let mut covered = 0;
+    for edit in edits {
+        for agent in &edit.agents {
+            let seen = file.iter().any(|e| {
+                let d = &e["data"];
+                e["type"] == "wfm.schedule.changed"
+                    && d["scheduleId"] == edit.schedule.as_str()
+                    && d["version"]
+                        .as_u64()
+                        .is_some_and(|v| v >= u64::from(edit.version))
+                    && d["agents"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x["userId"] == agent.as_str()))
+            });
+            if seen {
+                covered += 1;
+            } else if bad.len() < 20 {
+                bad.push(format!(
+                    "schedule edit never emitted: agent {agent} of {} at version {}",
+                    edit.schedule, edit.version
+                ));
+            }
+        }
+    }
+    covered
+}
+
 /// A schedule the run published or deleted (by id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lifecycle {

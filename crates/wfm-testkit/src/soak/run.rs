@@ -3,7 +3,7 @@
 
 use super::daemon::Process;
 use super::faults::{self, Fault, Outage};
-use super::oracle::{self, Lifecycle, Made};
+use super::oracle::{self, Edit, Lifecycle, Made};
 use super::resources::{self, Sample};
 use super::{Report, Run};
 use genesys_sim::{AgentPick, Emit, ScheduleChange};
@@ -99,15 +99,20 @@ impl Run<'_> {
         };
         let change = ScheduleChange {
             business_unit_id: first.business_unit,
-            schedule_id: first.schedule,
+            schedule_id: first.schedule.clone(),
             management_unit_id: None,
             agents: AgentPick::Count(self.rng.random_range(1..4)),
             emit,
         };
-        self.sim
+        let done = self
+            .sim
             .change_schedule(change)
             .expect("a scripted schedule change");
-        self.schedule_changes += 1;
+        self.edits.push(Edit {
+            schedule: first.schedule,
+            version: done.version,
+            agents: done.changed_agents,
+        });
     }
 
     /// Publishes the first business unit's draft (next week): a schedule appears.
@@ -202,22 +207,19 @@ impl Run<'_> {
         let judge = || {
             let file = crate::file_events(self.dir);
             let hooked: Vec<_> = hook.accepted().iter().map(|r| r.json()).collect();
-            oracle::judge(&made, &self.baseline, &file, &hooked)
+            let mut v = oracle::judge(&made, &self.baseline, &file, &hooked);
+            oracle::judge_lifecycle(&self.lifecycle, &file, &mut v.violations);
+            let covered = oracle::judge_edits(&self.edits, &file, &mut v.violations);
+            (v, covered)
         };
         let within = Duration::from_secs(60);
-        let verdict = crate::eventually::poll(
+        let (verdict, edits_covered) = crate::eventually::poll(
             within,
             || std::future::ready(judge()),
-            |v| v.violations.is_empty(),
+            |(v, _)| v.violations.is_empty(),
         )
         .await
         .unwrap_or_else(|v| v);
-        let mut verdict = verdict;
-        oracle::judge_lifecycle(
-            &self.lifecycle,
-            &crate::file_events(self.dir),
-            &mut verdict.violations,
-        );
         let hours = 24;
         let bounds = resources::check(&self.samples, hours);
         self.process.take();
@@ -225,7 +227,9 @@ impl Run<'_> {
         Report {
             plan: self.plan.clone(),
             faults: std::mem::take(&mut self.faults),
-            schedule_changes: self.schedule_changes,
+            schedule_changes: self.edits.len(),
+            edit_agents: self.edits.iter().map(|e| e.agents.len()).sum(),
+            edits_covered,
             lifecycle: std::mem::take(&mut self.lifecycle),
             verdict,
             samples: std::mem::take(&mut self.samples),
