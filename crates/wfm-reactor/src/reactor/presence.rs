@@ -89,10 +89,7 @@ fn apply_presence(
     }
     match decide(cache.presence.get(user_id), &incoming) {
         Decision::Emit { previous } => {
-            if let Some(p) = &previous {
-                cache.ties.decided(user_id, p);
-            }
-            cache.ties.decided(user_id, &incoming);
+            cache.ties.decided(user_id, previous.as_ref(), &incoming);
             let modified = incoming
                 .modified_date
                 .clone()
@@ -124,7 +121,7 @@ fn apply_presence(
             skipped("presence", "duplicate");
             if advance && let Some(stored) = cache.presence.get_mut(user_id) {
                 stored.modified_date = incoming.modified_date.clone();
-                cache.ties.decided(user_id, stored);
+                cache.ties.forget(user_id);
                 let modified = stored.modified_date.clone().unwrap_or_default();
                 batch.changes.push(StateChange::Presence {
                     user_id: user_id.to_string(),

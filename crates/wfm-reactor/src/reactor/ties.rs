@@ -37,10 +37,13 @@ impl InstantTies {
             .is_some_and(|(t, seen)| *t == at && seen.contains(&content(incoming)))
     }
 
-    /// `state` is now what `user` has at its instant (emitted, or a duplicate that moved
-    /// the stored date): remember it there; an instant moved past is forgotten.
-    pub(super) fn decided(&mut self, user: &str, state: &PresenceState) {
-        let Some(at) = instant(state) else {
+    /// `incoming` replaced `previous` for `user`. At one instant both are remembered
+    /// there; otherwise the user's instant moved on and its memory goes (only ties are
+    /// kept: one entry per user would cost megabytes at 19,000 agents for nothing).
+    pub(super) fn decided(&mut self, user: &str, previous: Option<&PresenceState>, incoming: &PresenceState) {
+        let at = instant(incoming);
+        let tied = at.is_some() && previous.and_then(instant) == at;
+        let Some(at) = at.filter(|_| tied) else {
             self.by_user.remove(user);
             return;
         };
@@ -51,9 +54,10 @@ impl InstantTies {
         if entry.0 != at {
             *entry = (at, Vec::new());
         }
-        let c = content(state);
-        if !entry.1.contains(&c) {
-            entry.1.push(c);
+        for c in previous.into_iter().chain(Some(incoming)).map(content) {
+            if !entry.1.contains(&c) {
+                entry.1.push(c);
+            }
         }
     }
 
