@@ -214,7 +214,8 @@ impl SimHandle {
     }
 
     /// Publishes a draft schedule: it becomes published, and an `Update` with
-    /// `published: true` is announced for `agents` of its first management unit.
+    /// `published: true` is announced for every agent of its business unit's first
+    /// management unit.
     pub fn publish_schedule(
         &self,
         bu_id: &str,

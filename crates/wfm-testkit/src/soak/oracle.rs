@@ -93,7 +93,8 @@ pub struct Verdict {
     pub violations: Vec<String>,
 }
 
-fn presence_of(e: &Value) -> Option<(String, String, String)> {
+/// A `presence.changed` event's (user, presence, `modifiedDate`).
+pub(super) fn presence_of(e: &Value) -> Option<(String, String, String)> {
     (e["type"] == "presence.changed").then(|| {
         let d = &e["data"];
         let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();

@@ -174,12 +174,8 @@ impl Run<'_> {
         let emitted = || {
             let seen: std::collections::HashSet<(String, String)> = crate::file_events(self.dir)
                 .iter()
-                .filter(|e| e["type"] == "presence.changed")
-                .map(|e| {
-                    let d = &e["data"];
-                    let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
-                    (s("userId"), s("modifiedDate"))
-                })
+                .filter_map(oracle::presence_of)
+                .map(|(user, _, modified)| (user, modified))
                 .collect();
             std::future::ready(down.iter().all(|c| seen.contains(c)))
         };
