@@ -33,7 +33,7 @@ pub struct Evaluation {
     /// `scheduledActivityCategory` (`Unscheduled` when nothing is scheduled).
     pub scheduled: Category,
     /// `scheduledActivityCodeId`.
-    pub scheduled_code_id: Option<String>,
+    pub scheduled_code_id: Option<std::sync::Arc<str>>,
     /// `actualActivityCategory` (`None` when the presence is unknown or unmapped).
     pub actual: Option<Category>,
 }

@@ -234,7 +234,37 @@ fn steps_strategy() -> impl Strategy<Value = Vec<(i64, Step)>> {
     })
 }
 
+fn schedule_strategy() -> impl Strategy<Value = CanonicalAgentSchedule> {
+    let act = (0i64..300, 1i64..90, 0usize..CATEGORIES.len());
+    prop::collection::vec(act, 0..8).prop_map(|acts| {
+        schedule(
+            acts.into_iter()
+                .map(|(s, l, c)| activity(s, l, CATEGORIES[c]))
+                .collect(),
+        )
+    })
+}
+
 proptest! {
+    /// Merging shares the parts instead of re-sorting their activities: it must answer
+    /// exactly as one timeline built from every schedule at once (overlaps and ties too).
+    #[test]
+    fn a_merged_timeline_answers_as_one_built_from_every_schedule(
+        schedules in prop::collection::vec(schedule_strategy(), 0..4),
+        probes in prop::collection::vec(-10i64..420, 1..16),
+    ) {
+        let whole = Timeline::from_schedules(&schedules);
+        let parts: Vec<Timeline> = schedules.iter().map(|s| Timeline::from_schedules([s])).collect();
+        let merged = Timeline::merged(&parts);
+        prop_assert_eq!(whole.is_empty(), merged.is_empty());
+        for m in probes {
+            let at = t(m) + chrono::Duration::seconds(m % 7 * 11);
+            prop_assert_eq!(whole.at(at), merged.at(at));
+            prop_assert_eq!(whole.next_boundary(at), merged.next_boundary(at));
+            prop_assert_eq!(whole.next_activity(at), merged.next_activity(at));
+        }
+    }
+
     #[test]
     fn at_is_constant_between_boundaries_and_matches_a_scan(tl in timeline_strategy(), m in -20i64..400, d in 0i64..60) {
         let at = t(m);

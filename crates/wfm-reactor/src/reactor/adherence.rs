@@ -12,7 +12,8 @@ use crate::diff::CanonicalAgentSchedule;
 use crate::events::{AdherenceCause, AdherenceChanged, AdherenceRef, NewEvent};
 use crate::store::{Batch, StateChange, Store, StoreError, StoredAdherence};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::time::Instant;
 
 mod genesys;
@@ -121,7 +122,10 @@ pub(super) struct Adherence {
     tracker: Tracker,
     clock: WallClock,
     /// Per agent, its timeline in each (schedule, management unit) it appears in.
-    parts: HashMap<String, BTreeMap<(String, String), Timeline>>,
+    parts: HashMap<String, AgentParts>,
+    /// Schedule and management unit ids of `parts`: one allocation each, however many
+    /// agents' parts name them.
+    ids: std::collections::HashSet<Arc<str>>,
     /// Agents per (management unit, state), mirrored in the gauge.
     counts: HashMap<(String, AdherenceState), i64>,
     /// Nothing is decided until the first reconcile finished: before it, presence is known
@@ -165,6 +169,7 @@ impl Adherence {
             tracker: Tracker::new(mapping),
             clock: WallClock::now(),
             parts: HashMap::new(),
+            ids: Default::default(),
             counts: HashMap::new(),
         }
     }
@@ -260,10 +265,8 @@ impl Adherence {
             let Ok(s) = serde_json::from_str::<CanonicalAgentSchedule>(&row.canonical_json) else {
                 continue;
             };
-            self.parts
-                .entry(row.user_id)
-                .or_default()
-                .insert((row.schedule_id, row.mu_id), Timeline::from_schedules([&s]));
+            let tl = Timeline::from_schedules([&s]);
+            self.set_part(row.user_id, &row.schedule_id, &row.mu_id, Some(tl));
         }
         let users: Vec<String> = self.tracker.users().cloned().collect();
         for user in &users {
@@ -289,9 +292,38 @@ impl Adherence {
     fn timeline_of(&self, user: &str) -> Timeline {
         self.parts
             .get(user)
-            .map(|p| Timeline::merged(p.values()))
+            .map(|p| Timeline::merged(p.iter().map(|(_, t)| t)))
             .unwrap_or_default()
     }
+
+    /// Sets (`Some`) or removes (`None`) `user`'s timeline in (schedule, management unit).
+    fn set_part(&mut self, user: String, schedule_id: &str, mu_id: &str, timeline: Option<Timeline>) {
+        let key = (intern(&mut self.ids, schedule_id), intern(&mut self.ids, mu_id));
+        let parts = self.parts.entry(user).or_default();
+        let at = parts.binary_search_by(|(k, _)| k.cmp(&key));
+        match (at, timeline) {
+            (Ok(i), Some(t)) => parts[i].1 = t,
+            (Err(i), Some(t)) => parts.insert(i, (key, t)),
+            (Ok(i), None) => {
+                parts.remove(i);
+            }
+            (Err(_), None) => {}
+        }
+    }
+}
+
+/// One agent's timelines by (schedule, management unit), sorted by that key (so merging
+/// them is in the same order every time).
+type AgentParts = Vec<((Arc<str>, Arc<str>), Timeline)>;
+
+/// The shared copy of `id` in `ids`.
+fn intern(ids: &mut std::collections::HashSet<Arc<str>>, id: &str) -> Arc<str> {
+    if let Some(shared) = ids.get(id) {
+        return shared.clone();
+    }
+    let shared: Arc<str> = Arc::from(id);
+    ids.insert(shared.clone());
+    shared
 }
 
 /// The engine's state from a stored row (`None` when the row does not parse).
@@ -299,7 +331,7 @@ fn restored(row: &StoredAdherence) -> Option<(Evaluation, DateTime<Utc>)> {
     let eval = Evaluation {
         state: AdherenceState::parse(&row.state)?,
         scheduled: Category::parse(&row.scheduled_category)?,
-        scheduled_code_id: row.scheduled_code_id.clone(),
+        scheduled_code_id: row.scheduled_code_id.as_deref().map(std::sync::Arc::from),
         actual: row.actual_category.as_deref().and_then(Category::parse),
     };
     let since = DateTime::parse_from_rfc3339(&row.change_time)
@@ -388,17 +420,13 @@ impl Adherence {
                     user_id,
                     timeline,
                 } => {
-                    let parts = self.parts.entry(user_id.clone()).or_default();
-                    match timeline {
-                        Some(t) => parts.insert((schedule_id, mu_id), t),
-                        None => parts.remove(&(schedule_id, mu_id)),
-                    };
+                    self.set_part(user_id.clone(), &schedule_id, &mu_id, timeline);
                     touched.insert(user_id);
                 }
                 ScheduleUpdate::Deleted { schedule_id } => {
                     for (user, parts) in &mut self.parts {
                         let before = parts.len();
-                        parts.retain(|(s, _), _| *s != schedule_id);
+                        parts.retain(|((s, _), _)| **s != *schedule_id);
                         if parts.len() != before {
                             touched.insert(user.clone());
                         }
@@ -462,7 +490,7 @@ impl Adherence {
             business_unit_id: c.unit.business_unit_id.clone(),
             state: c.now.state.as_str().into(),
             scheduled_category: c.now.scheduled.as_str().into(),
-            scheduled_code_id: c.now.scheduled_code_id.clone(),
+            scheduled_code_id: c.now.scheduled_code_id.as_deref().map(str::to_string),
             actual_category: c.now.actual.map(|a| a.as_str().into()),
             change_time: time.clone(),
             computed_by: "local".into(),
@@ -479,7 +507,7 @@ impl Adherence {
             adherence_state: c.now.state.as_str().into(),
             impact: impact(&c.now).into(),
             scheduled_activity_category: c.now.scheduled.as_str().into(),
-            scheduled_activity_code_id: c.now.scheduled_code_id.clone(),
+            scheduled_activity_code_id: c.now.scheduled_code_id.as_deref().map(str::to_string),
             actual_activity_category: c.now.actual.map(|a| a.as_str().into()),
             is_out_of_office: c.now.actual == Some(Category::TimeOff),
             system_presence: c.presence,
