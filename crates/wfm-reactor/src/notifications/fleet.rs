@@ -55,6 +55,8 @@ pub struct ClientReport {
     pub topics: usize,
     /// Seconds its budget is paused after a 429 (0 when not paused).
     pub budget_paused_secs: u64,
+    /// Requests its budget would let start at once now (whole tokens; at most the burst).
+    pub budget_available: u32,
 }
 
 struct State {
@@ -185,6 +187,7 @@ impl Fleet {
                         .budget
                         .paused_until()
                         .map_or(0, |t| t.saturating_duration_since(now).as_secs()),
+                    budget_available: m.budget.available(),
                 }
             })
             .collect()

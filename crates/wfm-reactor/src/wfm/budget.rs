@@ -159,6 +159,20 @@ impl RateBudget {
         b.paused_until = Some(b.paused_until.map_or(until, |p| p.max(until)));
     }
 
+    /// Whole tokens available now (0 while paused): how many requests could start at
+    /// once. For `/readyz`, so an operator (or the load bench) sees the budget refilled.
+    pub fn available(&self) -> u32 {
+        let b = self.inner.bucket.lock().expect("budget lock");
+        let now = Instant::now();
+        if b.paused_until.is_some_and(|p| p > now) {
+            return 0;
+        }
+        let elapsed = now.saturating_duration_since(b.refilled).as_secs_f64();
+        let tokens = (b.tokens + elapsed * self.inner.per_sec).min(self.inner.burst);
+        // `as` saturates; tokens is within 0..=burst, and burst fits u32.
+        (tokens + 1e-9).floor() as u32
+    }
+
     /// When the current pause ends, if one is running.
     pub fn paused_until(&self) -> Option<Instant> {
         let b = self.inner.bucket.lock().expect("budget lock");

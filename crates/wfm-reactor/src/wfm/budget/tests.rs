@@ -140,3 +140,20 @@ async fn a_token_only_acquisition_needs_no_slot_but_spends_the_bucket() {
         start.elapsed()
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn available_counts_whole_tokens_refilled_and_none_while_paused() {
+    // 120/min with a burst of 30: refill (120 - 30)/60 = 1.5 tokens a second.
+    let budget = RateBudget::with_burst(120, 4, 30);
+    assert_eq!(budget.available(), 30);
+    for _ in 0..30 {
+        budget.acquire_token().await;
+    }
+    assert_eq!(budget.available(), 0);
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert_eq!(budget.available(), 3);
+    budget.pause_for(Duration::from_secs(5));
+    assert_eq!(budget.available(), 0, "a paused budget lets nothing start");
+    tokio::time::advance(Duration::from_secs(60)).await;
+    assert_eq!(budget.available(), 30, "never above the burst");
+}
