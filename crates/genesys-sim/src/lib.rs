@@ -14,6 +14,7 @@ mod change;
 mod channels;
 mod config;
 mod control;
+mod control_schedules;
 mod errors;
 mod flood;
 mod handle;
@@ -110,6 +111,8 @@ fn router(shared: AppState) -> Router {
         .route("/sim/flood", post(control::flood))
         .route("/sim/channels", get(control::channels))
         .route("/sim/agents", get(control::agents))
+        .route("/sim/schedules", get(control_schedules::schedules))
+        .route("/sim/schedule-bursts", post(control_schedules::bursts))
         .route("/sim/clients/{id}/revoke", post(control::revoke_client))
         .route("/sim/clients/{id}/restore", post(control::restore_client))
         .fallback(|| async { errors::ApiError::not_found("resource") })
