@@ -2,11 +2,57 @@
 //! empty store, then a reconcile after a gap (every socket dropped while every schedule
 //! changed silently), and checks the REST rate against `fetch.requests_per_minute`.
 
-use crate::bursts::{await_changes, targets};
 use crate::harness::{self, Daemon, Report, Waits};
 use genesys_sim::{AgentPick, Emit, ScheduleChange};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// (business unit, schedule, first management unit) of every published schedule.
+pub fn targets(d: &Daemon) -> Vec<(String, String, String)> {
+    let org = d.sim.org();
+    org.schedules
+        .iter()
+        .filter(|s| s.published)
+        .map(|s| {
+            let bu = org
+                .business_units
+                .iter()
+                .find(|b| b.id == s.bu_id)
+                .expect("schedule's BU");
+            (s.bu_id.clone(), s.id.clone(), bu.management_units[0].id.clone())
+        })
+        .collect()
+}
+
+/// Waits for one `wfm.schedule.changed` per subject in `want`; returns arrival instants.
+pub async fn await_changes(
+    live: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
+    want: &[String],
+    timeout: Duration,
+) -> HashMap<String, Instant> {
+    let mut got = HashMap::new();
+    let deadline = Instant::now() + timeout;
+    while got.len() < want.len() {
+        let msg = match tokio::time::timeout_at(deadline, live.recv()).await {
+            Err(_) => break,
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
+            Ok(Err(_)) => break,
+            Ok(Ok(m)) => m,
+        };
+        let now = Instant::now();
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&msg) else {
+            continue;
+        };
+        if v["type"] == "wfm.schedule.changed"
+            && let Some(s) = v["subject"].as_str()
+            && want.iter().any(|w| w == s)
+        {
+            got.entry(s.to_string()).or_insert(now);
+        }
+    }
+    got
+}
 
 /// Figures of the first reconcile (empty store → snapshot), taken right after start.
 pub fn first(d: &Daemon, done: Instant, r: &mut Report) {

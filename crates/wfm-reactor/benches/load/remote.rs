@@ -123,6 +123,35 @@ impl RemoteSim {
             .ok_or_else(|| anyhow::anyhow!("flood answer without delivered: {v}"))
     }
 
+    /// Every published schedule with its business unit and first management unit
+    /// (`GET /sim/schedules`), as the burst route takes them.
+    pub async fn schedule_targets(&self) -> anyhow::Result<Vec<Value>> {
+        let r = self
+            .http
+            .get(format!("{}/sim/schedules", self.base))
+            .send()
+            .await?;
+        Ok(r.error_for_status()?.json().await?)
+    }
+
+    /// `events` one-agent edits of every target at once, each announced by a `Complete`
+    /// (`POST /sim/schedule-bursts`); per `"{schedule}/{mu}"`, when its last event was
+    /// sent (µs since the Unix epoch).
+    pub async fn schedule_bursts(
+        &self,
+        targets: &[Value],
+        events: usize,
+    ) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+        let r = self
+            .http
+            .post(format!("{}/sim/schedule-bursts", self.base))
+            .json(&json!({"targets": targets, "events": events}))
+            .send()
+            .await?;
+        let v: Value = r.error_for_status()?.json().await?;
+        Ok(serde_json::from_value(v["last"].clone())?)
+    }
+
     /// Channels the simulator has (connected or not).
     pub async fn channel_count(&self) -> anyhow::Result<usize> {
         Ok(self.channels().await?.len())
