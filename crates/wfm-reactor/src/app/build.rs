@@ -11,6 +11,7 @@ use crate::admin::{self, AdminState};
 use crate::auth::{AuthError, TokenProvider};
 use crate::config::Config;
 use crate::notifications::{ChannelManager, Fleet, FleetMember, ManagerExtras};
+use crate::reactor::unit_slots::UnitSlots;
 use crate::reactor::{Context, Membership, Reactor, ReactorHandle, topic_set};
 use crate::sinks::{DeliveryHandle, DeliveryOptions, spawn_delivery};
 use crate::store::Store;
@@ -109,6 +110,7 @@ impl App {
             wfm,
             api_host: api_host(&api_base),
             config: config.clone(),
+            unit_slots: UnitSlots::new(config.fetch.concurrency, clients.len()),
         });
         Ok(App {
             config,

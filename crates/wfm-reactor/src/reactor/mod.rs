@@ -24,6 +24,7 @@ mod stop;
 mod tasks;
 mod ties;
 mod triggers;
+pub mod unit_slots;
 
 pub use adherence::{AgentAdherence, ScheduleUpdate};
 pub use handle::{ReactorHandle, UserState, UsersView};
@@ -70,6 +71,8 @@ pub struct Context {
     pub api_host: String,
     /// The validated configuration.
     pub config: Arc<Config>,
+    /// Bounds the management units between query and commit at once (memory).
+    pub unit_slots: unit_slots::UnitSlots,
 }
 
 /// What a child task reports back.

@@ -194,6 +194,8 @@ async fn fetch(
     let mut codes = ctx.wfm.activity_codes(bu).await?;
     let mut events = 0;
     for mu in &plan.hint.management_units {
+        // Held from the query to the commit: bounds the parsed units alive at once.
+        let _slot = ctx.unit_slots.acquire().await;
         let label = plan.hint.version.max(announced.get());
         // narrowed: only the agents `agentschedules.changed` named, on both sides of the
         // diff, so an agent not asked for is never taken as removed

@@ -41,6 +41,7 @@ path = "{sink}"
         store: Store::open(&dir.join("state.db")).unwrap(),
         wfm,
         api_host: "api.test".into(),
+        unit_slots: crate::reactor::unit_slots::UnitSlots::new(config.fetch.concurrency, 1),
         config: Arc::new(config),
     })
 }
