@@ -5,7 +5,7 @@
 //! - `GET /sim/schedules`: every published schedule with its business unit and first
 //!   management unit: `[{"businessUnitId", "scheduleId", "managementUnitId"}]`.
 //! - `POST /sim/schedule-bursts` `{"targets": [...as above], "events": N}`: for every
-//!   target at once, `N` edits of one agent each, 1 ms apart, each announced by a
+//!   target at once, `N` edits of one agent each (`"agentsPerEvent"`: more), 1 ms apart, each announced by a
 //!   `Complete` event; answers when all are sent with, per `"{schedule}/{mu}"`, when its
 //!   last event was sent (µs since the Unix epoch: the same clock in both processes).
 
@@ -36,6 +36,13 @@ pub(crate) struct Target {
 pub(crate) struct BurstRequest {
     targets: Vec<Target>,
     events: usize,
+    /// Agents each edit changes (default 1).
+    #[serde(default = "one", rename = "agentsPerEvent")]
+    agents_per_event: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Answer of `POST /sim/schedule-bursts`.
@@ -87,7 +94,7 @@ pub(crate) async fn bursts(
     let tasks: Vec<_> = req
         .targets
         .into_iter()
-        .map(|t| tokio::spawn(burst(handle.clone(), t, req.events)))
+        .map(|t| tokio::spawn(burst(handle.clone(), t, req.events, req.agents_per_event)))
         .collect();
     let mut last = BTreeMap::new();
     for t in tasks {
@@ -100,7 +107,12 @@ pub(crate) async fn bursts(
 }
 
 /// `events` edits of `target`, 1 ms apart; its subject and when the last was sent.
-async fn burst(handle: SimHandle, target: Target, events: usize) -> Result<(String, u64), ApiError> {
+async fn burst(
+    handle: SimHandle,
+    target: Target,
+    events: usize,
+    agents: usize,
+) -> Result<(String, u64), ApiError> {
     let mut at = 0;
     for _ in 0..events {
         handle
@@ -108,7 +120,7 @@ async fn burst(handle: SimHandle, target: Target, events: usize) -> Result<(Stri
                 business_unit_id: target.business_unit_id.clone(),
                 schedule_id: target.schedule_id.clone(),
                 management_unit_id: Some(target.management_unit_id.clone()),
-                agents: AgentPick::Count(1),
+                agents: AgentPick::Count(agents),
                 emit: Emit::Complete,
             })
             .map_err(|e| ApiError::bad_request("bad.request", e.to_string()))?;

@@ -141,11 +141,12 @@ impl RemoteSim {
         &self,
         targets: &[Value],
         events: usize,
+        agents_per_event: usize,
     ) -> anyhow::Result<std::collections::HashMap<String, u64>> {
         let r = self
             .http
             .post(format!("{}/sim/schedule-bursts", self.base))
-            .json(&json!({"targets": targets, "events": events}))
+            .json(&json!({"targets": targets, "events": events, "agentsPerEvent": agents_per_event}))
             .send()
             .await?;
         let v: Value = r.error_for_status()?.json().await?;

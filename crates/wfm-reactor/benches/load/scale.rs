@@ -58,7 +58,12 @@ const SIM_ARGS: [&str; 4] = [
     "10000",
 ];
 
-const EXTRA: &str = "[fetch]\nrequests_per_minute = 60000\nconcurrency = 8\n";
+/// The daemon's `[fetch]` table: a budget the snapshot never waits on, and
+/// `concurrency` requests at once (8, or `LOAD_SCALE_CONCURRENCY` to compare).
+fn extra() -> String {
+    let concurrency = std::env::var("LOAD_SCALE_CONCURRENCY").unwrap_or_else(|_| "8".into());
+    format!("[fetch]\nrequests_per_minute = 60000\nconcurrency = {concurrency}\n")
+}
 
 /// The OAuth clients of a `clients`-client run: the simulator's own pair, then the
 /// `--extra-clients` it accepts.
@@ -83,7 +88,8 @@ pub async fn run(agents: usize, clients: usize, name: &'static str) -> anyhow::R
     r.info("OAuth clients", clients as f64, "count");
     if agents + 1 > CAPACITY * clients {
         // The daemon must refuse clearly at start rather than silently drop topics.
-        let refused = match harness::start_app(&sim.base, &sim.client_id, &sim.client_secret, EXTRA).await {
+        let refused = match harness::start_app(&sim.base, &sim.client_id, &sim.client_secret, &extra()).await
+        {
             Ok(d) => {
                 d.app.shutdown().await;
                 false
@@ -101,7 +107,7 @@ pub async fn run(agents: usize, clients: usize, name: &'static str) -> anyhow::R
         );
         return Ok(r);
     }
-    let d = harness::start_app_clients(&sim.base, &client_pairs(&sim, clients), EXTRA).await?;
+    let d = harness::start_app_clients(&sim.base, &client_pairs(&sim, clients), &extra()).await?;
     let started_in = d.started.elapsed();
     sim.subscribed(agents + 1, Duration::from_secs(60)).await?;
     let subscribed = d.started.elapsed();
