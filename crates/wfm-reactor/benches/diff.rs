@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
                 .iter()
                 .filter_map(CanonicalAgentSchedule::from_api)
                 .collect();
-            let d = diff(&previous, &current);
+            let d = diff(&previous, current);
             assert_eq!(d.len(), 250);
             black_box(d)
         })

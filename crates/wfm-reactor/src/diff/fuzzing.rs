@@ -42,9 +42,9 @@ pub fn diff_input(data: &[u8]) {
         assert_eq!(renamed.hash(), hash, "hash depends on shift ids");
     }
     let before = hashes(&a);
-    assert!(diff(&before, &a).is_empty(), "diff(a, a) is not empty");
+    assert!(diff(&before, a.clone()).is_empty(), "diff(a, a) is not empty");
     let after = hashes(&b);
-    let changes = diff(&before, &b);
+    let changes = diff(&before, b.clone());
     for pair in changes.windows(2) {
         assert!(pair[0].user_id < pair[1].user_id, "diff unsorted or a user twice");
     }

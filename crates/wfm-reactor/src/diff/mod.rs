@@ -51,29 +51,17 @@ pub struct AgentDiff {
 /// A user listed twice in `current` counts once (the last entry wins).
 pub fn diff(
     previous: &HashMap<String, String>,
-    current: &[(String, CanonicalAgentSchedule)],
+    current: Vec<(String, CanonicalAgentSchedule)>,
 ) -> Vec<AgentDiff> {
-    let mut now: HashMap<&str, &CanonicalAgentSchedule> = HashMap::with_capacity(current.len());
+    // Taken by value: a changed agent's schedule moves into its diff instead of being
+    // cloned (a deep copy of every shift and activity per changed agent).
+    let mut now: HashMap<String, CanonicalAgentSchedule> = HashMap::with_capacity(current.len());
     for (user, schedule) in current {
-        now.insert(user.as_str(), schedule);
+        now.insert(user, schedule);
     }
     let mut out = Vec::new();
-    for (user, schedule) in &now {
-        let hash = schedule.hash();
-        let change = match previous.get(*user) {
-            None => Change::Added,
-            Some(old) if *old != hash => Change::Updated,
-            Some(_) => continue,
-        };
-        out.push(AgentDiff {
-            user_id: user.to_string(),
-            change,
-            schedule: (*schedule).clone(),
-            hash: Some(hash),
-        });
-    }
     for user in previous.keys() {
-        if !now.contains_key(user.as_str()) {
+        if !now.contains_key(user) {
             out.push(AgentDiff {
                 user_id: user.clone(),
                 change: Change::Removed,
@@ -81,6 +69,20 @@ pub fn diff(
                 hash: None,
             });
         }
+    }
+    for (user, schedule) in now {
+        let hash = schedule.hash();
+        let change = match previous.get(&user) {
+            None => Change::Added,
+            Some(old) if *old != hash => Change::Updated,
+            Some(_) => continue,
+        };
+        out.push(AgentDiff {
+            user_id: user,
+            change,
+            schedule,
+            hash: Some(hash),
+        });
     }
     out.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     out

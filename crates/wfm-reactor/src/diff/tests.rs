@@ -127,7 +127,7 @@ fn diff_reports_added_updated_removed_and_skips_unchanged() {
         ("new".to_string(), new),
         ("emptied".to_string(), emptied),
     ];
-    let d = diff(&previous, &current);
+    let d = diff(&previous, current.clone());
     let got: Vec<_> = d.iter().map(|a| (a.user_id.as_str(), a.change)).collect();
     assert_eq!(
         got,

@@ -223,7 +223,7 @@ async fn fetch(
         if let Some(only) = only {
             previous.retain(|user, _| only.contains(user));
         }
-        let mut diffs = diff(&previous, &current);
+        let mut diffs = diff(&previous, current);
         if diffs.is_empty() {
             continue;
         }
