@@ -14,6 +14,8 @@
 //! - `GET /sim/agents`: every agent id, in the org's order (to pick flood targets).
 //! - `POST /sim/clients/{id}/revoke` / `.../restore`: refuse one OAuth client's
 //!   credentials (revoking its tokens) or accept them again.
+//! - `GET /sim/schedules` and `POST /sim/schedule-bursts`: schedule edits driven from
+//!   another process (see `control_schedules.rs`).
 
 use super::errors::ApiError;
 use super::flood::Pace;
