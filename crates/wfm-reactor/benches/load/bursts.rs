@@ -10,7 +10,6 @@ use crate::harness::{self, App, Report, Waits};
 use crate::remote::RemoteSim;
 use crate::stats;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Events per burst (each edits one agent): the README's figures use this default.
@@ -174,7 +173,15 @@ async fn bursts(
     let last = sim
         .schedule_bursts(targets, burst_events(), agents_per_event())
         .await?;
-    let arrived = arrivals(&mut live, &last, Duration::from_secs(30)).await;
+    // When (µs since the epoch) the first change event of each burst subject arrived.
+    let arrived = crate::reconcile::await_changes_stamped(
+        &mut live,
+        |s| last.contains_key(s),
+        last.len(),
+        Duration::from_secs(30),
+        unix_micros,
+    )
+    .await;
     d.settle(Duration::from_millis(500), Duration::from_secs(30))
         .await?;
     let beyond = arrived
@@ -182,46 +189,6 @@ async fn bursts(
         .map(|(s, at)| (*at as f64 - last[s] as f64) / 1000.0 - quiet.as_secs_f64() * 1000.0)
         .collect();
     Ok((arrived.len(), beyond))
-}
-
-/// When (µs since the epoch) the first `wfm.schedule.changed` of each subject in `want`
-/// reached the live feed.
-async fn arrivals(
-    live: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
-    want: &HashMap<String, u64>,
-    timeout: Duration,
-) -> HashMap<String, u64> {
-    let mut got = HashMap::new();
-    let deadline = tokio::time::Instant::now() + timeout;
-    while got.len() < want.len() {
-        let msg = match tokio::time::timeout_at(deadline, live.recv()).await {
-            Err(_) => break,
-            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
-            Ok(Err(_)) => break,
-            Ok(Ok(m)) => m,
-        };
-        let now = unix_micros();
-        // Only the envelope: the bench shares the daemon's cores, so it skips the data
-        // instead of building a `Value` of every event.
-        let Ok(head) = serde_json::from_str::<Head>(&msg) else {
-            continue;
-        };
-        if head.kind == "wfm.schedule.changed"
-            && let Some(s) = head.subject
-            && want.contains_key(&s)
-        {
-            got.entry(s).or_insert(now);
-        }
-    }
-    got
-}
-
-/// The envelope fields `arrivals` reads; serde skips the rest.
-#[derive(serde::Deserialize)]
-struct Head {
-    #[serde(rename = "type")]
-    kind: String,
-    subject: Option<String>,
 }
 
 fn unix_micros() -> u64 {

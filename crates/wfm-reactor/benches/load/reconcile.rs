@@ -31,27 +31,56 @@ pub async fn await_changes(
     want: &[String],
     timeout: Duration,
 ) -> HashMap<String, Instant> {
+    await_changes_stamped(
+        live,
+        |s| want.iter().any(|w| w == s),
+        want.len(),
+        timeout,
+        Instant::now,
+    )
+    .await
+}
+
+/// Waits for the first `wfm.schedule.changed` of `count` subjects accepted by `wanted`,
+/// stamping each arrival with `stamp()` as it is received.
+pub async fn await_changes_stamped<T>(
+    live: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
+    wanted: impl Fn(&str) -> bool,
+    count: usize,
+    timeout: Duration,
+    stamp: impl Fn() -> T,
+) -> HashMap<String, T> {
     let mut got = HashMap::new();
     let deadline = Instant::now() + timeout;
-    while got.len() < want.len() {
+    while got.len() < count {
         let msg = match tokio::time::timeout_at(deadline, live.recv()).await {
             Err(_) => break,
             Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
             Ok(Err(_)) => break,
             Ok(Ok(m)) => m,
         };
-        let now = Instant::now();
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&msg) else {
+        let now = stamp();
+        // Only the envelope: the bench shares the daemon's cores, so it skips the data
+        // instead of building a `Value` of every event.
+        let Ok(head) = serde_json::from_str::<Head>(&msg) else {
             continue;
         };
-        if v["type"] == "wfm.schedule.changed"
-            && let Some(s) = v["subject"].as_str()
-            && want.iter().any(|w| w == s)
+        if head.kind == "wfm.schedule.changed"
+            && let Some(s) = head.subject
+            && wanted(&s)
         {
-            got.entry(s.to_string()).or_insert(now);
+            got.entry(s).or_insert(now);
         }
     }
     got
+}
+
+/// The envelope fields `await_changes_stamped` reads; serde skips the rest.
+#[derive(serde::Deserialize)]
+struct Head {
+    #[serde(rename = "type")]
+    kind: String,
+    subject: Option<String>,
 }
 
 /// Figures of the first reconcile (empty store → snapshot), taken right after start.
