@@ -1,8 +1,9 @@
 //! Two real `wfm-reactor run` processes on one PostgreSQL schema and the simulator, with a
 //! file sink and a NATS sink, while presence and schedule changes flow:
-//! 1. the leader's lock session is cut (`pg_terminate_backend`): it stops at once and
-//!    commits nothing more; the standby takes over with the next epoch;
-//! 2. the new leader is SIGKILLed: the first replica takes over within `ha.takeover`;
+//! 1. the leader's lock session is cut (`pg_terminate_backend`): it stops at once; the
+//!    standby takes over with the next epoch, and the old leader commits nothing after;
+//! 2. the new leader is SIGKILLed: the first replica, standing by again, takes over
+//!    within `ha.takeover`;
 //! 3. every final state reaches both sinks, no id carries two contents, and the NATS
 //!    stream holds each id exactly once.
 
@@ -192,13 +193,16 @@ async fn failover_keeps_every_change_and_fences_the_old_leader() {
         .await
         .unwrap();
     await_log(dir.path(), 1, "lease lost", TAKEOVER).await;
+    let took = takeovers(dir.path(), 2, 1, TAKEOVER * 2).await;
+    eprintln!("takeover after a cut lock session: {took:?}");
+    // A write whose fence check passed just before the cut may still commit; the
+    // takeover's epoch increment waits for it (FOR SHARE), so from here on nothing of
+    // epoch 1 can commit, and all of epoch 1 precedes all of epoch 2.
     let last_of_epoch_1 = scalar(
         &schema,
         "SELECT coalesce(max(seq), 0) FROM {s}.outbox WHERE epoch = 1",
     )
     .await;
-    let took = takeovers(dir.path(), 2, 1, TAKEOVER * 2).await;
-    eprintln!("takeover after a cut lock session: {took:?}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = scalar(
         &schema,
@@ -210,8 +214,19 @@ async fn failover_keeps_every_change_and_fences_the_old_leader() {
         "the fenced leader committed nothing after losing the lease"
     );
     assert!(scalar(&schema, "SELECT count(*) FROM {s}.outbox WHERE epoch = 2").await > 0);
+    let first_of_epoch_2 = scalar(
+        &schema,
+        "SELECT coalesce(min(seq), 0) FROM {s}.outbox WHERE epoch = 2",
+    )
+    .await;
+    assert!(
+        last_of_epoch_1 < first_of_epoch_2,
+        "epoch 1 ends (#{last_of_epoch_1}) before epoch 2 begins (#{first_of_epoch_2})"
+    );
 
-    // 2. SIGKILL the new leader: the first replica (standing by again) takes over.
+    // 2. SIGKILL the new leader once the first replica stands by again (after its
+    //    back-off, which gives a standby the first chance): it takes over in time.
+    await_log(dir.path(), 1, "lease held elsewhere", TAKEOVER * 3).await;
     replicas.0[1].kill().unwrap();
     let killed = Instant::now();
     takeovers(dir.path(), 1, 2, TAKEOVER * 2).await;

@@ -48,8 +48,9 @@ pub struct Fence {
 
 impl Fence {
     /// Writes are checked against `epoch` and against the lock still being held by the
-    /// session `lock_pid`, so nothing commits once that session is gone, even before a
-    /// standby has taken over.
+    /// session `lock_pid`, so no write that starts once that session is gone commits,
+    /// even before a standby has taken over. One whose check passed just before the cut
+    /// may still commit, but before any takeover: the epoch increment waits for it.
     pub fn lease(epoch: i64, lock_pid: i32) -> Self {
         Self {
             lease: Some((epoch, lock_pid)),
