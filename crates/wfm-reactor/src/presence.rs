@@ -45,22 +45,34 @@ pub struct SystemPresence {
 /// Maps any spelling ("ON_QUEUE", "onqueue", "On Queue", " available ") to the display
 /// form, ignoring case, spaces, underscores and hyphens.
 pub(crate) fn normalise_system_presence(raw: &str) -> SystemPresence {
-    let squashed: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-'))
-        .flat_map(char::to_lowercase)
-        .collect();
-    for display in SYSTEM_PRESENCES {
-        if display.replace(' ', "").to_lowercase() == squashed {
-            return SystemPresence {
-                display: display.to_string(),
-                known: true,
-            };
-        }
+    // Compared letter by letter, without building lowercase copies: this runs for every
+    // presence notification.
+    match SYSTEM_PRESENCES
+        .iter()
+        .find(|display| same_presence(display, raw))
+    {
+        Some(display) => SystemPresence {
+            display: display.to_string(),
+            known: true,
+        },
+        None => SystemPresence {
+            display: raw.to_string(),
+            known: false,
+        },
     }
-    SystemPresence {
-        display: raw.to_string(),
-        known: false,
+}
+
+/// True when `a` and `b` are equal ignoring ASCII case, spaces, underscores and hyphens.
+/// (Non-ASCII letters compare exactly: none of the display forms has one.)
+fn same_presence(a: &str, b: &str) -> bool {
+    let mut left = a.bytes().filter(|c| !matches!(c, b' ' | b'_' | b'-'));
+    let mut right = b.bytes().filter(|c| !matches!(c, b' ' | b'_' | b'-'));
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            _ => return false,
+        }
     }
 }
 

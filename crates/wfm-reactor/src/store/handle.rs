@@ -5,6 +5,7 @@
 //! and signature, and the compiler checks both backends offer all of them.
 
 use super::postgres::{Fence, PgStore};
+use super::tail::{CommittedTail, TAIL_BUDGET};
 use super::{
     AgentScheduleRow, Batch, DeadLetter, DirtyKey, LIVE_CAPACITY, NewDeadLetter, OutboxEvent, Queued,
     SqliteStore, StoreError, StoredPresence, StoredRoutingStatus, StoredSchedule,
@@ -18,6 +19,8 @@ use tokio::sync::{broadcast, watch};
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// The newest committed events, filled by the backend's writer after each commit.
+    tail: Arc<CommittedTail>,
 }
 
 #[derive(Clone, Debug)]
@@ -41,8 +44,10 @@ impl Store {
     /// or incompatible file is an error naming the file, never silently reset.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let tail = Arc::new(CommittedTail::new(TAIL_BUDGET));
         Ok(Store {
-            backend: Backend::Sqlite(SqliteStore::open(path, live)?),
+            backend: Backend::Sqlite(SqliteStore::open(path, live, tail.clone())?),
+            tail,
         })
     }
 
@@ -50,8 +55,10 @@ impl Store {
     /// the lease epoch every write must still hold ([`Fence::default`]: no lease).
     pub async fn open_postgres(url: &str, fence: Fence) -> Result<Store, StoreError> {
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let tail = Arc::new(CommittedTail::new(TAIL_BUDGET));
         Ok(Store {
-            backend: Backend::Postgres(PgStore::open(url, fence, live).await?),
+            backend: Backend::Postgres(PgStore::open(url, fence, live, tail.clone()).await?),
+            tail,
         })
     }
 
@@ -120,8 +127,14 @@ impl Store {
 
 impl Store {
     /// Up to `limit` committed events after `after`, in order, at most about
-    /// `MAX_BATCH_BYTES` of JSON (always at least one event).
+    /// `MAX_BATCH_BYTES` of JSON (always at least one event): from the committed tail
+    /// when it holds the next one, else from the store.
     pub async fn read_outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        if let Some(events) = self.tail.read(after, limit, super::outbox::MAX_BATCH_BYTES) {
+            crate::telemetry::delivery::outbox_read("tail");
+            return Ok(events);
+        }
+        crate::telemetry::delivery::outbox_read("store");
         forward!(self.read_outbox(after, limit))
     }
     /// Events currently kept in the outbox (not yet pruned).

@@ -19,6 +19,7 @@ mod replay;
 mod schema;
 mod sqlite;
 mod state;
+mod tail;
 mod writer;
 
 pub use adherence::{StoredAdherence, StoredAgentSchedule};

@@ -48,9 +48,7 @@ pub(super) fn append(
         let json = ev.render(seq);
         insert.execute(params![seq as i64, ev.id, json])?;
         st.next_seq += 1;
-        if st.live {
-            st.emitted.push((seq, Arc::from(json)));
-        }
+        st.events.keep(seq, &ev.id, &json);
         seqs.push(seq);
     }
     Ok(seqs)

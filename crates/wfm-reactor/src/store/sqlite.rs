@@ -2,6 +2,7 @@
 //! threads (see `writer`): every write goes through one group-committing writer, reads
 //! through a read-only WAL connection, and a third thread checkpoints the WAL.
 
+use super::tail::CommittedTail;
 use super::writer::{self, GroupState, Outputs, ReadOp, WriteOp};
 use super::{StoreError, checkpoint, outbox, schema};
 use rusqlite::Connection;
@@ -39,7 +40,11 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens or creates the store at `path` (and its parent directory). A garbage or
     /// incompatible file is an error naming the file, never silently reset.
-    pub fn open(path: &Path, live: broadcast::Sender<Arc<str>>) -> Result<SqliteStore, StoreError> {
+    pub fn open(
+        path: &Path,
+        live: broadcast::Sender<Arc<str>>,
+        tail: Arc<CommittedTail>,
+    ) -> Result<SqliteStore, StoreError> {
         let conn = schema::open_writer(path)?;
         let last = outbox::last_sequence(&conn)?;
         let reader_conn = schema::open_reader(path)?;
@@ -49,6 +54,7 @@ impl SqliteStore {
         let out = Outputs {
             committed: committed_tx,
             live: live.clone(),
+            tail,
         };
         let spawn = |name: &str| std::thread::Builder::new().name(name.to_string());
         spawn("store-writer")

@@ -11,6 +11,7 @@
 //! events take outbox sequences) in the order they were queued (see `queue.rs`).
 
 use super::StoreError;
+use super::tail::{CommittedTail, GroupEvents};
 use rusqlite::{Connection, TransactionBehavior};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -23,14 +24,10 @@ pub const MAX_GROUP: usize = 1024;
 pub struct GroupState {
     /// The sequence the next appended event gets.
     pub next_seq: u64,
-    /// Whether the live feed has receivers this group: only then is each event's JSON
-    /// kept until the commit. Without receivers the rendered text is dropped as soon as
-    /// SQLite has it: a snapshot group can hold hundreds of megabytes of schedule events,
-    /// and keeping them only to be discarded by the broadcast made the memory peak.
-    pub live: bool,
-    /// Events appended in this group for the live feed: (sequence, JSON), published
-    /// after commit (empty when `live` is false).
-    pub emitted: Vec<(u64, Arc<str>)>,
+    /// Events appended in this group, kept until the commit for the live feed (when it
+    /// has receivers) and the committed tail (within its budget): a snapshot group can
+    /// hold hundreds of megabytes of schedule events, which are not kept.
+    pub events: GroupEvents,
 }
 
 /// Called once the group's fate is known.
@@ -46,14 +43,15 @@ pub struct Outputs {
     pub committed: watch::Sender<u64>,
     /// Every committed event's JSON, lossy for slow receivers.
     pub live: broadcast::Sender<Arc<str>>,
+    /// The newest committed events, for sinks that keep up.
+    pub tail: Arc<CommittedTail>,
 }
 
 /// The writer loop; ends when every handle is dropped.
 pub(crate) fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, next_seq: u64, out: Outputs) {
     let mut state = GroupState {
         next_seq,
-        live: false,
-        emitted: Vec::new(),
+        events: GroupEvents::new(false, out.tail.budget()),
     };
     let mut ops = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = rx.blocking_recv() {
@@ -71,7 +69,7 @@ pub(crate) fn run_writer(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>, 
 fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupState, out: &Outputs) {
     let group_start = state.next_seq;
     // Best effort by design: a receiver subscribing during this group sees the next one.
-    state.live = out.live.receiver_count() > 0;
+    state.events = GroupEvents::new(out.live.receiver_count() > 0, out.tail.budget());
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -83,7 +81,7 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
     };
     let mut replies = Vec::with_capacity(ops.len());
     for op in ops.drain(..) {
-        let before = (state.next_seq, state.emitted.len());
+        let before = (state.next_seq, state.events.len());
         // Savepoints by cached prepared statements: rusqlite's `Savepoint` re-parses
         // its SQL every time, which showed up in the hot path of one-event commits.
         if let Err(e) = savepoint(&tx, "SAVEPOINT req") {
@@ -98,17 +96,14 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
                 crate::telemetry::delivery::store_commit_failed(&e.to_string(), 1);
             }
             state.next_seq = before.0;
-            state.emitted.truncate(before.1);
+            state.events.undo_to(before.1);
         }
         replies.push(reply);
     }
     match tx.commit() {
         Ok(()) => {
             // Announce before answering: a caller told "committed" sees it in the watch.
-            for (_, json) in state.emitted.drain(..) {
-                // No receiver is fine: the live feed is best effort by design.
-                let _ = out.live.send(json);
-            }
+            state.events.publish(&out.tail, &out.live);
             if state.next_seq > group_start {
                 out.committed.send_replace(state.next_seq - 1);
             }
@@ -123,7 +118,7 @@ fn run_group(conn: &mut Connection, ops: &mut Vec<WriteOp>, state: &mut GroupSta
                 reply(Err(err.clone()));
             }
             state.next_seq = group_start;
-            state.emitted.clear();
+            state.events.discard();
         }
     }
 }
@@ -149,9 +144,8 @@ mod tests {
         Box::new(move |conn, st| {
             conn.execute("INSERT INTO t VALUES (?1)", [x]).unwrap();
             st.next_seq += 1;
-            if st.live {
-                st.emitted.push((st.next_seq - 1, Arc::from(x.to_string())));
-            }
+            st.events
+                .keep(st.next_seq - 1, &format!("id-{x}"), &x.to_string());
             let reply: Reply = Box::new(move |commit| {
                 log.lock().unwrap().push((x, commit.is_ok() && !fail));
             });
@@ -159,24 +153,40 @@ mod tests {
         })
     }
 
+    fn outputs(tail_budget: usize) -> (Outputs, watch::Receiver<u64>, broadcast::Receiver<Arc<str>>) {
+        let (committed, rx) = watch::channel(0);
+        let (live, live_rx) = broadcast::channel(16);
+        let tail = Arc::new(CommittedTail::new(tail_budget));
+        (
+            Outputs {
+                committed,
+                live,
+                tail,
+            },
+            rx,
+            live_rx,
+        )
+    }
+
+    fn group_state(next_seq: u64) -> GroupState {
+        GroupState {
+            next_seq,
+            events: GroupEvents::new(false, 0),
+        }
+    }
+
     #[test]
     fn a_failing_request_is_undone_alone_and_answers_follow_the_commit() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
-        let (committed, rx) = watch::channel(0);
-        let (live, mut live_rx) = broadcast::channel(16);
-        let out = Outputs { committed, live };
+        let (out, rx, mut live_rx) = outputs(1024);
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut ops: Vec<WriteOp> = vec![
             op(1, false, log.clone()),
             op(2, true, log.clone()),
             op(3, false, log.clone()),
         ];
-        let mut st = GroupState {
-            next_seq: 10,
-            live: false,
-            emitted: Vec::new(),
-        };
+        let mut st = group_state(10);
         run_group(&mut conn, &mut ops, &mut st, &out);
 
         let rows: Vec<i64> = conn
@@ -192,26 +202,29 @@ mod tests {
         assert_eq!(*rx.borrow(), 11, "watch = last committed sequence");
         assert_eq!(&*live_rx.try_recv().unwrap(), "1");
         assert_eq!(&*live_rx.try_recv().unwrap(), "3");
+        let tail: Vec<(u64, String)> = out
+            .tail
+            .read(9, 10, 1 << 20)
+            .expect("the tail holds the group")
+            .into_iter()
+            .map(|e| (e.seq, e.json.to_string()))
+            .collect();
+        assert_eq!(tail, vec![(10, "1".into()), (11, "3".into())], "committed only");
     }
 
     #[test]
-    fn without_live_receivers_nothing_is_kept_and_the_watch_still_advances() {
+    fn without_live_receivers_beyond_the_tail_budget_nothing_is_kept_and_the_watch_still_advances() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
-        let (committed, rx) = watch::channel(0);
-        let (live, live_rx) = broadcast::channel(16);
+        let (out, rx, live_rx) = outputs(0);
         drop(live_rx);
-        let out = Outputs { committed, live };
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut ops: Vec<WriteOp> = vec![op(1, false, log.clone()), op(2, true, log.clone())];
-        let mut st = GroupState {
-            next_seq: 5,
-            live: true,
-            emitted: Vec::new(),
-        };
+        let mut st = group_state(5);
         run_group(&mut conn, &mut ops, &mut st, &out);
-        assert!(!st.live, "no receiver: the group keeps no JSON");
-        assert!(st.emitted.is_empty());
+        assert!(!st.events.is_live(), "no receiver: the group keeps no JSON");
+        assert!(st.events.is_empty());
+        assert!(out.tail.read(4, 10, 100).is_none(), "nothing fits the tail");
         assert_eq!(st.next_seq, 6);
         assert_eq!(
             *rx.borrow(),

@@ -22,6 +22,15 @@ pub const SINK_CONNECTED: &str = "wfm_reactor_sink_connected";
 /// Counter: store transactions that failed.
 pub const STORE_COMMIT_FAILURES: &str = "wfm_reactor_store_commit_failures_total";
 
+/// Counter: outbox reads for sinks and the feed, by `from` (`tail`: the newest committed
+/// events in memory; `store`: read back from the database).
+pub const OUTBOX_READS: &str = "wfm_reactor_outbox_reads_total";
+
+/// One outbox read was answered `from` the committed tail or the store.
+pub(crate) fn outbox_read(from: &'static str) {
+    metrics::counter!(OUTBOX_READS, "from" => from).increment(1);
+}
+
 /// A group transaction could not commit; `requests` callers get the error.
 pub(crate) fn store_commit_failed(err: &str, requests: usize) {
     error!(error = %err, requests, "store commit failed");

@@ -6,7 +6,7 @@
 //! exposed from its first use, as before.
 
 use super::delivery::{
-    DEAD_LETTERS, EVENT_TO_OUTBOX, EVENTS_EMITTED, OUTBOX_DEPTH, SINK_DELIVERIES, SINK_LAG,
+    DEAD_LETTERS, EVENT_TO_OUTBOX, EVENTS_EMITTED, OUTBOX_DEPTH, OUTBOX_READS, SINK_DELIVERIES, SINK_LAG,
 };
 
 /// `Notification::kind` values.
@@ -73,6 +73,9 @@ pub fn expose_known(sinks: &[String]) {
     metrics::gauge!("wfm_reactor_channels").increment(0.0);
     metrics::gauge!("wfm_reactor_topics").increment(0.0);
     metrics::gauge!(OUTBOX_DEPTH).increment(0.0);
+    for from in ["tail", "store"] {
+        metrics::counter!(OUTBOX_READS, "from" => from).absolute(0);
+    }
     metrics::gauge!(DEAD_LETTERS).increment(0.0);
     // A registered histogram renders (count 0) before its first sample.
     let _ = metrics::histogram!(EVENT_TO_OUTBOX);

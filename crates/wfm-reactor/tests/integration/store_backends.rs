@@ -51,6 +51,7 @@ both_backends!(
     concurrent_commits_group_and_keep_their_sequences,
     state_round_trips,
     cursors_acks_and_dead_letters,
+    the_committed_tail_reads_as_the_store_does,
 );
 
 /// A presence change of `user` whose `modifiedDate` second is `n` (mod 60).
@@ -132,6 +133,28 @@ async fn concurrent_commits_group_and_keep_their_sequences(at: Where) {
         (1..=200).collect::<Vec<u64>>(),
         "the outbox reads back in order"
     );
+}
+
+/// What a sink reads from the committed tail (the handle that wrote) is what a handle
+/// with an empty tail reads back from the database, at every cursor and limit.
+async fn the_committed_tail_reads_as_the_store_does(at: Where) {
+    let store = at.open().await;
+    let tasks: Vec<_> = (0..300u32)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { commit_one(&store, &format!("u{}", i % 7), i).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let other = at.open().await;
+    for (after, limit) in [(0, 1000), (0, 1), (150, 7), (299, 10), (300, 10)] {
+        let tail = store.read_outbox(after, limit).await.unwrap();
+        let stored = other.read_outbox(after, limit).await.unwrap();
+        assert_eq!(tail, stored, "after #{after}, limit {limit}");
+    }
+    assert_eq!(store.read_outbox(0, 1000).await.unwrap().len(), 300);
 }
 
 async fn state_round_trips(at: Where) {

@@ -14,6 +14,7 @@ mod write;
 pub use schema::latest as schema_version;
 pub(super) use schema::migrate;
 
+use super::tail::CommittedTail;
 use super::{Batch, NewDeadLetter, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures::future::BoxFuture;
@@ -123,6 +124,7 @@ impl PgStore {
         url: &str,
         fence: Fence,
         live: broadcast::Sender<Arc<str>>,
+        tail: Arc<CommittedTail>,
     ) -> Result<PgStore, StoreError> {
         let config = client_config(url)?;
         let manager = Manager::from_config(
@@ -146,6 +148,7 @@ impl PgStore {
         let out = write::Outputs {
             committed: committed_tx,
             live: live.clone(),
+            tail,
         };
         tokio::spawn(write::run(pool.clone(), rx, last + 1, fence, out));
         Ok(PgStore {

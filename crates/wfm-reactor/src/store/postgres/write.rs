@@ -7,6 +7,7 @@
 use super::super::state::StateChange;
 use super::super::{Batch, NewDeadLetter, StoreError};
 use super::{Fence, pg_err};
+use crate::store::tail::{CommittedTail, GroupEvents};
 use deadpool_postgres::{Pool, Transaction};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -56,6 +57,8 @@ pub struct Outputs {
     pub committed: watch::Sender<u64>,
     /// Committed events' JSON (lossy).
     pub live: broadcast::Sender<Arc<str>>,
+    /// The newest committed events, for sinks that keep up.
+    pub tail: Arc<CommittedTail>,
 }
 
 /// The writer loop: ends when every handle is dropped.
@@ -92,17 +95,15 @@ async fn run_group(
     let tx = conn.transaction().await.map_err(pg_err)?;
     fence.check(&tx).await?;
     let start = *next_seq;
-    let live = out.live.receiver_count() > 0;
-    let mut emitted = Vec::new();
+    let mut events = GroupEvents::new(out.live.receiver_count() > 0, out.tail.budget());
     let mut answers = Vec::with_capacity(group.len());
     for req in group.iter() {
         tx.batch_execute("SAVEPOINT req").await.map_err(pg_err)?;
-        let (seq_before, emitted_before) = (*next_seq, emitted.len());
+        let (seq_before, events_before) = (*next_seq, events.len());
         let mut st = GroupState {
             next_seq: *next_seq,
             epoch: fence.epoch_or_zero(),
-            live,
-            emitted: &mut emitted,
+            events: &mut events,
         };
         let result = apply(&tx, &req.write, &mut st).await;
         *next_seq = st.next_seq;
@@ -113,14 +114,12 @@ async fn run_group(
                 .await
                 .map_err(pg_err)?;
             *next_seq = seq_before;
-            emitted.truncate(emitted_before);
+            events.undo_to(events_before);
         }
         answers.push(result);
     }
     tx.commit().await.map_err(pg_err)?;
-    for json in emitted {
-        let _ = out.live.send(json);
-    }
+    events.publish(&out.tail, &out.live);
     if *next_seq > start {
         out.committed.send_replace(*next_seq - 1);
     }
@@ -133,8 +132,7 @@ async fn run_group(
 struct GroupState<'a> {
     next_seq: u64,
     epoch: i64,
-    live: bool,
-    emitted: &'a mut Vec<Arc<str>>,
+    events: &'a mut GroupEvents,
 }
 
 async fn apply(tx: &Transaction<'_>, write: &Write, st: &mut GroupState<'_>) -> Result<Done, StoreError> {
@@ -286,9 +284,7 @@ async fn append(
             .await
             .map_err(pg_err)?;
         st.next_seq += 1;
-        if st.live {
-            st.emitted.push(Arc::from(json));
-        }
+        st.events.keep(seq, &ev.id, &json);
         seqs.push(seq);
     }
     Ok(seqs)
