@@ -70,6 +70,7 @@ pub fn fast_options() -> DeliveryOptions {
         backoff: BackoffPolicy::try_new(Duration::from_millis(2), Duration::from_millis(10), 2.0).unwrap(),
         replay_poll: Duration::from_millis(20),
         cursor_persist_interval: Duration::ZERO,
+        linger: Duration::from_millis(2),
     }
 }
 

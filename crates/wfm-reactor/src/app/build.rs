@@ -310,6 +310,7 @@ async fn spawn_sinks(
     let options = DeliveryOptions {
         prune_interval: config.state.prune_interval,
         grace: config.shutdown.grace,
+        linger: config.state.delivery_linger,
         ..DeliveryOptions::default()
     };
     spawn_delivery(store.clone(), sinks, options, cancel.child_token(), tracker).await

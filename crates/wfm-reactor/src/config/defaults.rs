@@ -76,6 +76,9 @@ pub(super) fn default_rejected_retry() -> Duration {
 pub(super) fn default_commit_linger() -> Duration {
     Duration::from_millis(3)
 }
+pub(super) fn default_delivery_linger() -> Duration {
+    Duration::from_millis(10)
+}
 pub(super) fn default_max_frame_bytes() -> usize {
     1 << 20
 }

@@ -275,6 +275,11 @@ pub struct StateConfig {
     /// one sink delivery and one cursor write per interval instead of per notification.
     #[serde(default = "default_commit_linger", with = "humantime_serde")]
     pub commit_linger: Duration,
+    /// The same for delivery: a sink that delivered less than this ago waits (up to this
+    /// since that delivery) for a full batch before the next; an isolated event goes at
+    /// once. One write, fsync or request per interval on a steady stream, not per commit.
+    #[serde(default = "default_delivery_linger", with = "humantime_serde")]
+    pub delivery_linger: Duration,
 }
 
 /// `[admin]`

@@ -321,6 +321,11 @@ fn notifications(p: &mut Problems, c: &Config) {
         "must be at most 50ms (it delays the commit of a busy stream's changes by up to this)",
     );
     p.check(
+        c.state.delivery_linger <= std::time::Duration::from_millis(100),
+        "state.delivery_linger",
+        "must be at most 100ms (it delays a busy stream's delivery by up to this)",
+    );
+    p.check(
         !n.backoff_min.is_zero(),
         "notifications.backoff_min",
         "must be greater than 0",

@@ -31,6 +31,9 @@ pub struct DeliveryOptions {
     /// redelivers at most this much of acknowledged events (at-least-once, same ids),
     /// and a paced stream pays one cursor transaction per interval, not per batch.
     pub cursor_persist_interval: Duration,
+    /// Adaptive batching (`[state] delivery_linger`): within this of its last delivery a
+    /// sink waits for a full batch (or for this to pass) before delivering again.
+    pub linger: Duration,
 }
 
 impl Default for DeliveryOptions {
@@ -42,6 +45,7 @@ impl Default for DeliveryOptions {
             backoff: BackoffPolicy::webhook(),
             replay_poll: Duration::from_secs(2),
             cursor_persist_interval: Duration::from_secs(1),
+            linger: Duration::ZERO,
         }
     }
 }
@@ -164,12 +168,18 @@ impl SinkTask {
     async fn run(mut self) {
         let mut committed = self.store.committed();
         let mut next_replay = Instant::now();
+        let mut last_delivery: Option<Instant> = None;
         while !self.ctl.cancel.is_cancelled() {
             if Instant::now() >= next_replay {
                 self.replays().await;
                 next_replay = Instant::now() + self.options.replay_poll;
             }
             let limit = self.sink.batch_limit(self.options.batch_size);
+            if let Some(at) = last_delivery
+                && !self.linger(&mut committed, limit, at).await
+            {
+                break;
+            }
             let batch = match self.store.read_outbox(self.cursor, limit).await {
                 Ok(b) => b,
                 Err(e) => {
@@ -177,8 +187,11 @@ impl SinkTask {
                     continue;
                 }
             };
-            if !batch.is_empty() && !self.deliver(&batch).await {
-                break;
+            if !batch.is_empty() {
+                if !self.deliver(&batch).await {
+                    break;
+                }
+                last_delivery = Some(Instant::now());
             }
             // Nothing new, or everything committed is delivered: wait instead of asking
             // the store again (one read less per batch on a paced stream).
@@ -191,6 +204,28 @@ impl SinkTask {
             self.persist(Vec::new()).await;
         }
         tm::sink_stopped(self.cursor);
+    }
+
+    /// Adaptive batching: until `linger` has passed since the delivery at `last`, waits
+    /// for a full batch (`limit` events past the cursor) to be committed. A stream slower
+    /// than the linger is delivered event by event as before; false on shutdown.
+    async fn linger(
+        &self,
+        committed: &mut tokio::sync::watch::Receiver<u64>,
+        limit: usize,
+        last: Instant,
+    ) -> bool {
+        let until = last + self.options.linger;
+        if Instant::now() >= until {
+            return true;
+        }
+        let full = self.cursor + limit as u64;
+        tokio::select! {
+            biased;
+            _ = self.ctl.cancel.cancelled() => false,
+            _ = committed.wait_for(|s| *s >= full) => true,
+            _ = tokio::time::sleep_until(until) => true,
+        }
     }
 
     /// True when the cursor is at the last committed sequence.

@@ -119,3 +119,77 @@ async fn the_durable_cursor_waits_for_its_interval_and_shutdown_writes_it() {
         "shutdown writes the delivered cursor"
     );
 }
+
+/// An `AsyncWrite` that keeps what is written and counts flushes (one per sink batch).
+#[derive(Clone, Default)]
+struct Batches {
+    bytes: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    flushes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Batches {
+    fn lines(&self) -> usize {
+        self.bytes.lock().unwrap().iter().filter(|b| **b == b'\n').count()
+    }
+    fn flushes(&self) -> usize {
+        self.flushes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl tokio::io::AsyncWrite for Batches {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.bytes.lock().unwrap().extend_from_slice(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.flushes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// Adaptive batching (`delivery_linger`): an event after a quiet goes at once; within
+/// the linger of that delivery the next ones wait for a full batch (8 here) and go in
+/// one write. The linger is an hour, so only a full batch can end the wait.
+#[tokio::test]
+async fn after_a_delivery_the_next_events_wait_for_a_full_batch_within_the_linger() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db")).unwrap();
+    let out = Batches::default();
+    let sinks = vec![(
+        "stdout".to_string(),
+        Sink::Writer(WriterSink::new(Box::new(out.clone()))),
+    )];
+    let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
+    let options = wfm_reactor::sinks::DeliveryOptions {
+        linger: Duration::from_secs(3600),
+        ..fast_options()
+    };
+    spawn_sinks(store.clone(), sinks, options, cancel.clone(), &tracker)
+        .await
+        .unwrap();
+    commit_presence(&store, 0, 1).await;
+    wfm_testkit::eventually!(out.lines() == 1, "the first event goes at once");
+    commit_presence(&store, 1, 8).await;
+    wfm_testkit::eventually!(out.lines() == 9, "a full batch of 8 goes");
+    assert_eq!(out.flushes(), 2, "one write for the event, one for the batch");
+    commit_presence(&store, 9, 3).await;
+    cancel.cancel();
+    tracker.close();
+    tokio::time::timeout(Duration::from_secs(5), tracker.wait())
+        .await
+        .expect("a lingering sink stops on cancel");
+    assert_eq!(out.lines(), 9, "the partial batch was still lingering");
+}
