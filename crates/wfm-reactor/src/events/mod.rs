@@ -51,13 +51,16 @@ impl NewEvent {
     /// A `wfm.schedule.changed`; `time` is when the change happened (or was observed).
     pub fn schedule_changed(api_host: &str, time: &str, data: &ScheduleChanged) -> Self {
         let data_json = to_json(data);
-        let agents = serde_json::to_string(&data.agents).unwrap_or_default();
+        let agents_hash = match agents_member(&data_json) {
+            Some(agents) => sha256_hex(agents.as_bytes()),
+            None => sha256_hex(to_json(&data.agents).as_bytes()),
+        };
         Self::build(
             TYPE_SCHEDULE_CHANGED,
             bu_source(api_host, &data.business_unit_id),
             format!("{}/{}", data.schedule_id, data.management_unit_id),
             time,
-            &[&data.version.to_string(), &sha256_hex(agents.as_bytes())],
+            &[&data.version.to_string(), &agents_hash],
             data_json,
         )
     }
@@ -154,6 +157,19 @@ impl NewEvent {
     }
 }
 
+/// The `agents` array inside a serialised [`ScheduleChanged`]: its last member, so the
+/// text between its key and the closing brace. The id hashes exactly these bytes, which a
+/// second serialisation of the agents (the cost of a large change, once per agent) used
+/// to produce. A `"` inside a JSON string is always escaped, so `,"agents":` can only be
+/// the member's key; `None` if the layout ever changes (the caller serialises instead).
+fn agents_member(data_json: &str) -> Option<&str> {
+    const KEY: &str = ",\"agents\":";
+    let start = data_json.find(KEY)? + KEY.len();
+    data_json
+        .get(start..data_json.len().checked_sub(1)?)
+        .filter(|a| a.starts_with('[') && a.ends_with(']') && data_json.ends_with('}'))
+}
+
 fn to_json<T: Serialize>(data: &T) -> String {
     serde_json::to_string(data).expect("plain data structs always serialise")
 }
@@ -240,6 +256,59 @@ mod tests {
             let mut out = String::new();
             push_json_str(&mut out, v);
             assert_eq!(out, serde_json::to_string(v).unwrap(), "for {v:?}");
+        }
+    }
+
+    fn schedule_change(operation_id: &str, agents: Vec<AgentChange>) -> ScheduleChanged {
+        ScheduleChanged {
+            business_unit_id: "bu,\"agents\":[1]".into(),
+            management_unit_id: "mu".into(),
+            schedule_id: "s".into(),
+            week_date: "2026-01-05".into(),
+            week_count: 1,
+            published: true,
+            version: 3,
+            operation_id: Some(operation_id.into()),
+            cause: Cause::Notification,
+            business_unit_time_zone: "Europe/Paris".into(),
+            agents,
+        }
+    }
+
+    #[test]
+    fn a_schedule_change_id_hashes_its_agents_as_a_second_serialisation_would() {
+        let agent = |user: &str, description: &str| AgentChange {
+            user_id: user.into(),
+            change: ChangeKind::Updated,
+            shifts: vec![Shift {
+                id: "sh".into(),
+                start_date: "2026-01-05T08:00:00Z".into(),
+                length_minutes: 480,
+                activities: vec![Activity {
+                    start_date: "2026-01-05T08:00:00Z".into(),
+                    length_minutes: 60,
+                    activity_code_id: "0".into(),
+                    activity_code: None,
+                    description: Some(description.into()),
+                    paid: true,
+                }],
+            }],
+            full_day_time_off_markers: vec![serde_json::json!({"agents": [1]})],
+        };
+        for data in [
+            schedule_change(",\"agents\":[]}", vec![agent("a1", "q\"b,\"agents\":[")]),
+            schedule_change("op", vec![]),
+            schedule_change("op", vec![agent("a1", "x"), agent("a2", "é ✓ 😀\n")]),
+        ] {
+            let agents = serde_json::to_string(&data.agents).unwrap();
+            let expected = event_id(
+                TYPE_SCHEDULE_CHANGED,
+                "s/mu",
+                &["3", &sha256_hex(agents.as_bytes())],
+            );
+            let event = NewEvent::schedule_changed("api.example", "2026-01-05T08:00:00Z", &data);
+            assert_eq!(event.id, expected, "for {data:?}");
+            assert_eq!(agents_member(&event.data_json), Some(agents.as_str()));
         }
     }
 
