@@ -201,6 +201,16 @@ mod tests {
         )
     }
 
+    /// What table `t` holds, in insertion order.
+    fn rows_of(conn: &Connection) -> Vec<i64> {
+        conn.prepare("SELECT x FROM t")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
     fn group_state(next_seq: u64) -> GroupState {
         GroupState {
             next_seq,
@@ -222,13 +232,7 @@ mod tests {
         let mut st = group_state(10);
         run_group(&mut conn, &mut ops, &mut st, &out);
 
-        let rows: Vec<i64> = conn
-            .prepare("SELECT x FROM t")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let rows = rows_of(&conn);
         assert_eq!(rows, vec![1, 3], "only the failing request is rolled back");
         assert_eq!(*log.lock().unwrap(), vec![(1, true), (2, false), (3, true)]);
         assert_eq!(st.next_seq, 12, "the failed request's sequence is reused");
@@ -258,13 +262,7 @@ mod tests {
         assert!(live_rx.try_recv().is_err());
         assert!(out.tail.read(9, 10, 100).is_none());
         run_group(&mut conn, &mut vec![op(2, false, log.clone())], &mut st, &out);
-        let rows: Vec<i64> = conn
-            .prepare("SELECT x FROM t")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let rows = rows_of(&conn);
         assert_eq!(rows, vec![2], "the failed request left no row");
         assert_eq!(*log.lock().unwrap(), vec![(1, false), (2, true)]);
         assert_eq!(*rx.borrow(), 10);
