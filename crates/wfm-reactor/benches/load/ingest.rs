@@ -21,6 +21,7 @@ const USERS: usize = 2_000;
 const FETCH: &str = "[fetch]\nrequests_per_minute = 240\nconcurrency = 8\n";
 
 /// One phase of the stream.
+#[derive(Clone, Copy)]
 struct Phase {
     /// Label in the figures.
     label: &'static str,
@@ -47,6 +48,29 @@ const PHASES: [Phase; 3] = [
         total: 10_000,
     },
 ];
+
+/// The phases this run measures: all of them, or those named in `LOAD_INGEST_PHASES`
+/// (comma-separated labels, e.g. `flood`), each of `LOAD_INGEST_TOTAL` notifications when
+/// set. `scripts/callgrind-ingest.sh` runs one phase at two sizes under callgrind and
+/// divides the difference, so start-up is not counted. The peer runs only with the defaults.
+fn selected_phases() -> Vec<Phase> {
+    let names = std::env::var("LOAD_INGEST_PHASES").ok();
+    let total = std::env::var("LOAD_INGEST_TOTAL")
+        .ok()
+        .and_then(|t| t.parse().ok());
+    PHASES
+        .iter()
+        .filter(|p| {
+            names
+                .as_deref()
+                .is_none_or(|list| list.split(',').any(|l| l.trim() == p.label))
+        })
+        .map(|p| Phase {
+            total: total.unwrap_or(p.total),
+            ..*p
+        })
+        .collect()
+}
 
 /// How often the bench looks at the sink's cursor: this task runs in the measured process,
 /// so a 2 ms poll alone cost ~5 % of the 1,000/s phase's target.
@@ -84,20 +108,25 @@ pub async fn run(name: &'static str, state_url: Option<String>) -> anyhow::Resul
         std::env::var("WFM_LOAD_INGEST_CONFIG").unwrap_or_default()
     );
     let d = harness::start_app_on(&sim.base, &sim.client_id, &sim.client_secret, &extra, state_url).await?;
-    sim.subscribed(USERS + 1, Duration::from_secs(30)).await?;
-    d.first_reconcile(Duration::from_secs(120)).await?;
+    // Generous bounds: under callgrind (scripts/callgrind-ingest.sh) start-up is ~50× slower.
+    sim.subscribed(USERS + 1, Duration::from_secs(300)).await?;
+    d.first_reconcile(Duration::from_secs(600)).await?;
     let mut seq = d
         .settle(Duration::from_millis(500), Duration::from_secs(60))
         .await?;
     let mut r = Report::new(name);
     let mut daemon_cpu = Vec::new();
-    for phase in &PHASES {
+    let phases = selected_phases();
+    for phase in &phases {
         let cpu = daemon_phase(&d, &sim, phase, seq, &mut r).await?;
         daemon_cpu.push(cpu);
         seq += phase.total as u64;
     }
     d.app.shutdown().await;
-    if name == "ingest" {
+    eprintln!("load: ingest phases done (pid {})", std::process::id());
+    let defaults =
+        std::env::var_os("LOAD_INGEST_PHASES").is_none() && std::env::var_os("LOAD_INGEST_TOTAL").is_none();
+    if name == "ingest" && defaults {
         peer_phases(&sim, &users, &daemon_cpu, &mut r).await;
     }
     Ok(r)
@@ -128,6 +157,7 @@ async fn daemon_phase(
         phase.total
     );
     drained(d, seq0 + phase.total as u64).await;
+    eprintln!("load: ingest phase {} ends", phase.label);
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu = harness::precise_cpu_seconds() - cpu0;
     let sim_cpu = harness::pid_cpu_seconds(sim.pid()) - sim_cpu0;
