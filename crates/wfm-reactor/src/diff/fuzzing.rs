@@ -6,12 +6,13 @@
 //! (`fuzz/fuzz_targets/diff.rs`) and the stable replay of its corpus (an integration
 //! test) run the same code: an input that crashed once stays a test case.
 //!
-//! Checked: hashing is deterministic, survives a serde round trip of the canonical form
+//! Checked: the one-pass read of an answer gives what the API models and `from_api`
+//! give; hashing is deterministic, survives a serde round trip of the canonical form
 //! and ignores shift ids; diffing a list against its own hashes is empty; a diff of `a`
 //! against `b` is sorted, names each user once, and says Added / Updated / Removed
 //! exactly when the user is new / has another hash / is gone, with the new hash.
 
-use super::{CanonicalAgentSchedule, Change, diff};
+use super::{CanonicalAgentSchedule, CanonicalAnswer, Change, diff};
 use crate::genesys::wfm::BuAgentSchedulesQueryResponse;
 use std::collections::HashMap;
 
@@ -75,16 +76,23 @@ pub fn diff_input(data: &[u8]) {
     );
 }
 
-/// The canonical schedules of one answer body, as a schedule fetch builds them.
+/// The canonical schedules of one answer body, as a schedule fetch builds them (in one
+/// pass, [`CanonicalAnswer`]), checked against the definition: the API models, then
+/// [`CanonicalAgentSchedule::from_api`].
 fn canonical(body: &[u8]) -> Option<Vec<(String, CanonicalAgentSchedule)>> {
     let answer: BuAgentSchedulesQueryResponse = serde_json::from_slice(body).ok()?;
-    Some(
-        answer
-            .agent_schedules
-            .iter()
-            .filter_map(CanonicalAgentSchedule::from_api)
-            .collect(),
-    )
+    let defined: Vec<_> = answer
+        .agent_schedules
+        .iter()
+        .filter_map(CanonicalAgentSchedule::from_api)
+        .collect();
+    let one_pass: CanonicalAnswer =
+        serde_json::from_slice(body).expect("the one-pass read refuses what the API models accept");
+    assert_eq!(
+        one_pass.agents, defined,
+        "the one-pass read differs from from_api"
+    );
+    Some(one_pass.agents)
 }
 
 /// The hashes the store would keep after committing `schedules` (the last entry of a

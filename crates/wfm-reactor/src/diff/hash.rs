@@ -1,11 +1,11 @@
-//! The stable hash of a canonical agent schedule, streamed straight into SHA-256.
+//! The stable hash of a canonical agent schedule: SHA-256 of its hashed view's JSON.
 //!
 //! Why a hand-ordered view: the stored hashes were defined as SHA-256 over the canonical
 //! JSON with sorted keys, without shift ids and resolved activity codes. Building a
 //! `serde_json::Value`, stripping it and re-serialising cost most of a 500-agent diff;
 //! these borrowed views declare the same fields in the same (alphabetical) order, so
-//! `serde_json` writes byte-identical JSON directly into the hasher, with no allocation
-//! per field. A test keeps the two definitions equal, so stored hashes stay valid.
+//! `serde_json` writes byte-identical JSON directly, with no allocation per field. A
+//! test keeps the two definitions equal, so stored hashes stay valid.
 
 use super::canonical::{CanonicalActivity, CanonicalAgentSchedule, CanonicalShift, CanonicalTimeOff};
 use serde::Serialize;
@@ -81,19 +81,6 @@ fn time_offs<S: serde::Serializer>(v: &&[CanonicalTimeOff], s: S) -> Result<S::O
     }))
 }
 
-/// `io::Write` into a SHA-256 state.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 // The hash lives here, not in `canonical.rs`, so that this module depends on the
 // canonical types and not the other way round.
 impl CanonicalAgentSchedule {
@@ -110,9 +97,12 @@ fn schedule_hash(schedule: &CanonicalAgentSchedule) -> String {
         full_day_time_off_markers: &schedule.full_day_time_off_markers,
         shifts: &schedule.shifts,
     };
-    let mut w = HashWriter(Sha256::new());
-    serde_json::to_writer(&mut w, &view).expect("writing into a hasher cannot fail");
-    let digest = w.0.finalize();
+    // Written whole, then hashed in one call: serde_json writes a schedule in about a
+    // thousand pieces (quotes, keys, values), and a hasher update per piece cost more
+    // than the serialisation itself.
+    let mut json = Vec::with_capacity(4096);
+    serde_json::to_writer(&mut json, &view).expect("writing into a vector cannot fail");
+    let digest = Sha256::digest(&json);
     let mut hex = String::with_capacity(64);
     for b in digest {
         hex.push(char::from_digit(u32::from(b >> 4), 16).expect("nibble"));

@@ -6,6 +6,7 @@
 //! schedule. Activity codes are resolved to `{name, category}` with [`resolve_codes`],
 //! which reports ids it could not resolve so the caller refreshes its code cache.
 
+mod answer;
 mod canonical;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -13,6 +14,7 @@ mod hash;
 #[cfg(test)]
 mod tests;
 
+pub use answer::CanonicalAnswer;
 pub use canonical::{
     ActivityCodeInfo, CanonicalActivity, CanonicalAgentSchedule, CanonicalShift, CanonicalTimeOff,
     normalise_instant,

@@ -203,3 +203,49 @@ fn instants_normalise_as_the_strftime_form() {
     }
     assert_eq!(normalise_instant("not a date"), "not a date");
 }
+
+/// What `normalise_instant` answered before its copying fast path.
+fn through_chrono(s: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        Err(_) => s.to_string(),
+    }
+}
+
+#[test]
+fn the_copying_fast_path_answers_as_chrono_on_every_shape_it_takes() {
+    let fields = [
+        ["0000", "0001", "1969", "2024", "2026", "9999", "20x6"],
+        ["00", "01", "02", "12", "13", "1x", "09"],
+        ["00", "01", "28", "29", "30", "31", "32"],
+        ["00", "09", "23", "24", "1x", "19", "99"],
+        ["00", "30", "59", "60", "x0", "07", "99"],
+        ["00", "45", "59", "60", "61", "x9", "01"],
+    ];
+    let mut n = 0;
+    for (i, year) in fields[0].iter().enumerate() {
+        for month in fields[1] {
+            for day in fields[2] {
+                for (j, hour) in fields[3].iter().enumerate() {
+                    let minute = fields[4][(i + j) % 7];
+                    let second = fields[5][(i * 3 + j + day.len()) % 7];
+                    for tail in ["Z", ".000Z", ".123Z", ".1x3Z", "z", ".5Z", "+00:00"] {
+                        let s = format!("{year}-{month}-{day}T{hour}:{minute}:{second}{tail}");
+                        assert_eq!(normalise_instant(&s), through_chrono(&s), "{s}");
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    for s in [
+        "2026-08-17 08:00:00Z",
+        "2026-08-17T08:00:00",
+        "2026-8-17T08:00:00.000Z",
+    ] {
+        assert_eq!(normalise_instant(s), through_chrono(s), "{s}");
+    }
+    assert!(n > 10_000);
+}

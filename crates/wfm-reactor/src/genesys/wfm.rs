@@ -274,15 +274,18 @@ pub struct BuAgentSchedulesQueryResponse {
 }
 
 /// `BuAsyncAgentSchedulesQueryResponse`: inline result, download URL, or still processing.
+///
+/// `R` is what the `result` is read as: the API model by default, or straight into
+/// canonical schedules (`diff::CanonicalAnswer`) on the schedule fetch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct BuAsyncAgentSchedulesQueryResponse {
+pub struct BuAsyncAgentSchedulesQueryResponse<R = BuAgentSchedulesQueryResponse> {
     /// `Processing|Complete|Canceled|Error`.
     pub status: Option<String>,
     /// Operation id (async completion comes on a topic).
     pub operation_id: Option<String>,
     /// Inline result (null unless Complete and small).
-    pub result: Option<BuAgentSchedulesQueryResponse>,
+    pub result: Option<R>,
     /// Progress percent.
     pub progress: Option<i64>,
     /// Where to GET the result when too large to inline.

@@ -136,6 +136,23 @@ impl WfmClient {
         management_unit: &str,
         user_ids: Option<Vec<String>>,
     ) -> Result<BuAgentSchedulesQueryResponse, WfmError> {
+        self.agent_schedules_as(bu, week_date, schedule, management_unit, user_ids)
+            .await
+    }
+
+    /// [`WfmClient::agent_schedules`] with the result read as `R` (inline or downloaded):
+    /// the schedule fetch reads it straight into canonical schedules.
+    pub async fn agent_schedules_as<R>(
+        &self,
+        bu: &str,
+        week_date: &str,
+        schedule: &str,
+        management_unit: &str,
+        user_ids: Option<Vec<String>>,
+    ) -> Result<R, WfmError>
+    where
+        R: serde::de::DeserializeOwned + Default + Send + 'static,
+    {
         let route = "agentschedules.query";
         let body = serde_json::to_value(BuQueryAgentSchedulesRequest {
             management_unit_id: management_unit.to_string(),
@@ -155,7 +172,7 @@ impl WfmClient {
             } else {
                 path.clone()
             };
-            let answer: BuAsyncAgentSchedulesQueryResponse = self.post_json(route, &p, &body).await?;
+            let answer: BuAsyncAgentSchedulesQueryResponse<R> = self.post_json(route, &p, &body).await?;
             if let Some(result) = answer.result {
                 return Ok(result);
             }
