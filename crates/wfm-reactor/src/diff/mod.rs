@@ -10,8 +10,11 @@ mod canonical;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hash;
+mod streamed;
 #[cfg(test)]
 mod tests;
+
+pub use streamed::CanonicalAnswer;
 
 pub use canonical::{
     ActivityCodeInfo, CanonicalActivity, CanonicalAgentSchedule, CanonicalShift, CanonicalTimeOff,

@@ -275,14 +275,19 @@ pub struct BuAgentSchedulesQueryResponse {
 
 /// `BuAsyncAgentSchedulesQueryResponse`: inline result, download URL, or still processing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct BuAsyncAgentSchedulesQueryResponse {
+#[serde(
+    default,
+    rename_all = "camelCase",
+    bound(deserialize = "R: Deserialize<'de> + Default")
+)]
+pub struct BuAsyncAgentSchedulesQueryResponse<R = BuAgentSchedulesQueryResponse> {
     /// `Processing|Complete|Canceled|Error`.
     pub status: Option<String>,
     /// Operation id (async completion comes on a topic).
     pub operation_id: Option<String>,
     /// Inline result (null unless Complete and small).
-    pub result: Option<BuAgentSchedulesQueryResponse>,
+    /// (`R`: the answer's form; the reactor reads it straight into canonical form.)
+    pub result: Option<R>,
     /// Progress percent.
     pub progress: Option<i64>,
     /// Where to GET the result when too large to inline.

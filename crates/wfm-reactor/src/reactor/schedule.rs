@@ -13,7 +13,7 @@ use super::membership::Membership;
 use super::unit_updates::UnitSender;
 use crate::adherence::Timeline;
 use crate::coalesce::ScheduleKey;
-use crate::diff::{CanonicalAgentSchedule, diff, resolve_codes};
+use crate::diff::{CanonicalAnswer, diff, resolve_codes};
 use crate::events::{NewEvent, ScheduleDeleted};
 use crate::store::{Batch, DirtyKey, StateChange, StoredSchedule};
 use crate::wfm::WfmError;
@@ -210,21 +210,20 @@ async fn fetch(
             crate::telemetry::reactor::schedule_fetch_narrowed(only.len());
         }
         let user_ids = only.map(|s| s.iter().cloned().collect());
-        let answer = match ctx
+        // Parsed agent by agent into canonical form (diff/streamed.rs).
+        let answer: CanonicalAnswer = match ctx
             .wfm
-            .agent_schedules(bu, &plan.week_date, &key.schedule_id, mu, user_ids)
+            .agent_schedules_canonical(bu, &plan.week_date, &key.schedule_id, mu, user_ids)
             .await
         {
             Ok(a) => a,
             Err(WfmError::NotFound { .. }) => return Ok(None),
             Err(err) => return Err(err.into()),
         };
-        let current: Vec<(String, CanonicalAgentSchedule)> = answer
-            .agent_schedules
-            .iter()
-            .filter_map(CanonicalAgentSchedule::from_api)
-            .filter(|(user, _)| only.is_none_or(|o| o.contains(user)))
-            .collect();
+        let mut current = answer.agents;
+        if let Some(only) = only {
+            current.retain(|(user, _)| only.contains(user));
+        }
         let mut previous = ctx.store.agent_hashes(&key.schedule_id, mu).await?;
         if let Some(only) = only {
             previous.retain(|user, _| only.contains(user));

@@ -136,6 +136,36 @@ impl WfmClient {
         management_unit: &str,
         user_ids: Option<Vec<String>>,
     ) -> Result<BuAgentSchedulesQueryResponse, WfmError> {
+        self.agent_schedules_as(bu, week_date, schedule, management_unit, user_ids)
+            .await
+    }
+
+    /// [`WfmClient::agent_schedules`] parsed one agent at a time straight into canonical
+    /// form: the API form of the whole unit is never held (`diff/streamed.rs`).
+    pub async fn agent_schedules_canonical(
+        &self,
+        bu: &str,
+        week_date: &str,
+        schedule: &str,
+        management_unit: &str,
+        user_ids: Option<Vec<String>>,
+    ) -> Result<crate::diff::CanonicalAnswer, WfmError> {
+        self.agent_schedules_as(bu, week_date, schedule, management_unit, user_ids)
+            .await
+    }
+
+    /// The agent-schedules query with its result parsed as `R`.
+    async fn agent_schedules_as<R>(
+        &self,
+        bu: &str,
+        week_date: &str,
+        schedule: &str,
+        management_unit: &str,
+        user_ids: Option<Vec<String>>,
+    ) -> Result<R, WfmError>
+    where
+        R: serde::de::DeserializeOwned + Default + Send + 'static,
+    {
         let route = "agentschedules.query";
         let body = serde_json::to_value(BuQueryAgentSchedulesRequest {
             management_unit_id: management_unit.to_string(),
@@ -155,7 +185,7 @@ impl WfmClient {
             } else {
                 path.clone()
             };
-            let answer: BuAsyncAgentSchedulesQueryResponse = self.post_json(route, &p, &body).await?;
+            let answer: BuAsyncAgentSchedulesQueryResponse<R> = self.post_json(route, &p, &body).await?;
             if let Some(result) = answer.result {
                 return Ok(result);
             }
