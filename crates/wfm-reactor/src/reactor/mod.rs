@@ -7,6 +7,7 @@
 //! here, and its batch is queued to the store writer from here, in that order.
 
 mod adherence;
+mod agents_json;
 mod commits;
 mod convert;
 mod done;
