@@ -116,6 +116,15 @@ pub async fn run(agents: usize, clients: usize, name: &'static str) -> anyhow::R
     r.at_most("time to fully subscribed", subscribed.as_secs_f64(), "s", 5.0);
     r.info("channels used", channels as f64, "count");
     let rss_subscribed = harness::rss_mib();
+    if std::env::var_os("LOAD_EXIT_AT_SUBSCRIBED").is_some() {
+        // Heap census aid, like `LOAD_EXIT_AT_STEADY`: under `heaptrack`, what is still
+        // allocated at exit is the heap before any schedule was fetched.
+        eprintln!(
+            "load: subscribed, RSS {rss_subscribed:.1} MiB, peak {:.1} MiB",
+            harness::hwm_mib()
+        );
+        std::process::exit(0);
+    }
     let peak_before = harness::hwm_mib();
     // Steady state: the first reconcile (a snapshot of every schedule and presence) done.
     match d.first_reconcile(Duration::from_secs(240)).await {

@@ -15,6 +15,10 @@ pub const CHANNEL_BODY: u64 = 4 * 1024 * 1024;
 /// Cap on inline WFM answers (lists of units, users, presence pages, inline schedules).
 pub const WFM_BODY: u64 = 64 * 1024 * 1024;
 
+/// Most bytes reserved up front on the strength of `Content-Length` alone (a server may
+/// announce more than it sends).
+const PREALLOCATE: u64 = 8 * 1024 * 1024;
+
 /// Why a body could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -50,7 +54,10 @@ pub async fn read_capped(
     if resp.content_length().is_some_and(|n| n > cap) {
         return Err(too_large());
     }
-    let mut out = BytesMut::new();
+    // Sized once from `Content-Length` (up to PREALLOCATE): grown by doubling, a megabyte
+    // answer passed through every power of two below it and could end in twice its size.
+    let announced = resp.content_length().unwrap_or(0).min(PREALLOCATE);
+    let mut out = BytesMut::with_capacity(announced as usize);
     loop {
         let chunk = resp.chunk().await.map_err(|e| BodyError::Transport {
             route,

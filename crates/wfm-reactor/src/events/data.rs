@@ -15,9 +15,12 @@ pub enum Cause {
 }
 
 /// `data` of `wfm.schedule.changed`: one schedule + management unit whose agents really changed.
+///
+/// `A` is how `agents` is held: owned entries, or (when the reactor renders an event) a
+/// borrowed view writing the same JSON from the diff's canonical schedules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ScheduleChanged {
+pub struct ScheduleChanged<A = Vec<AgentChange>> {
     /// Business unit owning the schedule.
     pub business_unit_id: String,
     /// Management unit whose agents are listed.
@@ -39,7 +42,7 @@ pub struct ScheduleChanged {
     /// IANA time zone of the business unit.
     pub business_unit_time_zone: String,
     /// Only the agents whose schedule changed, each with the complete new shift list.
-    pub agents: Vec<AgentChange>,
+    pub agents: A,
 }
 
 /// How one agent's schedule changed.

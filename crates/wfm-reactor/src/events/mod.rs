@@ -49,7 +49,7 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// A `wfm.schedule.changed`; `time` is when the change happened (or was observed).
-    pub fn schedule_changed(api_host: &str, time: &str, data: &ScheduleChanged) -> Self {
+    pub fn schedule_changed<A: Serialize>(api_host: &str, time: &str, data: &ScheduleChanged<A>) -> Self {
         let data_json = to_json(data);
         let agents_hash = match agents_member(&data_json) {
             Some(agents) => sha256_hex(agents.as_bytes()),

@@ -1,69 +1,14 @@
 //! A management unit's diff → what is committed for it: the agents' new state and the
-//! `wfm.schedule.changed` event, whose agent entries come from the canonical schedules
-//! the diff compared.
+//! `wfm.schedule.changed` event, whose agent entries are written from the canonical
+//! schedules the diff compared (`agents_json.rs`).
 
 use super::Context;
+use super::agents_json::AgentsJson;
 use super::hint::{Hint, HintCause};
 use crate::coalesce::ScheduleKey;
-use crate::diff::{ActivityCodeInfo, AgentDiff, CanonicalActivity, CanonicalShift, Change};
-use crate::events::{Activity, ActivityCodeRef, AgentChange, ChangeKind, NewEvent, ScheduleChanged, Shift};
+use crate::diff::{AgentDiff, Change};
+use crate::events::{NewEvent, ScheduleChanged};
 use crate::store::{Batch, StateChange};
-
-fn code(info: &Option<ActivityCodeInfo>) -> Option<ActivityCodeRef> {
-    let info = info.as_ref()?;
-    Some(ActivityCodeRef {
-        name: info.name.clone().unwrap_or_default(),
-        category: info.category.clone().unwrap_or_default(),
-    })
-}
-
-fn activity(a: &CanonicalActivity) -> Activity {
-    Activity {
-        start_date: a.start_date.clone(),
-        length_minutes: a.length_minutes,
-        activity_code_id: a.activity_code_id.clone().unwrap_or_default(),
-        activity_code: code(&a.activity_code),
-        description: a.description.clone(),
-        paid: a.paid.unwrap_or(false),
-    }
-}
-
-fn shift(s: &CanonicalShift) -> Shift {
-    Shift {
-        id: s.id.clone().unwrap_or_default(),
-        start_date: s.start_date.clone(),
-        length_minutes: s.length_minutes,
-        activities: s.activities.iter().map(activity).collect(),
-    }
-}
-
-/// One agent's entry in `wfm.schedule.changed`: the complete new shift list (empty when removed).
-fn agent_change(d: &AgentDiff) -> AgentChange {
-    let change = match d.change {
-        Change::Added => ChangeKind::Added,
-        Change::Updated => ChangeKind::Updated,
-        Change::Removed => ChangeKind::Removed,
-    };
-    let removed = d.change == Change::Removed;
-    AgentChange {
-        user_id: d.user_id.clone(),
-        change,
-        shifts: if removed {
-            vec![]
-        } else {
-            d.schedule.shifts.iter().map(shift).collect()
-        },
-        full_day_time_off_markers: if removed {
-            vec![]
-        } else {
-            d.schedule
-                .full_day_time_off_markers
-                .iter()
-                .filter_map(|m| serde_json::to_value(m).ok())
-                .collect()
-        },
-    }
-}
 
 /// One management unit's changed agents, as the diff found them.
 pub(super) struct MuDiff<'a> {
@@ -114,7 +59,8 @@ pub(super) fn diff_to_batch(
                 .flatten(),
             cause: hint.cause.event_cause(),
             business_unit_time_zone: d.time_zone.to_string(),
-            agents: d.diffs.iter().map(agent_change).collect(),
+            // written straight from the canonical schedules (agents_json.rs)
+            agents: AgentsJson(d.diffs),
         };
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         batch

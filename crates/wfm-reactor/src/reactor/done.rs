@@ -33,6 +33,10 @@ impl Reactor {
         };
         match done {
             Done::Fetch(key, result, updates) => {
+                // Units the fetch sent before it ended, still queued: the engine takes them
+                // before the key counts as fetched.
+                let units = self.unit_updates.drain();
+                self.adherence.schedules(units, self.presence.batch_mut());
                 self.adherence.schedules(updates, self.presence.batch_mut());
                 self.fetched(key, result);
             }

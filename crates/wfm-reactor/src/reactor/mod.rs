@@ -7,6 +7,7 @@
 //! here, and its batch is queued to the store writer from here, in that order.
 
 mod adherence;
+mod agents_json;
 mod commits;
 mod convert;
 mod done;
@@ -25,6 +26,7 @@ mod tasks;
 mod ties;
 mod triggers;
 pub mod unit_slots;
+mod unit_updates;
 
 pub use adherence::{AgentAdherence, ScheduleUpdate};
 pub use handle::{ReactorHandle, UserState, UsersView};
@@ -110,6 +112,8 @@ pub struct Reactor {
     presence: presence::Presence,
     /// The local adherence engine (fed by every presence, routing and schedule decision).
     adherence: adherence::Adherence,
+    /// Committed units' timelines, sent by the fetches as they go (for the engine).
+    unit_updates: unit_updates::UnitUpdates,
     /// Presence batches queued to the store writer, in decision order.
     commits: commits::Commits,
     pending_reconcile: Option<PendingReconcile>,
@@ -156,6 +160,7 @@ impl Reactor {
         adherence.set_membership(&membership);
         let reactor = Self {
             adherence,
+            unit_updates: unit_updates::UnitUpdates::new(ctx.config.watch.adherence),
             coalescer: Coalescer::new(d.quiet, d.max_wait),
             grace: ctx.config.shutdown.grace,
             presence: presence::Presence::new(ctx.api_host.clone()),
@@ -232,6 +237,9 @@ impl Reactor {
                 // Commit answers first: after a failure the cache is reloaded before the
                 // next decision.
                 Some(c) = self.commits.next(), if !self.commits.is_empty() => self.on_committed(c).await,
+                Some(unit) = self.unit_updates.recv(), if self.unit_updates.is_open() => {
+                    self.adherence.schedules(unit, self.presence.batch_mut());
+                }
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.on_done(joined),
                 Some(msg) = self.messages.recv() => self.on_message(msg),
                 // While a commit lingers, events wait in the channel (no wake-up per event)
@@ -349,6 +357,7 @@ impl Reactor {
             let mut hint = self.hints.remove(&key).unwrap_or_else(|| Hint::reconcile(None));
             self.narrowing.narrow(&mut hint, Instant::now());
             let (ctx, membership) = (self.ctx.clone(), self.membership.clone());
+            let units = self.unit_updates.sender();
             let task_key = key.clone();
             crate::telemetry::reactor::coalescer_fired();
             let span = tracing::info_span!(
@@ -358,9 +367,15 @@ impl Reactor {
             );
             self.tasks.spawn_fetch(key, hint.clone(), move |announced| {
                 async move {
-                    let (ok, updates) =
-                        schedule::fetch_and_commit(&ctx, &membership, &task_key, hint.clone(), &announced)
-                            .await;
+                    let (ok, updates) = schedule::fetch_and_commit(
+                        &ctx,
+                        &membership,
+                        &task_key,
+                        hint.clone(),
+                        &announced,
+                        &units,
+                    )
+                    .await;
                     Done::Fetch(task_key, if ok { Ok(()) } else { Err(hint) }, updates)
                 }
                 .instrument(span)

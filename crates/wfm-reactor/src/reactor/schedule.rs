@@ -10,6 +10,7 @@ use super::adherence::ScheduleUpdate;
 use super::convert::{MuDiff, diff_to_batch};
 pub use super::hint::{Announced, Hint, HintCause};
 use super::membership::Membership;
+use super::unit_updates::UnitSender;
 use crate::adherence::Timeline;
 use crate::coalesce::ScheduleKey;
 use crate::diff::{CanonicalAnswer, diff, resolve_codes};
@@ -28,16 +29,21 @@ use std::collections::BTreeSet;
 /// landing after that is in the data with the older label; its own notification then
 /// re-fetches the key, finds nothing new and emits nothing. The stored version stays the
 /// one this fetch started from, so that re-fetch is never skipped as "already known".
+///
+/// Each committed management unit's timelines go to the adherence engine through `units`
+/// as soon as that unit is committed (none are built when it is `None`: the engine is
+/// off); the returned updates are the schedule's deletion, if it was deleted.
 pub async fn fetch_and_commit(
     ctx: &Context,
     membership: &Membership,
     key: &ScheduleKey,
     hint: Hint,
     announced: &Announced,
+    units: &UnitSender,
 ) -> (bool, Vec<ScheduleUpdate>) {
     crate::telemetry::reactor::schedule_fetch_started();
     let mut updates = Vec::new();
-    let ok = match run(ctx, membership, key, hint, announced, &mut updates).await {
+    let ok = match run(ctx, membership, key, (hint, announced), units, &mut updates).await {
         Ok(()) => true,
         Err(err) => {
             tracing::warn!(business_unit = %key.business_unit_id, schedule = %key.schedule_id, error = %format!("{err:#}"), "schedule fetch failed; will retry with backoff");
@@ -72,8 +78,8 @@ async fn run(
     ctx: &Context,
     membership: &Membership,
     key: &ScheduleKey,
-    hint: Hint,
-    announced: &Announced,
+    (hint, announced): (Hint, &Announced),
+    units: &UnitSender,
     updates: &mut Vec<ScheduleUpdate>,
 ) -> anyhow::Result<()> {
     let stored = ctx.store.known_schedule(&key.schedule_id).await?;
@@ -83,7 +89,7 @@ async fn run(
         Resolved::Known => return clear_dirty(ctx, key).await,
         Resolved::Fetch(plan) => plan,
     };
-    let Some(events) = fetch(ctx, membership, key, &plan, announced, updates).await? else {
+    let Some(events) = fetch(ctx, membership, key, &plan, announced, units).await? else {
         return commit_deletion(ctx, key, &plan.hint, stored, updates).await;
     };
     let stored_version = stored.as_ref().map(|s| s.version);
@@ -187,7 +193,7 @@ async fn fetch(
     key: &ScheduleKey,
     plan: &Plan,
     announced: &Announced,
-    updates: &mut Vec<ScheduleUpdate>,
+    units: &UnitSender,
 ) -> anyhow::Result<Option<usize>> {
     let bu = &key.business_unit_id;
     let tz = super::membership::time_zone(ctx, membership, bu).await;
@@ -247,14 +253,21 @@ async fn fetch(
         let batch = diff_to_batch(ctx, key, &plan.hint, &mu_diff)?;
         events += batch.events.len();
         ctx.store.commit(batch).await?;
-        // Committed: the reactor's adherence engine follows it at once.
-        updates.extend(diffs.iter().map(|d| ScheduleUpdate::Agent {
-            schedule_id: key.schedule_id.clone(),
-            mu_id: mu.clone(),
-            user_id: d.user_id.clone(),
-            timeline:
-                (d.change != crate::diff::Change::Removed).then(|| Timeline::from_schedules([&d.schedule])),
-        }));
+        // Committed: the reactor's adherence engine follows it at once (unit_updates.rs).
+        if let Some(tx) = units {
+            let unit = diffs
+                .iter()
+                .map(|d| ScheduleUpdate::Agent {
+                    schedule_id: key.schedule_id.clone(),
+                    mu_id: mu.clone(),
+                    user_id: d.user_id.clone(),
+                    timeline: (d.change != crate::diff::Change::Removed)
+                        .then(|| Timeline::from_schedules([&d.schedule])),
+                })
+                .collect();
+            // The reactor is gone only when stopping: nothing left to follow.
+            let _ = tx.send(unit);
+        }
     }
     Ok(Some(events))
 }
